@@ -1,0 +1,9 @@
+"""The official OSTrack tracking loop: crops, Hann-windowed peak, map back, clip."""
+from __future__ import annotations
+
+from .errors import TrackingError
+from .geometry import Crop, clip_box, map_box_back, sample_target
+from .result import TrackResult
+from .window import hann2d
+
+__all__ = ["Crop", "TrackResult", "TrackingError", "clip_box", "hann2d", "map_box_back", "sample_target"]

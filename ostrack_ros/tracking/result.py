@@ -1,0 +1,25 @@
+"""What one ``Tracker.track`` call returns."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    """The new target state of one frame plus what a debug overlay needs.
+
+    ``box`` is (x, y, w, h) in image pixels after the official ``clip_box``; ``score`` is the raw
+    (un-windowed) score-map value at the Hann-windowed peak; ``search_box`` is the square search crop
+    (x, y, side, side) that may extend past the image; ``kept_mask`` is the (Hs, Ws) grid of search
+    tokens still alive after the last CE stage (None without CE or when not requested).
+    """
+
+    box: Box
+    score: float
+    search_box: Box
+    kept_mask: np.ndarray | None
+    frame_index: int
