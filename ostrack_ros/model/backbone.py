@@ -1,0 +1,115 @@
+"""One-stream ViT over concatenated template and search tokens, with candidate elimination."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+import torch
+from timm.layers import PatchEmbed, resample_abs_pos_embed, trunc_normal_
+from timm.models.vision_transformer import init_weights_vit_timm
+from torch import nn
+
+from ..configs import OSTrackConfig
+from .blocks import CEBlock
+
+
+class VisionTransformerCE(nn.Module):
+    """ViT backbone of OSTrack (official parameter names).
+
+    Template and search images are patch-embedded, get their own learnt 1-D position embeddings
+    (``pos_embed_z`` / ``pos_embed_x``) and run through one encoder as a single sequence. CE blocks
+    drop background search tokens; after the final LayerNorm the surviving tokens are put back in
+    spatial order and removed positions are zero. ``cls_token`` / ``pos_embed`` (224-grid) exist so
+    official checkpoints load strictly; ``pos_embed`` only seeds ``pos_embed_z/x`` at build time.
+    """
+
+    def __init__(self, cfg: OSTrackConfig, drop_path_rate: float = 0.0, fused_attn: bool = True) -> None:
+        super().__init__()
+        bb = cfg.model.backbone
+        dim, depth, heads, mlp_ratio = bb.width()
+        self.embed_dim = dim
+        self.patch_size = bb.stride
+        self.patch_embed = PatchEmbed(img_size=None, patch_size=bb.stride, in_chans=3, embed_dim=dim,
+                                      strict_img_size=False)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embed = nn.Parameter(torch.zeros(1, (224 // bb.stride) ** 2 + 1, dim))
+        self.pos_embed_z = nn.Parameter(torch.zeros(1, cfg.template_tokens ** 2, dim))
+        self.pos_embed_x = nn.Parameter(torch.zeros(1, cfg.search_tokens ** 2, dim))
+        ratios = {loc: r for loc, r in zip(bb.ce_loc, bb.ce_keep_ratio)} if bb.uses_ce else {}
+        self.ce_loc = tuple(sorted(ratios))
+        dpr = torch.linspace(0, drop_path_rate, depth).tolist()
+        self.blocks = nn.ModuleList(
+            CEBlock(dim, heads, mlp_ratio, qkv_bias=True, drop_path=dpr[i],
+                    keep_ratio=ratios.get(i, 1.0), fused_attn=fused_attn)
+            for i in range(depth))
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.template_grid = cfg.template_tokens
+        self.search_grid = cfg.search_tokens
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        trunc_normal_(self.pos_embed, std=0.02)
+        nn.init.normal_(self.cls_token, std=1e-6)
+        self.apply(init_weights_vit_timm)
+        self.init_track_pos_embed()
+
+    @torch.no_grad()
+    def init_track_pos_embed(self) -> None:
+        """Seed ``pos_embed_z/x`` by bicubic resampling of the 224-grid ``pos_embed`` (official
+        ``finetune_track``); call again after loading a classification pre-train such as MAE."""
+        for param, grid in ((self.pos_embed_z, self.template_grid), (self.pos_embed_x, self.search_grid)):
+            resampled = resample_abs_pos_embed(self.pos_embed, (grid, grid), num_prefix_tokens=1,
+                                               interpolation="bicubic", antialias=False)
+            param.copy_(resampled[:, 1:])
+
+    def set_fused_attn(self, fused: bool) -> None:
+        """Switch every block between SDPA and the explicit attention path."""
+        for blk in self.blocks:
+            blk.attn.fused = fused
+
+    def embed_template(self, z: torch.Tensor) -> torch.Tensor:
+        """Template image (B, 3, Ht, Wt) -> position-embedded template tokens (B, Nz, C)."""
+        return self.patch_embed(z) + self.pos_embed_z
+
+    def forward(self, z_tokens: torch.Tensor, x: torch.Tensor,
+                ce_template_mask: Optional[torch.Tensor] = None,
+                ce_keep_rate: Optional[float] = None) -> Dict[str, object]:
+        """Encode template tokens + search image; returns ``tokens`` (B, Nz+Nx, C) and CE indices."""
+        x = self.patch_embed(x) + self.pos_embed_x
+        B, num_search = x.shape[0], x.shape[1]
+        num_template = z_tokens.shape[1]
+        if z_tokens.shape[0] != B:
+            z_tokens = z_tokens.expand(B, -1, -1)
+        tokens = torch.cat([z_tokens, x], dim=1)
+        ce_rows, ce_row_weights = self._ce_rows(ce_template_mask, B, num_template, x.device)
+        global_index = torch.arange(num_search, device=x.device).expand(B, -1)
+        kept_indices: List[torch.Tensor] = []
+        removed_indices: List[torch.Tensor] = []
+        for i, blk in enumerate(self.blocks):
+            tokens, global_index, removed = blk(tokens, num_template, global_index, ce_rows,
+                                                ce_row_weights, ce_keep_rate)
+            if i in self.ce_loc:
+                kept_indices.append(global_index)
+                removed_indices.append(removed if removed is not None
+                                       else global_index.new_empty(B, 0))
+        tokens = self.norm(tokens)
+        search = tokens.new_zeros(B, num_search, tokens.shape[-1])
+        search.scatter_(1, global_index.unsqueeze(-1).expand(-1, -1, tokens.shape[-1]),
+                        tokens[:, num_template:])
+        return {"tokens": torch.cat([tokens[:, :num_template], search], dim=1),
+                "kept_indices": kept_indices, "removed_indices": removed_indices}
+
+    @staticmethod
+    def _ce_rows(mask: Optional[torch.Tensor], batch: int, num_template: int, device):
+        """Template query rows the CE scores need, and each sample's averaging weights over them."""
+        if mask is None:
+            rows = torch.arange(num_template, device=device)
+            return rows, torch.full((batch, num_template), 1.0 / num_template, device=device)
+        mask = mask.to(device=device, dtype=torch.bool)
+        if mask.shape != (batch, num_template):
+            raise ValueError(f"ce_template_mask must be ({batch}, {num_template}), got {tuple(mask.shape)}")
+        rows = mask.any(0).nonzero().flatten()
+        sel = mask[:, rows].float()
+        counts = sel.sum(1, keepdim=True)
+        if bool((counts == 0).any()):
+            raise ValueError("ce_template_mask selects no template token for some sample")
+        return rows, sel / counts

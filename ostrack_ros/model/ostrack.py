@@ -1,0 +1,55 @@
+"""OSTrack network: one-stream ViT backbone + center head, with the official forward contract."""
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+import torch
+from torch import nn
+
+from ..configs import OSTrackConfig
+from .backbone import VisionTransformerCE
+from .head import CenterHead, decode_peak
+
+
+class OSTrack(nn.Module):
+    """``forward(template, search, ce_template_mask, ce_keep_rate)`` -> dict of maps, boxes, CE indices.
+
+    Trackers that reuse one template call ``embed_template`` once and ``forward_tokens`` per frame.
+    """
+
+    def __init__(self, cfg: OSTrackConfig, drop_path_rate: float = 0.0, fused_attn: bool = True) -> None:
+        super().__init__()
+        self.config = cfg
+        self.backbone = VisionTransformerCE(cfg, drop_path_rate=drop_path_rate, fused_attn=fused_attn)
+        self.box_head = CenterHead(self.backbone.embed_dim, cfg.model.head.num_channels)
+        self.search_grid = cfg.search_tokens
+
+    def embed_template(self, template: torch.Tensor) -> torch.Tensor:
+        """Template image batch (B, 3, Ht, Wt), normalised -> template tokens (B, Nz, C)."""
+        return self.backbone.embed_template(template)
+
+    def forward(self, template: torch.Tensor, search: torch.Tensor,
+                ce_template_mask: Optional[torch.Tensor] = None,
+                ce_keep_rate: Optional[float] = None) -> Dict[str, object]:
+        """Normalised template (B, 3, Ht, Wt) and search (B, 3, Hs, Ws) images -> output dict."""
+        return self.forward_tokens(self.embed_template(template), search, ce_template_mask, ce_keep_rate)
+
+    def forward_tokens(self, template_tokens: torch.Tensor, search: torch.Tensor,
+                       ce_template_mask: Optional[torch.Tensor] = None,
+                       ce_keep_rate: Optional[float] = None) -> Dict[str, object]:
+        """Like ``forward`` with the template already embedded (see ``embed_template``)."""
+        enc = self.backbone(template_tokens, search, ce_template_mask, ce_keep_rate)
+        tokens = enc["tokens"]
+        B, _, C = tokens.shape
+        g = self.search_grid
+        feat = tokens[:, -g * g:].transpose(1, 2).reshape(B, C, g, g)
+        score_map, size_map, offset_map = self.box_head(feat)
+        return {
+            "pred_boxes": decode_peak(score_map, size_map, offset_map).view(B, 1, 4),
+            "score_map": score_map,
+            "size_map": size_map,
+            "offset_map": offset_map,
+            "backbone_feat": tokens,
+            "kept_indices": enc["kept_indices"],
+            "removed_indices": enc["removed_indices"],
+        }
