@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from .errors import TrackingError
 from .geometry import Crop, clip_box, map_box_back, sample_target
+from .inputs import PRECISIONS, as_dtype
 from .result import TrackResult
+from .tracker import Tracker, TrackStep
 from .window import hann2d
 
-__all__ = ["Crop", "TrackResult", "TrackingError", "clip_box", "hann2d", "map_box_back", "sample_target"]
+__all__ = ["Crop", "PRECISIONS", "TrackResult", "TrackStep", "Tracker", "TrackingError", "as_dtype", "clip_box",
+           "hann2d", "map_box_back", "sample_target"]

@@ -1,0 +1,137 @@
+"""The OSTrack tracker: the official test-time loop around an ``OSTrack`` network.
+
+``initialize`` cuts and embeds the template once; every ``track`` call crops a search region around
+the previous state, runs the network, picks the Hann-windowed score peak, maps the box back to the
+image and clips it, exactly like ``lib/test/tracker/ostrack.py`` of the official code.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..configs import OSTrackConfig, load_config
+from ..model import OSTrack, ce_template_mask, decode_peak, load_model, resolve_device
+from .errors import TrackingError
+from .geometry import Crop, box_in_crop, clip_box, map_box_back, sample_target
+from .inputs import as_dtype, check_box, check_image
+from .preprocess import CropNormalizer
+from .result import Box, TrackResult
+from .window import hann2d
+
+CLIP_MARGIN = 10  # pixels of the box kept inside the image (official clip_box margin)
+
+
+@dataclass(frozen=True)
+class TrackStep:
+    """Intermediates of the last ``track`` call, left on the device (for overlays, tests, debugging)."""
+
+    crop: Crop
+    output: dict  # the network's output dict
+    response: torch.Tensor  # (1, 1, Hs, Ws) Hann-windowed score map, float32
+    window_box: torch.Tensor  # (1, 4) normalised cx, cy, w, h decoded at the windowed peak, float32
+    preclip_box: Box  # map_box_back result before clip_box
+
+
+class Tracker:
+    """Single-object OSTrack tracker with the pytracking-style ``initialize`` / ``track`` contract."""
+
+    def __init__(self, model: OSTrack, config: str | os.PathLike | OSTrackConfig,
+                 device: str | torch.device = "cpu", dtype: torch.dtype | str = torch.float32) -> None:
+        self.config = cfg = load_config(config)
+        try:
+            self.device = resolve_device(device)
+        except ValueError as exc:
+            raise TrackingError(str(exc)) from None
+        self.dtype = as_dtype(dtype)
+        self.model = model.to(device=self.device, dtype=self.dtype).eval()
+        self.template_factor, self.template_size = cfg.test.template_factor, cfg.test.template_size
+        self.search_factor, self.search_size = cfg.test.search_factor, cfg.test.search_size
+        if self.template_size != cfg.data.template.size or self.search_size != cfg.data.search.size:
+            raise TrackingError(
+                f"TEST sizes ({self.template_size}/{self.search_size}) differ from the DATA sizes the "
+                f"network was built for ({cfg.data.template.size}/{cfg.data.search.size})")
+        grid = self.search_size // cfg.model.backbone.stride  # official: TEST.SEARCH_SIZE // STRIDE
+        self.window = hann2d(grid, grid).to(self.device)
+        self._template_input = CropNormalizer(self.template_size, self.device, self.dtype)
+        self._search_input = CropNormalizer(self.search_size, self.device, self.dtype)
+        self._state: Box | None = None
+        self._template_tokens: torch.Tensor | None = None
+        self._ce_mask: torch.Tensor | None = None
+        self.template_crop: Crop | None = None
+        self.last_step: TrackStep | None = None
+        self.frame_index = 0
+
+    @classmethod
+    def from_files(cls, config: str | os.PathLike | OSTrackConfig, weights: str | os.PathLike | None,
+                   device: str | torch.device = "cpu", dtype: torch.dtype | str = torch.float32) -> Tracker:
+        """Build the network for ``config``, load ``weights`` strictly and wrap it in a tracker."""
+        cfg = load_config(config)
+        dtype = as_dtype(dtype)
+        return cls(load_model(cfg, weights, device=device, dtype=dtype), cfg, device=device, dtype=dtype)
+
+    @property
+    def state(self) -> Box | None:
+        """The current target box (x, y, w, h); None before ``initialize``."""
+        return self._state
+
+    @state.setter
+    def state(self, box: Sequence[float]) -> None:
+        """Overwrite the target box (re-detection, teacher forcing); the template stays."""
+        if self._template_tokens is None:
+            raise TrackingError("set the state only after initialize()")
+        self._state = check_box(box)
+
+    @property
+    def initialized(self) -> bool:
+        return self._template_tokens is not None
+
+    @torch.inference_mode()
+    def initialize(self, image: np.ndarray, box: Sequence[float]) -> None:
+        """Cut the template around ``box`` (x, y, w, h pixels) in the RGB frame and embed it once."""
+        image = check_image(image)
+        box = check_box(box, image.shape)
+        crop = sample_target(image, box, self.template_factor, self.template_size)
+        self._template_tokens = self.model.embed_template(self._template_input(crop.image))
+        self._ce_mask = None
+        if self.config.model.backbone.uses_ce:
+            boxes = None
+            if self.config.model.backbone.ce_template_range == "GT_BOX":
+                boxes = box_in_crop(box, crop.resize_factor, self.template_size).to(self.device)
+            self._ce_mask = ce_template_mask(self.config, 1, self.device, boxes)
+        self.template_crop = crop
+        self._state = box
+        self.frame_index = 0
+        self.last_step = None
+
+    @torch.inference_mode()
+    def track(self, image: np.ndarray, with_kept_mask: bool = False) -> TrackResult:
+        """Locate the target in the next RGB frame; ``with_kept_mask`` also returns the CE token mask."""
+        if self._template_tokens is None or self._state is None:
+            raise TrackingError("track() called before initialize()")
+        image = check_image(image)
+        height, width = image.shape[:2]
+        prev = self._state
+        crop = sample_target(image, prev, self.search_factor, self.search_size)
+        out = self.model.forward_tokens(self._template_tokens, self._search_input(crop.image), self._ce_mask)
+        score_map = out["score_map"].float()
+        response = self.window * score_map
+        window_box = decode_peak(response, out["size_map"].float(), out["offset_map"].float())
+        peak = response.flatten(1).argmax(dim=1, keepdim=True)
+        score = score_map.flatten(1).gather(1, peak)
+        # Official: scale back as a float32 tensor, then .tolist(); the rest runs on Python floats.
+        parts = [(window_box * self.search_size / crop.resize_factor).view(-1), score.view(-1)]
+        kept = out["kept_indices"]
+        if with_kept_mask and kept:
+            parts.append(torch.zeros(score_map[0, 0].numel(), device=score.device).index_fill_(0, kept[-1][0], 1.0))
+        host = torch.cat(parts).cpu()  # the frame's only device -> host transfer
+        preclip = map_box_back(host[:4].tolist(), prev, self.search_size, crop.resize_factor)
+        self._state = clip_box(preclip, height, width, margin=CLIP_MARGIN)
+        self.frame_index += 1
+        self.last_step = TrackStep(crop, out, response, window_box, preclip)
+        kept_mask = host[5:].numpy().reshape(score_map.shape[-2:]).astype(bool) if host.numel() > 5 else None
+        return TrackResult(box=self._state, score=float(host[4]), search_box=crop.box,
+                           kept_mask=kept_mask, frame_index=self.frame_index)
