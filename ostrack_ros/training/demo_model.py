@@ -1,0 +1,72 @@
+"""Rebuild the embedded demo model: synthetic data -> the training pipeline -> ``assets/``.
+
+``python -m ostrack_ros.training.demo_model`` (``make train-demo``) writes a seeded synthetic
+training set, trains ``assets/demo_model.yaml`` from scratch on it with the ordinary trainer and
+copies the final weights to ``assets/demo_model.safetensors``. Evaluate on a set made with another
+seed (``ostrack-eval``).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Optional, Sequence as Seq
+
+import torch
+
+from ..assets import DEMO_CONFIG, DEMO_WEIGHTS
+from ..configs import load_config
+from ..data.synthetic import SyntheticConfig, generate_dataset
+from .checkpoints import latest_checkpoint
+from .processing import Augmentation
+from .trainer import Trainer, TrainOptions
+
+TRAIN_SEED = 1000          # synthetic training set seed (evaluate with any other seed)
+VAL_SEED = 1001
+TRAIN_SEQUENCES = 80
+VAL_SEQUENCES = 8
+SEQUENCE_LENGTH = 100
+# Short CPU schedule: the template and search crops are mirrored together, never independently.
+DEMO_AUGMENTATION = Augmentation(grayscale=0.05, joint_flip=0.5, crop_flip=0.0, brightness=0.2)
+
+
+def main(argv: Optional[Seq[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ostrack_ros.training.demo_model", description=__doc__.split("\n")[0])
+    parser.add_argument("--work-dir", type=Path, default=Path("build/demo_model"), help="data, logs, checkpoints")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--workers", type=int, default=1, help="data loader processes")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--no-install", action="store_true", help="do not copy the result into ostrack_ros/assets")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    torch.set_num_threads(args.threads)
+
+    started = time.perf_counter()
+    synth = SyntheticConfig(length=SEQUENCE_LENGTH)
+    train_dir, val_dir = args.work_dir / "synthetic_train", args.work_dir / "synthetic_val"
+    for folder, count, seed in ((train_dir, TRAIN_SEQUENCES, TRAIN_SEED), (val_dir, VAL_SEQUENCES, VAL_SEED)):
+        if not (folder / "list.txt").is_file():
+            generate_dataset(folder, count, seed, synth)
+    cfg = load_config(DEMO_CONFIG)
+    options = TrainOptions(train_data=[train_dir], val_data=[val_dir], output_dir=args.work_dir / "checkpoints",
+                           device=args.device, workers=args.workers, seed=TRAIN_SEED,
+                           augmentation=DEMO_AUGMENTATION, resume=args.work_dir / "checkpoints")
+    trainer = Trainer(cfg, options)
+    result = trainer.fit()
+    trainer.close()
+    minutes = (time.perf_counter() - started) / 60
+    final = result.checkpoint or latest_checkpoint(options.output_dir)
+    if final is None:
+        raise RuntimeError(f"training wrote no checkpoint into {options.output_dir}")
+    weights = final.with_name(final.name.replace(".pth.tar", ".safetensors"))
+    print(f"trained {result.epochs} epochs / {result.steps} steps in {minutes:.1f} min; weights {weights}")
+    if not args.no_install:
+        shutil.copyfile(weights, DEMO_WEIGHTS)
+        print(f"installed {DEMO_WEIGHTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
