@@ -48,14 +48,16 @@ def check_frame(tracker, seq, t, result):
     if t <= 3:
         np.testing.assert_array_equal(step.crop.image, seq["search_crops_first3"][t - 1], err_msg=where)
     score_map = step.output["score_map"][0, 0]
-    np.testing.assert_allclose(score_map.numpy(), seq["score_maps"][t - 1], rtol=0, atol=SCORE_ATOL, err_msg=where)
+    np.testing.assert_allclose(score_map.numpy(), seq["score_maps"][t - 1], rtol=0, atol=SCORE_ATOL,
+                               err_msg=where)
     assert float(score_map.max()) == pytest.approx(seq["score_max"][t], rel=0, abs=SCORE_ATOL), where
     peak = int(step.response.flatten().argmax())
     assert peak == seq["response_argmax"][t], where
     assert result.score == float(score_map.flatten()[peak]), where
-    np.testing.assert_allclose(step.window_box[0].numpy(), seq["window_boxes"][t], rtol=0, atol=WINDOW_BOX_ATOL,
+    np.testing.assert_allclose(step.window_box[0].numpy(), seq["window_boxes"][t], rtol=0,
+                               atol=WINDOW_BOX_ATOL, err_msg=where)
+    np.testing.assert_allclose(step.preclip_box, seq["preclip_boxes"][t], rtol=0, atol=BOX_ATOL,
                                err_msg=where)
-    np.testing.assert_allclose(step.preclip_box, seq["preclip_boxes"][t], rtol=0, atol=BOX_ATOL, err_msg=where)
     np.testing.assert_allclose(result.box, seq["boxes"][t], rtol=0, atol=BOX_ATOL, err_msg=where)
     for layer, kept, removed in zip(CE_LAYERS, step.output["kept_indices"], step.output["removed_indices"]):
         np.testing.assert_array_equal(np.sort(kept[0].numpy()), np.sort(seq[f"ce{layer}_kept"][t - 1]),

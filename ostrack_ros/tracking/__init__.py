@@ -8,5 +8,5 @@ from .result import TrackResult
 from .tracker import Tracker, TrackStep
 from .window import hann2d
 
-__all__ = ["Crop", "PRECISIONS", "TrackResult", "TrackStep", "Tracker", "TrackingError", "as_dtype", "clip_box",
-           "hann2d", "map_box_back", "sample_target"]
+__all__ = ["Crop", "PRECISIONS", "TrackResult", "TrackStep", "Tracker", "TrackingError", "as_dtype",
+           "clip_box", "hann2d", "map_box_back", "sample_target"]

@@ -26,7 +26,7 @@ class Crop:
     x1: int  # crop origin in image pixels (may be negative)
     y1: int
     size: int  # crop side in image pixels before resizing
-    pads: tuple[int, int, int, int]  # zero padding (x1_pad, x2_pad, y1_pad, y2_pad) as the official code computes it
+    pads: tuple[int, int, int, int]  # zero padding (x1_pad, x2_pad, y1_pad, y2_pad), official formula
 
     @property
     def box(self) -> Box:

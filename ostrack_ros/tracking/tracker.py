@@ -126,7 +126,8 @@ class Tracker:
         parts = [(window_box * self.search_size / crop.resize_factor).view(-1), score.view(-1)]
         kept = out["kept_indices"]
         if with_kept_mask and kept:
-            parts.append(torch.zeros(score_map[0, 0].numel(), device=score.device).index_fill_(0, kept[-1][0], 1.0))
+            alive = torch.zeros(score_map[0, 0].numel(), device=score.device)
+            parts.append(alive.index_fill_(0, kept[-1][0], 1.0))
         host = torch.cat(parts).cpu()  # the frame's only device -> host transfer
         preclip = map_box_back(host[:4].tolist(), prev, self.search_size, crop.resize_factor)
         self._state = clip_box(preclip, height, width, margin=CLIP_MARGIN)
