@@ -11,8 +11,6 @@ import pytest
 from ostrack_ros.evaluation.cli import main
 from ostrack_ros.evaluation.results_io import read_box_file, read_results, write_results
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ostrack_reference"
-
 
 def _make_dataset(root: Path, lengths=(4, 6)) -> dict:
     """Sequences of flat frames with a box moving right by 2 px per frame; returns name -> gt."""
@@ -85,11 +83,9 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert "--weights needs --config" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not (REFERENCE / "tiny" / "checkpoint.pth.tar").is_file(),
-                    reason="shared tiny reference model not found")
-def test_tracks_and_scores_with_the_tiny_model(tmp_path, capsys):
+def test_tracks_and_scores_with_the_tiny_model(tmp_path, capsys, reference_dir):
     """Full OPE run with the tiny fixture network on a short sequence of the reference video."""
-    seq = np.load(REFERENCE / "tiny" / "tracker_sequence.npz")
+    seq = np.load(reference_dir / "tiny" / "tracker_sequence.npz")
     folder = tmp_path / "data" / "ref"
     folder.mkdir(parents=True)
     n = 6
@@ -99,8 +95,8 @@ def test_tracks_and_scores_with_the_tiny_model(tmp_path, capsys):
     gt[0] = seq["init_box"]
     np.savetxt(folder / "groundtruth.txt", gt, delimiter=",")
     rc = main(["--dataset", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--device", "cpu",
-               "--config", str(REFERENCE / "tiny" / "config.yaml"),
-               "--weights", str(REFERENCE / "tiny" / "checkpoint.pth.tar"), "--no-progress"])
+               "--config", str(reference_dir / "tiny" / "config.yaml"),
+               "--weights", str(reference_dir / "tiny" / "checkpoint.pth.tar"), "--no-progress"])
     assert rc == 0
     boxes, times = read_results(tmp_path / "out" / "results" / "checkpoint", "ref")
     # lossless PNG frames: our tracker reproduces the official boxes, so every IoU is ~1

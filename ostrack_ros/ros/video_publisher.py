@@ -1,0 +1,253 @@
+"""``video_publisher``: plays a video file or an image folder as a camera on ``image``.
+
+Point it at a recording to feed the tracker as if a camera were attached::
+
+    ros2 run ostrack_ros video_publisher --ros-args -p path:=walk.mp4 -p fps:=15.0 -p loop:=true
+
+Each frame is stamped with the time it is published (strictly increasing, like a camera driver),
+so the tracker's latency figures and stamp matching work as on a robot.
+"""
+from __future__ import annotations
+
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import cv2
+import numpy as np
+import rclpy
+from rcl_interfaces.msg import IntegerRange, ParameterDescriptor
+from rclpy.exceptions import ParameterException
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.time import Time
+from sensor_msgs.msg import Image
+
+from .conversions import bridge
+from .throttle import KeyedThrottle
+
+NODE_NAME = "video_publisher"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+FOLDER_DEFAULT_FPS = 30.0
+
+
+class SourceError(RuntimeError):
+    """The path cannot be played; str() is the one-line reason."""
+
+
+def _natural_key(path: Path) -> list:
+    """Sort key that puts frame9.png before frame10.png."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
+
+
+class FrameSource:
+    """BGR frames from a video file (OpenCV) or a folder of images (natural name order)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path).expanduser()
+        self._files: List[Path] = []
+        self._capture: Optional[cv2.VideoCapture] = None
+        self._index = 0
+        if self.path.is_dir():
+            self._files = sorted((p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES),
+                                 key=_natural_key)
+            if not self._files:
+                raise SourceError(f"folder {self.path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        elif self.path.is_file():
+            self._open_video()
+        else:
+            raise SourceError(f"no such video file or image folder: {self.path}")
+
+    def _open_video(self) -> None:
+        self._capture = cv2.VideoCapture(str(self.path))
+        if not self._capture.isOpened():
+            raise SourceError(f"OpenCV cannot open {self.path} as a video")
+
+    @property
+    def native_fps(self) -> float:
+        """The file's own frame rate (folders and files without one: 30)."""
+        if self._capture is not None:
+            fps = self._capture.get(cv2.CAP_PROP_FPS)
+            if np.isfinite(fps) and 0 < fps < 1000:
+                return float(fps)
+        return FOLDER_DEFAULT_FPS
+
+    def read(self) -> Optional[np.ndarray]:
+        """The next frame; None at the end. Raises SourceError for one undecodable image."""
+        if self._capture is not None:
+            ok, frame = self._capture.read()
+            return frame if ok else None
+        if self._index >= len(self._files):
+            return None
+        path = self._files[self._index]
+        self._index += 1
+        frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if frame is None:
+            raise SourceError(f"cannot decode {path}")
+        return frame
+
+    def rewind(self) -> None:
+        """Start again from the first frame (for looping)."""
+        self._index = 0
+        if self._capture is not None:
+            self._capture.release()
+            self._open_video()
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+
+
+@dataclass(frozen=True)
+class PublisherParams:
+    """The node's read-only parameters."""
+
+    path: str
+    fps: float
+    loop: bool
+    frame_id: str
+    encoding: str
+    reliable: bool
+    wait_for_subscribers: int
+    max_frames: int
+
+
+def _declare(node: Node) -> PublisherParams:
+    def declare(name, default, description, **ranges):
+        descriptor = ParameterDescriptor(description=description, read_only=True, **ranges)
+        return node.declare_parameter(name, default, descriptor).value
+
+    return PublisherParams(
+        path=declare("path", "", "video file or folder of images to play (required)"),
+        # dynamic typing: `-p fps:=15` (an integer) must work as well as `fps:=15.0`
+        fps=float(declare("fps", 0.0, "publishing rate in Hz; 0 = the video's own rate (30 for folders)",
+                          dynamic_typing=True)),
+        loop=declare("loop", False, "start again at the end instead of exiting"),
+        frame_id=declare("frame_id", "camera", "header.frame_id of the published images"),
+        encoding=declare("encoding", "bgr8", "rgb8 or bgr8"),
+        reliable=declare("reliable", True, "reliable QoS (else best effort); depth 5 either way"),
+        wait_for_subscribers=declare(
+            "wait_for_subscribers", 0, "hold the first frame until this many subscriptions match",
+            integer_range=[IntegerRange(from_value=0, to_value=100)]),
+        max_frames=declare("max_frames", 0, "stop after this many frames (0 = no limit)",
+                           integer_range=[IntegerRange(from_value=0, to_value=2**31 - 1)]),
+    )
+
+
+class VideoPublisher(Node):
+    """Publishes the frames of a FrameSource on ``image`` at a fixed rate with fresh stamps."""
+
+    def __init__(self, **node_kwargs) -> None:
+        super().__init__(NODE_NAME, **node_kwargs)
+        try:
+            self.params = p = _declare(self)
+        except (ParameterException, TypeError, ValueError) as exc:
+            raise SourceError(f"bad parameter: {exc}") from None
+        if not p.path:
+            raise SourceError("parameter 'path' is required (a video file or an image folder)")
+        if not (p.fps >= 0 and np.isfinite(p.fps)):
+            raise SourceError(f"parameter 'fps' must be >= 0, got {p.fps}")
+        if p.encoding not in ("rgb8", "bgr8"):
+            raise SourceError(f"parameter 'encoding' must be rgb8 or bgr8, got '{p.encoding}'")
+        self._source = FrameSource(p.path)
+        self.fps = p.fps if p.fps > 0 else self._source.native_fps
+        qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
+                         reliability=ReliabilityPolicy.RELIABLE if p.reliable
+                         else ReliabilityPolicy.BEST_EFFORT)
+        self._pub = self.create_publisher(Image, "image", qos)
+        self._throttle = KeyedThrottle(2.0)
+        self._last_stamp_ns = -1
+        self.published = 0
+        self.done = False
+        self._timer = self.create_timer(1.0 / self.fps, self._tick)
+        self.get_logger().info(f"playing {self._source.path} at {self.fps:.1f} fps on "
+                               f"'{self._pub.topic_name}' ({p.encoding}, frame_id '{p.frame_id}'"
+                               f"{', looping' if p.loop else ''})")
+
+    def _next_frame(self) -> Optional[np.ndarray]:
+        for _ in range(100):  # skip a run of undecodable images, but never spin forever
+            try:
+                frame = self._source.read()
+            except SourceError as exc:
+                self._warn("decode", f"{exc}; skipped")
+                continue
+            if frame is None and self.params.loop and self.published > 0:
+                self._source.rewind()
+                continue
+            return frame
+        return None
+
+    def _tick(self) -> None:
+        if self.done:
+            return
+        if self.published == 0 and self._pub.get_subscription_count() < self.params.wait_for_subscribers:
+            self._warn("wait", f"waiting for {self.params.wait_for_subscribers} subscriber(s) on "
+                               f"'{self._pub.topic_name}' (have {self._pub.get_subscription_count()})")
+            return
+        frame = self._next_frame()
+        if frame is None:
+            self._finish("end of input")
+            return
+        if self.params.encoding == "rgb8":
+            frame = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        msg = bridge().cv2_to_imgmsg(frame, encoding=self.params.encoding)
+        msg.header.frame_id = self.params.frame_id
+        msg.header.stamp = self._fresh_stamp()
+        self._pub.publish(msg)
+        self.published += 1
+        if self.params.max_frames and self.published >= self.params.max_frames:
+            self._finish(f"max_frames={self.params.max_frames} reached")
+
+    def _fresh_stamp(self):
+        """Now, nudged forward by 1 ns if the clock did not advance (stamps strictly increase)."""
+        now_ns = max(self.get_clock().now().nanoseconds, self._last_stamp_ns + 1)
+        self._last_stamp_ns = now_ns
+        return Time(nanoseconds=now_ns).to_msg()
+
+    def _finish(self, reason: str) -> None:
+        self.done = True
+        self._timer.cancel()
+        self.get_logger().info(f"published {self.published} frames ({reason})")
+
+    def _warn(self, key: str, message: str) -> None:
+        suppressed = self._throttle.admit(key)
+        if suppressed is not None:
+            self.get_logger().warning(message + (f" ({suppressed} more suppressed)" if suppressed else ""))
+
+    def destroy_node(self) -> None:
+        self._source.close()
+        super().destroy_node()
+
+
+def main(args: Optional[Sequence[str]] = None) -> int:
+    """Entry point of ``ros2 run ostrack_ros video_publisher``; exits 0 at the end of the input."""
+    rclpy.init(args=args)
+    try:
+        node = VideoPublisher()
+    except SourceError as exc:
+        rclpy.logging.get_logger(NODE_NAME).error(str(exc))
+        if rclpy.ok():
+            rclpy.shutdown()
+        return 1
+    try:
+        while rclpy.ok() and not node.done:
+            rclpy.spin_once(node, timeout_sec=0.1)
+        # Give reliable subscribers a moment to acknowledge the last frames before leaving.
+        linger_until = time.monotonic() + 0.5
+        while rclpy.ok() and time.monotonic() < linger_until:
+            rclpy.spin_once(node, timeout_sec=0.05)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
