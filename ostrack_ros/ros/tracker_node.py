@@ -283,9 +283,10 @@ class TrackerNode(Node):
             self._warn("size_change", f"image size changed from {self._frame_size[1]}x"
                        f"{self._frame_size[0]} to {rgb.shape[1]}x{rgb.shape[0]}: tracking reset")
             self._stop("image size changed")
+        wants_debug = self._wants_debug()
         if self._state.state is not TrackState.IDLE:
             started = time.monotonic()
-            result = self._tracker.track(rgb)
+            result = self._tracker.track(rgb, with_kept_mask=wants_debug and p.debug_draw_kept_tokens)
             model_s = time.monotonic() - started
             change = self._state.update(result.score, lost_threshold=p.lost_score_threshold,
                                         lost_frames=p.lost_frames,
@@ -299,7 +300,7 @@ class TrackerNode(Node):
         detections = []
         if result is not None and self._state.publishing:
             detections.append(make_detection(header, result.box, result.score, p.class_id, self.track_id))
-        debug = self._debug_image(rgb, header, result, p) if self._wants_debug() else None
+        debug = self._debug_image(rgb, header, result, p) if wants_debug else None
         with self._mailbox.current(generation) as current:
             if not current:  # a reset/init arrived during inference: this result is stale
                 return

@@ -1,0 +1,184 @@
+"""In-process rclpy harness for tracker-node tests: the node under test plus a probe node, spun in a thread.
+
+The probe publishes frames/init messages and records everything the tracker node publishes.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import numpy as np
+
+os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+os.environ.setdefault("ROS_DOMAIN_ID", "13")
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import Point
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Header
+from std_srvs.srv import Trigger
+from vision_msgs.msg import Detection2D, Detection2DArray
+
+from ostrack_ros.ros.conversions import bridge, make_detection
+from ostrack_ros.ros.tracker_node import TrackerNode
+
+REFERENCE_DIR = Path(os.environ.get(
+    "OSTRACK_REFERENCE_DIR", Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" /
+    "ostrack_reference"))
+TINY_DIR = REFERENCE_DIR / "tiny"
+FRAME_ID = "camera_optical"
+
+
+def tiny_tracker():
+    from ostrack_ros.tracking import Tracker
+
+    return Tracker.from_files(TINY_DIR / "config.yaml", TINY_DIR / "checkpoint.pth.tar")
+
+
+def tiny_sequence() -> Dict[str, np.ndarray]:
+    with np.load(TINY_DIR / "tracker_sequence.npz") as data:
+        return {key: data[key] for key in ("frames", "init_box", "boxes")}
+
+
+def stamp_of(ns: int):
+    from builtin_interfaces.msg import Time
+
+    return Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+
+
+def header(ns: int, frame_id: str = FRAME_ID) -> Header:
+    return Header(stamp=stamp_of(ns), frame_id=frame_id)
+
+
+def stamp_ns(msg_header: Header) -> int:
+    return msg_header.stamp.sec * 1_000_000_000 + msg_header.stamp.nanosec
+
+
+class Harness:
+    """A TrackerNode (given tracker, parameter overrides) wired to a probe node on one executor."""
+
+    def __init__(self, tracker: Any, params: Optional[Dict[str, Any]] = None,
+                 name: str = "tracker_under_test"):
+        overrides = [Parameter(k, value=v) for k, v in (params or {}).items()]
+        self.node = TrackerNode(tracker=tracker, node_name=name, parameter_overrides=overrides)
+        self.probe = rclpy.create_node(name + "_probe")
+        self.transport = self.node.params.image_transport
+        qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        if self.transport == "compressed":
+            self.image_pub = self.probe.create_publisher(CompressedImage, "image/compressed", qos)
+        else:
+            self.image_pub = self.probe.create_publisher(Image, "image", qos)
+        self.init_pub = self.probe.create_publisher(Detection2D, "init", 10)
+        self.point_pub = self.probe.create_publisher(Point, "init_point", 10)
+        self.debug_click_pub = self.probe.create_publisher(Point, "debug_image_mouse_left", 10)
+        self.lock = threading.Lock()
+        self.detections: List[Detection2D] = []
+        self.arrays: List[Detection2DArray] = []
+        self.debug_images: List[Image] = []
+        self.diagnostics: List[DiagnosticArray] = []
+        self.received_at: Dict[int, float] = {}
+        self.probe.create_subscription(Detection2D, "detection", self._keep(self.detections), 10)
+        self.probe.create_subscription(Detection2DArray, "detections", self._on_array, 100)
+        self.probe.create_subscription(DiagnosticArray, "/diagnostics", self._keep(self.diagnostics), 10)
+        self.reset_client = self.probe.create_client(Trigger, "reset")
+        self.executor = MultiThreadedExecutor(num_threads=2)
+        self.executor.add_node(self.node)
+        self.executor.add_node(self.probe)
+        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self.thread.start()
+        self.wait_for(lambda: self.image_pub.get_subscription_count() > 0
+                      and self.node.count_publishers("init") > 0, what="discovery")
+
+    def _keep(self, store: list) -> Callable:
+        def callback(msg):
+            with self.lock:
+                store.append(msg)
+        return callback
+
+    def _on_array(self, msg: Detection2DArray) -> None:
+        with self.lock:
+            self.arrays.append(msg)
+            self.received_at[stamp_ns(msg.header)] = time.monotonic()
+
+    def subscribe_debug(self) -> None:
+        self.probe.create_subscription(Image, "debug_image", self._keep(self.debug_images), 10)
+        self.wait_for(lambda: self.node.count_subscribers("debug_image") > 0, what="debug subscriber")
+
+    # ---------------------------------------------------------------- sending
+    def send_frame(self, rgb: np.ndarray, ns: int, frame_id: str = FRAME_ID) -> None:
+        if self.transport == "compressed":
+            msg = bridge().cv2_to_compressed_imgmsg(np.ascontiguousarray(rgb[..., ::-1]), dst_format="png")
+            msg.header = header(ns, frame_id)
+        else:
+            msg = bridge().cv2_to_imgmsg(rgb, encoding="rgb8", header=header(ns, frame_id))
+        self.image_pub.publish(msg)
+
+    def send_raw(self, msg) -> None:
+        self.image_pub.publish(msg)
+
+    def track_frame(self, rgb: np.ndarray, ns: int, timeout: float = 10.0) -> Detection2DArray:
+        """Publish a frame and wait for the detections array stamped with it."""
+        self.send_frame(rgb, ns)
+        return self.wait_for_array(ns, timeout)
+
+    def wait_for_array(self, ns: int, timeout: float = 10.0) -> Detection2DArray:
+        found = []
+
+        def arrived():
+            with self.lock:
+                found[:] = [a for a in self.arrays if stamp_ns(a.header) == ns]
+            return bool(found)
+        self.wait_for(arrived, timeout, what=f"detections at stamp {ns}")
+        return found[0]
+
+    def send_init(self, box, ns: int = 0) -> None:
+        self.init_pub.publish(make_detection(header(ns), box, 1.0, "user", ""))
+
+    def click(self, x: float, y: float, debug: bool = False) -> None:
+        (self.debug_click_pub if debug else self.point_pub).publish(Point(x=float(x), y=float(y)))
+
+    def init_and_wait(self, send: Callable[[], None], timeout: float = 10.0) -> str:
+        """Run ``send`` (an init path) and wait for the node to start a new target; returns its id."""
+        before = self.node.track_id
+        send()
+        self.wait_for(lambda: self.node.track_id != before, timeout, what="initialisation")
+        return self.node.track_id
+
+    def reset(self) -> Trigger.Response:
+        assert self.reset_client.wait_for_service(timeout_sec=5.0)
+        future = self.reset_client.call_async(Trigger.Request())
+        self.wait_for(future.done, what="reset response")
+        return future.result()
+
+    def set_params(self, **values):
+        """Set parameters one by one (as ``ros2 param set`` does); one result each."""
+        return self.node.set_parameters([Parameter(k, value=v) for k, v in values.items()])
+
+    def set_params_atomically(self, **values):
+        return self.node.set_parameters_atomically([Parameter(k, value=v) for k, v in values.items()])
+
+    # ---------------------------------------------------------------- waiting and teardown
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.01)
+        raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+    def settle(self, seconds: float = 0.3) -> None:
+        """Give in-flight messages time to arrive (for checks that something did NOT happen)."""
+        time.sleep(seconds)
+
+    def close(self) -> None:
+        self.executor.shutdown(timeout_sec=2.0)
+        self.node.destroy_node()
+        self.probe.destroy_node()
+        self.thread.join(timeout=2.0)
