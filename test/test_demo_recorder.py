@@ -7,6 +7,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+
 from conftest import require_ros
 
 require_ros()
@@ -91,7 +92,8 @@ def test_records_video_and_csv(tmp_path, context):
 def test_bad_parameters_fail_with_one_reason(tmp_path, context):
     def recorder(**params):
         params.setdefault("detections_path", str(tmp_path / "d.csv"))
-        return Recorder(context=context, parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
+        overrides = [Parameter(k, value=v) for k, v in params.items()]
+        return Recorder(context=context, parameter_overrides=overrides)
 
     with pytest.raises(RecorderError, match="nothing to record"):
         recorder(video_path="", detections_path="")

@@ -6,6 +6,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+
 from conftest import require_ros
 
 require_ros()
