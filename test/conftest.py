@@ -1,0 +1,72 @@
+"""Shared test setup: one torch thread, a private localhost ROS graph, the reference fixtures, ROS skips."""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Environment defaults, set before torch or rclpy is imported; an explicit value from the caller
+# (Makefile, CI, a developer's shell) wins.
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # parallel test runs on few cores must not spin-wait
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")  # DDS never leaves this host
+os.environ.setdefault("ROS_DOMAIN_ID", "42")
+os.environ.setdefault("OSTRACK_REFERENCE_DIR",
+                      str(REPO_ROOT.parent / "shared" / "fixtures" / "ostrack_reference"))
+# The venv is an ament prefix (ROS wheels, and ostrack_ros installed by `make setup`): ros2 CLI,
+# launch and get_package_share_directory need it on AMENT_PREFIX_PATH.
+if (Path(sys.prefix) / "share" / "ament_index").is_dir():
+    _prefixes = [p for p in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep) if p]
+    if sys.prefix not in _prefixes:
+        os.environ["AMENT_PREFIX_PATH"] = os.pathsep.join([sys.prefix, *_prefixes])
+
+REFERENCE_DIR = Path(os.environ["OSTRACK_REFERENCE_DIR"])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Pin torch to one intra-op thread (the OMP variable alone does not reach every torch build)."""
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(1)
+
+
+@functools.lru_cache(maxsize=None)
+def rclpy_import_error() -> str | None:
+    """Why rclpy and the message packages cannot be imported here, or None when they can."""
+    try:
+        import rclpy  # noqa: F401
+        import vision_msgs.msg  # noqa: F401
+    except ImportError as exc:  # also covers a ROS install whose native libraries do not load
+        return f"ROS 2 Python packages not importable: {exc}"
+    return None
+
+
+def require_ros() -> None:
+    """Skip the calling test module when ROS is missing; call it before a module-level ``import rclpy``."""
+    reason = rclpy_import_error()
+    if reason:
+        pytest.skip(reason, allow_module_level=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests marked ``ros`` cleanly when rclpy is missing, with the import error as the reason."""
+    ros_items = [item for item in items if item.get_closest_marker("ros")]
+    if ros_items and (reason := rclpy_import_error()):
+        for item in ros_items:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    """The official-code golden data (OSTRACK_REFERENCE_DIR); a clear failure when it is missing."""
+    if not (REFERENCE_DIR / "README.md").is_file():
+        pytest.fail(f"reference fixtures not found at {REFERENCE_DIR}: put the shared folder beside the "
+                    "repository (../shared) or set OSTRACK_REFERENCE_DIR", pytrace=False)
+    return REFERENCE_DIR
