@@ -48,5 +48,5 @@ train-demo: setup  ## retrain the small embedded demo model (ostrack_ros/assets/
 	$(PY) -m ostrack_ros.training.demo_model
 
 clean:  ## remove build artefacts and caches (keeps .venv)
-	rm -rf build dist ostrack_ros.egg-info .pytest_cache .ruff_cache
+	rm -rf build/lib build/bdist.* dist ostrack_ros.egg-info .pytest_cache .ruff_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
