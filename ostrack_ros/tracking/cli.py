@@ -1,0 +1,115 @@
+"""``ostrack-track``: run the tracker over a video file or an image folder and write its boxes.
+
+Output: one ``x,y,w,h,score`` line per frame (the first line is the initial box with score 1),
+the usual single-object benchmark format.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+import torch
+from tqdm import tqdm
+
+from ..configs import DEFAULT_PRESET, ConfigError
+from ..model import CheckpointError
+from .errors import TrackingError
+from .frames import FrameSource
+from .inputs import PRECISIONS
+from .tracker import Tracker
+
+
+def parse_box(text: str) -> tuple[float, float, float, float]:
+    """``"x,y,w,h"`` -> four floats (argparse type)."""
+    try:
+        values = tuple(float(v) for v in text.replace(" ", "").split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(f"expected x,y,w,h (four numbers), got '{text}'")
+    return values  # type: ignore[return-value]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ostrack-track", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help=f"preset name or experiment YAML (default: {DEFAULT_PRESET}, "
+                                         "or the demo model's config when --weights is omitted)")
+    parser.add_argument("--weights", help="checkpoint (.pth.tar, .pth or .safetensors); "
+                                          "default: the embedded demo model")
+    parser.add_argument("--video", required=True, help="video file or folder of frames (sorted by name)")
+    parser.add_argument("--init", required=True, type=parse_box, metavar="x,y,w,h",
+                        help="target box in the first frame, pixels")
+    parser.add_argument("--out", help="write boxes here instead of stdout")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
+    parser.add_argument("--precision", default="fp32", choices=sorted(PRECISIONS))
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    return parser
+
+
+def resolve_model(config: str | None, weights: str | None) -> tuple[str, str]:
+    """The (config, weights) to load; without ``--weights`` the embedded demo model."""
+    if weights is not None:
+        return config or DEFAULT_PRESET, weights
+    try:
+        from ..assets import demo_model_paths
+    except ImportError:
+        raise TrackingError("no --weights given and this install has no embedded demo model "
+                            "(ostrack_ros.assets.demo_model_paths is missing)") from None
+    try:
+        demo_config, demo_weights = demo_model_paths()
+    except FileNotFoundError as exc:
+        raise TrackingError(f"no --weights given and the embedded demo model is unavailable: {exc}") from None
+    return config or str(demo_config), str(demo_weights)
+
+
+def format_line(box: Sequence[float], score: float) -> str:
+    return ",".join(f"{v:.4f}" for v in box) + f",{score:.6f}\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    config, weights = resolve_model(args.config, args.weights)
+    frames = FrameSource(args.video)
+    tracker = Tracker.from_files(config, weights, device=args.device, dtype=args.precision)
+    out = open(args.out, "w") if args.out else sys.stdout  # noqa: SIM115 (stdout must not be closed)
+    count, tracking_time = 0, 0.0
+    try:
+        with tqdm(total=len(frames) or None, unit="frame", desc="ostrack-track", file=sys.stderr) as bar:
+            for image in frames:
+                if count == 0:
+                    tracker.initialize(image, args.init)
+                    box, score = tracker.state, 1.0
+                else:
+                    start = time.perf_counter()
+                    result = tracker.track(image)
+                    tracking_time += time.perf_counter() - start
+                    box, score = result.box, result.score
+                out.write(format_line(box, score))
+                count += 1
+                bar.update()
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if count == 0:
+        raise TrackingError(f"'{args.video}' yielded no frames")
+    fps = (count - 1) / tracking_time if tracking_time > 0 else float("nan")
+    print(f"ostrack-track: {count} frames ({tracker.device}, {args.precision}), {fps:.1f} fps in track()"
+          + (f", boxes written to {args.out}" if args.out else ""), file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit status (0 ok, 1 runtime error, 2 usage error)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except (TrackingError, ConfigError, CheckpointError, ValueError, OSError) as exc:
+        print(f"ostrack-track: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
