@@ -163,6 +163,7 @@ class VideoPublisher(Node):
         self._last_stamp_ns = -1
         self.published = 0
         self.done = False
+        self._waiting = False
         self._timer = self.create_timer(1.0 / self.fps, self._tick)
         self.get_logger().info(f"playing {self._source.path} at {self.fps:.1f} fps on "
                                f"'{self._pub.topic_name}' ({p.encoding}, frame_id '{p.frame_id}'"
@@ -184,9 +185,7 @@ class VideoPublisher(Node):
     def _tick(self) -> None:
         if self.done:
             return
-        if self.published == 0 and self._pub.get_subscription_count() < self.params.wait_for_subscribers:
-            self._warn("wait", f"waiting for {self.params.wait_for_subscribers} subscriber(s) on "
-                               f"'{self._pub.topic_name}' (have {self._pub.get_subscription_count()})")
+        if self.published == 0 and not self._subscribers_ready():
             return
         frame = self._next_frame()
         if frame is None:
@@ -201,6 +200,18 @@ class VideoPublisher(Node):
         self.published += 1
         if self.params.max_frames and self.published >= self.params.max_frames:
             self._finish(f"max_frames={self.params.max_frames} reached")
+
+    def _subscribers_ready(self) -> bool:
+        """True once ``wait_for_subscribers`` subscriptions match (logs the wait once)."""
+        wanted, have = self.params.wait_for_subscribers, self._pub.get_subscription_count()
+        if have >= wanted:
+            if self._waiting:
+                self.get_logger().info(f"{have} subscriber(s) matched: starting")
+            return True
+        if not self._waiting:
+            self.get_logger().info(f"waiting for {wanted} subscriber(s) on '{self._pub.topic_name}'")
+            self._waiting = True
+        return False
 
     def _fresh_stamp(self):
         """Now, nudged forward by 1 ns if the clock did not advance (stamps strictly increase)."""
