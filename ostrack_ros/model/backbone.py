@@ -1,7 +1,7 @@
 """One-stream ViT over concatenated template and search tokens, with candidate elimination."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from timm.layers import PatchEmbed, resample_abs_pos_embed, trunc_normal_
@@ -72,15 +72,22 @@ class VisionTransformerCE(nn.Module):
 
     def forward(self, z_tokens: torch.Tensor, x: torch.Tensor,
                 ce_template_mask: Optional[torch.Tensor] = None,
-                ce_keep_rate: Optional[float] = None) -> Dict[str, object]:
-        """Encode template tokens + search image; returns ``tokens`` (B, Nz+Nx, C) and CE indices."""
+                ce_keep_rate: Optional[float] = None,
+                ce_rows: Optional[Tuple[torch.Tensor, torch.Tensor]] = None) -> Dict[str, object]:
+        """Encode template tokens + search image; returns ``tokens`` (B, Nz+Nx, C) and CE indices.
+
+        ``ce_rows`` = precomputed ``(rows (R,), weights (B, R))`` (see ``ce_rows_from_mask``) replaces
+        ``ce_template_mask``: no data-dependent ops or host syncs, for ONNX export and CUDA graphs."""
         x = self.patch_embed(x) + self.pos_embed_x
         B, num_search = x.shape[0], x.shape[1]
         num_template = z_tokens.shape[1]
         if z_tokens.shape[0] != B:
             z_tokens = z_tokens.expand(B, -1, -1)
         tokens = torch.cat([z_tokens, x], dim=1)
-        ce_rows, ce_row_weights = self._ce_rows(ce_template_mask, B, num_template, x.device)
+        if ce_rows is None:
+            ce_rows, ce_row_weights = self._ce_rows(ce_template_mask, B, num_template, x.device)
+        else:
+            ce_rows, ce_row_weights = ce_rows
         global_index = torch.arange(num_search, device=x.device).expand(B, -1)
         kept_indices: List[torch.Tensor] = []
         removed_indices: List[torch.Tensor] = []
@@ -97,6 +104,11 @@ class VisionTransformerCE(nn.Module):
                         tokens[:, num_template:])
         return {"tokens": torch.cat([tokens[:, :num_template], search], dim=1),
                 "kept_indices": kept_indices, "removed_indices": removed_indices}
+
+    @staticmethod
+    def ce_rows_from_mask(mask: Optional[torch.Tensor], batch: int, num_template: int, device):
+        """``ce_template_mask`` -> the ``ce_rows`` argument of ``forward``, computed once (e.g. at export)."""
+        return VisionTransformerCE._ce_rows(mask, batch, num_template, device)
 
     @staticmethod
     def _ce_rows(mask: Optional[torch.Tensor], batch: int, num_template: int, device):

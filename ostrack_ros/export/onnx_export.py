@@ -1,0 +1,152 @@
+"""Export OSTrack to two static-shape ONNX graphs: a small template graph and the per-frame graph.
+
+Opset 17 keeps LayerNorm one ``LayerNormalization`` node (an fp16 engine can then keep it in fp32
+instead of overflowing a decomposed mean/variance); no graph contains NonZero, so TensorRT 8.4
+(JetPack 5) parses it. Graph metadata records what the file was built from, so a backend can refuse
+a graph that does not fit the configuration it is used with.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Optional, Union
+
+import torch
+
+from ..configs import OSTrackConfig, config_from_dict, config_to_dict, load_config
+from ..model import OSTrack, load_model
+from .frame_graph import TEMPLATE_INPUT, TOKENS, FrameNetwork, TemplateNetwork
+
+OPSET = 17
+FORMAT_VERSION = "1"  # bump when graph inputs/outputs change
+PathLike = Union[str, os.PathLike]
+
+
+@dataclass(frozen=True)
+class ExportedOnnx:
+    """The two graph files of one export."""
+
+    frame: Path  # template tokens + search -> maps + kept indices
+    template: Path  # template crop -> template tokens
+
+
+def template_graph_path(frame_path: PathLike) -> Path:
+    """``model.onnx`` -> ``model.template.onnx`` (the template graph lives next to the frame graph)."""
+    frame_path = Path(frame_path)
+    return frame_path.with_name(frame_path.stem + ".template" + frame_path.suffix)
+
+
+def graph_metadata(cfg: OSTrackConfig, weights: Optional[PathLike]) -> Dict[str, str]:
+    """String metadata stored in both graphs: the configuration and what it was exported from."""
+    return {
+        "ostrack_ros.format": FORMAT_VERSION,
+        "ostrack_ros.config": json.dumps(config_to_dict(cfg), sort_keys=True),
+        "ostrack_ros.weights": Path(weights).name if weights is not None else "<random init>",
+        "ostrack_ros.torch": torch.__version__,
+    }
+
+
+def network_sections(cfg: OSTrackConfig) -> Dict[str, object]:
+    """The config sections that define the network and its input sizes (official layout)."""
+    raw = config_to_dict(cfg)
+    return {"MODEL": raw["MODEL"], "DATA": {k: raw["DATA"][k] for k in ("TEMPLATE", "SEARCH")}}
+
+
+def check_graph_fits(path: PathLike, cfg: OSTrackConfig) -> None:
+    """Refuse a graph exported for another network (or not by ostrack-export at all)."""
+    meta = read_metadata(path)
+    if meta.get("ostrack_ros.format") != FORMAT_VERSION:
+        raise ValueError(f"{path}: not an ostrack-export graph of format {FORMAT_VERSION} "
+                         f"(found {meta.get('ostrack_ros.format')!r}); export it again with ostrack-export")
+    exported = config_from_dict(json.loads(meta["ostrack_ros.config"]), source=str(path))
+    if network_sections(exported) != network_sections(cfg):
+        raise ValueError(f"{path} was exported for another network than config {cfg.name!r} "
+                         "(MODEL or DATA.TEMPLATE/SEARCH differ); use its config or export again")
+
+
+def export_onnx(config: Union[PathLike, OSTrackConfig], weights: Optional[PathLike], out: PathLike,
+                model: Optional[OSTrack] = None) -> ExportedOnnx:
+    """Export the network of ``config`` + ``weights`` (or an already loaded fp32 ``model``) to ``out``
+    (the frame graph) and ``<out stem>.template.onnx``; returns both paths."""
+    cfg = load_config(config)
+    if model is None:
+        model = load_model(cfg, weights, device="cpu", dtype=torch.float32)
+    model = model.float().cpu().eval()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame, template = FrameNetwork(model).eval(), TemplateNetwork(model).eval()
+    t_size, s_size = cfg.data.template.size, cfg.data.search.size
+    template_img = torch.zeros(1, 3, t_size, t_size)
+    search_img = torch.zeros(1, 3, s_size, s_size)
+    with torch.inference_mode():
+        tokens = template(template_img)
+    frame_args = (tokens, search_img) + ((frame.ce_row_weights,) if frame.weights_input else ())
+    meta = graph_metadata(cfg, weights)
+    _export(template, (template_img,), template_graph_path(out), [TEMPLATE_INPUT], [TOKENS], meta)
+    _export(frame, frame_args, out, frame.input_names, frame.output_names, meta)
+    return ExportedOnnx(frame=out, template=template_graph_path(out))
+
+
+def _export(module: torch.nn.Module, args, path: Path, input_names, output_names,
+            meta: Dict[str, str]) -> None:
+    """TorchScript-based ``torch.onnx.export`` (static shapes, no onnxscript needed), shape folding,
+    checks, metadata."""
+    import onnx
+
+    kwargs = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
+    raw = path.with_name(path.stem + ".raw" + path.suffix)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # tracer warnings about Python ints from shapes are intended
+            torch.onnx.export(module, args, str(raw), input_names=input_names, output_names=output_names,
+                              opset_version=OPSET, do_constant_folding=True, **kwargs)
+        fold_constants(raw, path)
+    finally:
+        raw.unlink(missing_ok=True)
+    graph = onnx.load(str(path))
+    check_static_graph(graph, str(path))
+    onnx.helper.set_model_props(graph, meta)
+    onnx.save(graph, str(path))
+
+
+def fold_constants(src: Path, dst: Path) -> None:
+    """Fold every shape computation into constants with onnxruntime's hardware-agnostic (BASIC) graph
+    optimisations; TensorRT needs e.g. TopK's K as an initializer. Unused opset imports are dropped."""
+    import onnx
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    options.optimized_model_filepath = str(dst)
+    ort.InferenceSession(str(src), options, providers=["CPUExecutionProvider"])
+    graph = onnx.load(str(dst))
+    used = {node.domain for node in graph.graph.node} | {""}
+    kept = [op for op in graph.opset_import if op.domain in used]
+    del graph.opset_import[:]
+    graph.opset_import.extend(kept)
+    onnx.save(graph, str(dst))
+
+
+def check_static_graph(graph, where: str) -> None:
+    """Fail loudly if the graph needs what TensorRT 8.4 lacks or has shapes computed at run time."""
+    ops = {node.op_type for node in graph.graph.node}
+    bad = sorted(ops & {"NonZero", "Loop", "If", "Shape"})
+    foreign = sorted({node.domain for node in graph.graph.node} - {"", "ai.onnx"})
+    constants = {init.name for init in graph.graph.initializer}
+    dynamic_k = [node.name for node in graph.graph.node
+                 if node.op_type == "TopK" and node.input[1] not in constants]
+    if bad or foreign or dynamic_k:
+        raise RuntimeError(f"{where}: not a static standard-ONNX graph (ops {bad}, domains {foreign}, "
+                           f"TopK with run-time K {dynamic_k})")
+
+
+def read_metadata(path: PathLike) -> Dict[str, str]:
+    """The ``ostrack_ros.*`` metadata of an exported graph (empty for foreign files)."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False)
+    return {p.key: p.value for p in graph.metadata_props if p.key.startswith("ostrack_ros.")}

@@ -1,0 +1,86 @@
+"""onnxruntime backend: the exported template and frame graphs on the CPU or the CUDA provider."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+from ..configs import OSTrackConfig
+from .backend_base import BackendError, FrameBackend
+from .frame_graph import CE_WEIGHTS, SEARCH, TEMPLATE_INPUT, TOKENS
+from .onnx_export import ExportedOnnx
+
+# onnxruntime type string -> (numpy dtype, torch dtype), for binding CUDA tensors in place
+_TYPES = {"tensor(float)": (np.float32, torch.float32), "tensor(float16)": (np.float16, torch.float16),
+          "tensor(int32)": (np.int32, torch.int32), "tensor(int64)": (np.int64, torch.int64)}
+
+
+def import_onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise BackendError(f"the onnxruntime backend needs the onnxruntime package ({exc}); "
+                           "pip install onnxruntime (CPU) or onnxruntime-gpu (CUDA)") from None
+    return onnxruntime
+
+
+class OnnxRuntimeBackend(FrameBackend):
+    """Runs ``ExportedOnnx`` graphs; on CUDA, torch tensors are bound in place (no host round trip)."""
+
+    name = "onnxruntime"
+
+    def __init__(self, graphs: ExportedOnnx, config: OSTrackConfig, device: torch.device,
+                 threads: Optional[int] = None) -> None:
+        ort = import_onnxruntime()
+        if device.type == "cuda":
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise BackendError("onnxruntime here has no CUDAExecutionProvider (pip install "
+                                   "onnxruntime-gpu matching your CUDA), or use device cpu")
+            providers = [("CUDAExecutionProvider", {"device_id": device.index or 0}), "CPUExecutionProvider"]
+        elif device.type == "cpu":
+            providers = ["CPUExecutionProvider"]
+        else:
+            raise BackendError(f"onnxruntime backend supports cpu and cuda devices, not {device}")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._template = ort.InferenceSession(str(graphs.template), options, providers=providers)
+        self._session = ort.InferenceSession(str(graphs.frame), options, providers=providers)
+        inputs = [i.name for i in self._session.get_inputs()]
+        template_inputs = [i.name for i in self._template.get_inputs()]
+        if inputs[:2] != [TOKENS, SEARCH] or template_inputs != [TEMPLATE_INPUT]:
+            raise BackendError(f"{graphs.frame} is not an ostrack-export graph (inputs {inputs})")
+        super().__init__(config, device, weights_input=CE_WEIGHTS in inputs)
+        self._outputs: Dict[int, List[torch.Tensor]] = {}  # preallocated CUDA outputs per session
+
+    def _embed(self, template: torch.Tensor) -> torch.Tensor:
+        return self._run(self._template, {TEMPLATE_INPUT: template})[0]
+
+    def _frame(self, tokens: torch.Tensor, search: torch.Tensor,
+               weights: Optional[torch.Tensor]) -> Sequence[torch.Tensor]:
+        feeds = {TOKENS: tokens, SEARCH: search}
+        if self.weights_input:
+            feeds[CE_WEIGHTS] = weights
+        return self._run(self._session, feeds)
+
+    def _run(self, session, feeds: Dict[str, torch.Tensor]) -> List[torch.Tensor]:
+        if self.device.type == "cpu":
+            outs = session.run(None, {k: v.detach().contiguous().numpy() for k, v in feeds.items()})
+            return [torch.from_numpy(o) for o in outs]
+        index = self.device.index or 0
+        binding = session.io_binding()
+        feeds = {k: v.detach().contiguous() for k, v in feeds.items()}  # keep alive during the run
+        for name, tensor in feeds.items():
+            binding.bind_input(name, "cuda", index, np.float32, list(tensor.shape), tensor.data_ptr())
+        outputs = self._outputs.get(id(session))
+        if outputs is None:
+            outputs = [torch.empty(o.shape, dtype=_TYPES[o.type][1], device=self.device)
+                       for o in session.get_outputs()]
+            self._outputs[id(session)] = outputs
+        for meta, out in zip(session.get_outputs(), outputs):
+            binding.bind_output(meta.name, "cuda", index, _TYPES[meta.type][0], list(out.shape),
+                                out.data_ptr())
+        torch.cuda.current_stream(self.device).synchronize()  # inputs written by torch kernels
+        session.run_with_iobinding(binding)
+        return [out.clone() for out in outputs]
