@@ -22,7 +22,10 @@ def test_mailbox_keeps_the_newest_frame_counts_drops_and_orders_commands():
     assert box.take(timeout=0.01) is None
     with box.current(work.generation) as current:
         assert current
-    box.put_command("reset")  # arrives while the worker computes: its result is stale
+    box.put_command("init")  # does not invalidate the result being computed
+    with box.current(work.generation) as current:
+        assert current
+    box.put_command("reset", invalidates_in_flight=True)  # arrives while the worker computes
     with box.current(work.generation) as current:
         assert not current
 
@@ -55,7 +58,7 @@ def test_rates_and_latency_percentiles():
     stats = window.percentiles_ms()
     assert abs(stats["p50"] - 50.5) < 1e-6 and stats["max"] == 100.0
     frames = FrameStats()
-    frames.on_received(), frames.on_dropped(2), frames.on_rejected(), frames.on_processed(0.01, 0.005)
+    frames.on_received(), frames.on_dropped(2), frames.on_rejected(), frames.on_processed(0.01, 0.008, 0.005)
     snap = frames.snapshot()
     assert (snap.received, snap.dropped, snap.rejected, snap.processed) == (1, 2, 1, 1)
     assert abs(snap.latency_ms["p50"] - 10.0) < 1e-9 and abs(snap.model_ms["max"] - 5.0) < 1e-9

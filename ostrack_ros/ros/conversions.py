@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from typing import Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
 from cv_bridge import CvBridge, CvBridgeError
 from sensor_msgs.msg import CompressedImage, Image
@@ -27,7 +28,11 @@ MAX_IMAGE_SIDE = 16384
 
 
 class BadImageError(ValueError):
-    """An image message that cannot be turned into a frame; the message says why."""
+    """An image message that cannot be turned into a frame; str() says why, ``kind`` names the check."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 _bridge: Optional[CvBridge] = None
@@ -46,17 +51,17 @@ def check_image(msg: Image) -> None:
     encoding = msg.encoding.lower()
     if encoding not in BYTES_PER_PIXEL:
         raise BadImageError(f"unsupported encoding '{msg.encoding}' (supported: "
-                            f"{', '.join(SUPPORTED_ENCODINGS)})")
+                            f"{', '.join(SUPPORTED_ENCODINGS)})", "encoding")
     if msg.width == 0 or msg.height == 0:
-        raise BadImageError(f"zero-size image ({msg.width}x{msg.height})")
+        raise BadImageError(f"zero-size image ({msg.width}x{msg.height})", "size")
     if msg.width > MAX_IMAGE_SIDE or msg.height > MAX_IMAGE_SIDE:
-        raise BadImageError(f"image {msg.width}x{msg.height} exceeds {MAX_IMAGE_SIDE} px per side")
+        raise BadImageError(f"image {msg.width}x{msg.height} exceeds {MAX_IMAGE_SIDE} px per side", "size")
     row_bytes = msg.width * BYTES_PER_PIXEL[encoding]
     if msg.step < row_bytes:
-        raise BadImageError(f"step {msg.step} < width*bytes_per_pixel = {row_bytes} ({encoding})")
+        raise BadImageError(f"step {msg.step} < width*bytes_per_pixel = {row_bytes} ({encoding})", "step")
     if len(msg.data) != msg.step * msg.height:
         raise BadImageError(f"data holds {len(msg.data)} bytes, step*height = "
-                            f"{msg.step * msg.height}")
+                            f"{msg.step * msg.height}", "data")
 
 
 def image_to_rgb(msg: Image) -> np.ndarray:
@@ -68,25 +73,21 @@ def image_to_rgb(msg: Image) -> np.ndarray:
     try:
         rgb = bridge().imgmsg_to_cv2(msg, desired_encoding="rgb8")
     except (CvBridgeError, TypeError, ValueError) as exc:
-        raise BadImageError(f"cv_bridge cannot convert {msg.encoding}: {exc}") from None
+        raise BadImageError(f"cv_bridge cannot convert {msg.encoding}: {exc}", "convert") from None
     if rgb.shape[:2] != (msg.height, msg.width):
         rgb = rgb[:msg.height, :msg.width]
     return np.ascontiguousarray(rgb)
 
 
 def compressed_to_rgb(msg: CompressedImage) -> np.ndarray:
-    """A sensor_msgs/CompressedImage as (H, W, 3) uint8 RGB (BadImageError if it does not decode)."""
+    """A sensor_msgs/CompressedImage (JPEG, PNG, ...) as (H, W, 3) uint8 RGB; BadImageError if undecodable."""
     if len(msg.data) == 0:
-        raise BadImageError("empty compressed image")
-    try:
-        rgb = bridge().compressed_imgmsg_to_cv2(msg, desired_encoding="rgb8")
-    except Exception as exc:  # cv2.error / CvBridgeError: the codec names the reason
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise BadImageError(f"cannot decode compressed image (format '{msg.format}'): "
-                            f"{reason}") from None
-    if rgb is None or rgb.size == 0 or rgb.ndim != 3:
-        raise BadImageError(f"cannot decode compressed image (format '{msg.format}')")
-    return np.ascontiguousarray(rgb)
+        raise BadImageError("empty compressed image", "empty")
+    decoded = cv2.imdecode(np.frombuffer(msg.data, np.uint8), cv2.IMREAD_COLOR)
+    if decoded is None or decoded.size == 0:
+        raise BadImageError(f"compressed image (format '{msg.format}', {len(msg.data)} bytes) does not "
+                            "decode", "decode")
+    return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
 
 
 def rgb_to_image(rgb: np.ndarray, header: Header) -> Image:

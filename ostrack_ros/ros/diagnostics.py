@@ -31,6 +31,8 @@ def diagnostic_status(name: str, hardware_id: str, state: TrackState, stats: Sta
     }
     for key, value in stats.latency_ms.items():
         values[f"latency_{key}_ms"] = f"{value:.2f}"
+    for key, value in stats.in_node_ms.items():
+        values[f"in_node_{key}_ms"] = f"{value:.2f}"
     for key, value in stats.model_ms.items():
         values[f"tracker_{key}_ms"] = f"{value:.2f}"
     return DiagnosticStatus(level=level, name=name, message=message, hardware_id=hardware_id,

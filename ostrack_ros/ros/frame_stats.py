@@ -71,6 +71,7 @@ class StatsSnapshot:
     input_fps: float
     processed_fps: float
     latency_ms: Dict[str, float] = field(default_factory=dict)
+    in_node_ms: Dict[str, float] = field(default_factory=dict)
     model_ms: Dict[str, float] = field(default_factory=dict)
 
 
@@ -82,6 +83,7 @@ class FrameStats:
         self._input = RateMeter(window_s)
         self._output = RateMeter(window_s)
         self._latency = LatencyWindow(latency_samples)
+        self._in_node = LatencyWindow(latency_samples)
         self._model = LatencyWindow(latency_samples)
         self.received = self.processed = self.dropped = self.rejected = 0
 
@@ -98,11 +100,13 @@ class FrameStats:
         with self._lock:
             self.rejected += 1
 
-    def on_processed(self, latency_s: Optional[float], model_s: Optional[float]) -> None:
-        """One frame published; ``latency_s`` = stamp to publish, ``model_s`` = tracker call."""
+    def on_processed(self, latency_s: Optional[float], in_node_s: float, model_s: Optional[float]) -> None:
+        """One frame published: ``latency_s`` stamp to publish (None if unknown), ``in_node_s``
+        receipt to publish, ``model_s`` the tracker call (None when idle)."""
         with self._lock:
             self.processed += 1
             self._output.tick()
+            self._in_node.add(in_node_s)
             if latency_s is not None:
                 self._latency.add(latency_s)
             if model_s is not None:
@@ -112,7 +116,8 @@ class FrameStats:
         with self._lock:
             return StatsSnapshot(self.received, self.processed, self.dropped, self.rejected,
                                  self._input.rate(), self._output.rate(),
-                                 self._latency.percentiles_ms(), self._model.percentiles_ms())
+                                 self._latency.percentiles_ms(), self._in_node.percentiles_ms(),
+                                 self._model.percentiles_ms())
 
 
 __all__ = ["RateMeter", "LatencyWindow", "FrameStats", "StatsSnapshot"]

@@ -18,7 +18,11 @@ MIN_BOX_SIDE = 2.0
 
 
 class InitBoxError(ValueError):
-    """An init box the tracker must not start from; the message says why."""
+    """An init box the tracker must not start from; str() says why, ``kind`` names the check."""
+
+    def __init__(self, message: str, kind: str = "box") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -34,17 +38,17 @@ def checked_init_box(box: Box, width: int, height: int) -> Box:
     """``box`` clipped to a width x height image; InitBoxError for NaN, empty or off-image boxes."""
     x, y, w, h = (float(v) for v in box)
     if not all(math.isfinite(v) for v in (x, y, w, h)):
-        raise InitBoxError(f"init box has a non-finite value: ({x}, {y}, {w}, {h})")
+        raise InitBoxError(f"init box has a non-finite value: ({x}, {y}, {w}, {h})", "non-finite")
     if w <= 0 or h <= 0:
-        raise InitBoxError(f"init box has a non-positive size: {w:g}x{h:g}")
+        raise InitBoxError(f"init box has a non-positive size: {w:g}x{h:g}", "size")
     x1, y1 = max(x, 0.0), max(y, 0.0)
     x2, y2 = min(x + w, float(width)), min(y + h, float(height))
     if x2 - x1 <= 0 or y2 - y1 <= 0:
         raise InitBoxError(f"init box ({x:g}, {y:g}, {w:g}, {h:g}) lies outside the "
-                           f"{width}x{height} image")
+                           f"{width}x{height} image", "outside")
     if x2 - x1 < MIN_BOX_SIDE or y2 - y1 < MIN_BOX_SIDE:
         raise InitBoxError(f"init box is {x2 - x1:g}x{y2 - y1:g} px inside the image; need at least "
-                           f"{MIN_BOX_SIDE:g} px per side")
+                           f"{MIN_BOX_SIDE:g} px per side", "small")
     return (x1, y1, x2 - x1, y2 - y1)
 
 
@@ -96,7 +100,7 @@ class ClickCollector:
               default_size: Tuple[float, float]) -> Optional[Box]:
         """Feed one click at time ``now`` (s); returns a box when the click completes one."""
         if not (math.isfinite(x) and math.isfinite(y)):
-            raise InitBoxError(f"click has a non-finite coordinate: ({x}, {y})")
+            raise InitBoxError(f"click has a non-finite coordinate: ({x}, {y})", "non-finite")
         if mode == "one_click":
             self._first = None
             w, h = default_size

@@ -1,8 +1,8 @@
 """Hand-over between the ROS callbacks and the inference worker: newest frame wins. ROS-free.
 
 Callbacks post frames (an unprocessed older frame is replaced and counted as dropped) and commands
-(init requests, resets; kept in order). Every command bumps ``generation`` so a result computed
-before it can be recognised as stale and not published.
+(init requests, resets; kept in order). A reset bumps ``generation`` so a result computed before
+it can be recognised as stale and not published.
 """
 from __future__ import annotations
 
@@ -41,10 +41,12 @@ class Mailbox(Generic[F]):
             self._cond.notify()
             return dropped
 
-    def put_command(self, command: Any) -> None:
+    def put_command(self, command: Any, invalidates_in_flight: bool = False) -> None:
+        """Queue a command; ``invalidates_in_flight`` marks the result being computed now as stale."""
         with self._cond:
             self._commands.append(command)
-            self._generation += 1
+            if invalidates_in_flight:
+                self._generation += 1
             self._cond.notify()
 
     def take(self, timeout: Optional[float] = None) -> Optional[Work[F]]:

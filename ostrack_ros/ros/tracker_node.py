@@ -29,6 +29,7 @@ from vision_msgs.msg import Detection2D, Detection2DArray
 
 from .conversions import (
     BadImageError,
+    check_image,
     compressed_to_rgb,
     detection_box,
     image_to_rgb,
@@ -149,13 +150,19 @@ class TrackerNode(Node):
     # ------------------------------------------------------------------ callbacks (executor thread)
     def _on_image(self, msg: Union[Image, CompressedImage]) -> None:
         self._stats.on_received()
+        if isinstance(msg, Image):
+            try:  # cheap header/size checks here, so a malformed frame never displaces a good one
+                check_image(msg)
+            except BadImageError as exc:
+                self._reject(exc)
+                return
         stamp_ns = _stamp_ns(msg.header.stamp)
         if self._last_rx_stamp_ns is not None and stamp_ns < self._last_rx_stamp_ns:
             self._warn("time_backwards", f"image stamp jumped back by "
                        f"{(self._last_rx_stamp_ns - stamp_ns) / 1e9:.3f} s (bag loop or clock reset): "
                        "tracking reset, frame buffer cleared")
             self._frames.clear()
-            self._mailbox.put_command(Reset("image time jumped backwards"))
+            self._mailbox.put_command(Reset("image time jumped backwards"), invalidates_in_flight=True)
         self._last_rx_stamp_ns = stamp_ns
         frame = Frame(msg, stamp_ns, time.monotonic())
         self._frames.add(stamp_ns, frame)
@@ -173,7 +180,7 @@ class TrackerNode(Node):
                                      mode=p.init_click_mode, timeout=p.init_click_timeout,
                                      default_size=(p.init_box_width, p.init_box_height))
         except InitBoxError as exc:
-            self._warn("click", f"{source} ignored: {exc}")
+            self._warn(f"click:{exc.kind}", f"{source} ignored: {exc}")
             return
         if box is None:
             self.get_logger().info(f"{source}: first corner ({msg.x / scale:.0f}, {msg.y / scale:.0f}); "
@@ -187,7 +194,7 @@ class TrackerNode(Node):
 
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         self._clicks.clear()
-        self._mailbox.put_command(Reset("reset service called"))
+        self._mailbox.put_command(Reset("reset service called"), invalidates_in_flight=True)
         response.success = True
         response.message = "tracking stopped"
         return response
@@ -248,7 +255,7 @@ class TrackerNode(Node):
             rgb = self._decode(frame)
             box = checked_init_box(request.box, rgb.shape[1], rgb.shape[0])
         except (BadImageError, InitBoxError) as exc:
-            self._warn("init_box", f"{request.source} ignored: {exc}")
+            self._warn(f"init:{exc.kind}", f"{request.source} ignored: {exc}")
             return None
         try:
             self._tracker.initialize(rgb, box)
@@ -273,8 +280,7 @@ class TrackerNode(Node):
         try:
             rgb = self._decode(frame)
         except BadImageError as exc:
-            self._stats.on_rejected()
-            self._warn("bad_image", f"image dropped: {exc}")
+            self._reject(exc)
             return
         p = self._params
         result = None
@@ -302,7 +308,7 @@ class TrackerNode(Node):
             detections.append(make_detection(header, result.box, result.score, p.class_id, self.track_id))
         debug = self._debug_image(rgb, header, result, p) if wants_debug else None
         with self._mailbox.current(generation) as current:
-            if not current:  # a reset/init arrived during inference: this result is stale
+            if not current:  # a reset arrived during inference: this result is stale
                 return
             if detections:
                 self._detection_pub.publish(detections[0])
@@ -312,7 +318,8 @@ class TrackerNode(Node):
         latency = None
         if frame.stamp_ns:
             latency = (self.get_clock().now().nanoseconds - frame.stamp_ns) / 1e9
-        self._stats.on_processed(latency if latency is not None and latency >= 0 else None, model_s)
+        self._stats.on_processed(latency if latency is not None and latency >= 0 else None,
+                                 time.monotonic() - frame.received, model_s)
 
     def _decode(self, frame: Frame) -> np.ndarray:
         if isinstance(frame.msg, CompressedImage):
@@ -331,6 +338,10 @@ class TrackerNode(Node):
             canvas = draw_overlay(rgb, state, result.box, result.score, result.search_box,
                                   result.kept_mask, options)
         return rgb_to_image(canvas, header)
+
+    def _reject(self, exc: BadImageError) -> None:
+        self._stats.on_rejected()
+        self._warn(f"image:{exc.kind}", f"image dropped: {exc}")
 
     def _warn(self, key: str, message: str) -> None:
         suppressed = self._throttle.admit(key)
