@@ -45,11 +45,15 @@ def parse_box(text: str) -> Box:
 
 def synthetic_input(out_dir: Path, frames: int, seed: int = DEMO_SEED, index: int = 0,
                     size: Tuple[int, int] = (320, 240)) -> DemoInput:
-    """Render synthetic sequence ``index`` of ``seed`` into ``out_dir`` (GOT-10k layout)."""
+    """Render synthetic sequence ``index`` of ``seed`` into ``out_dir`` (GOT-10k layout), replacing
+    the frames of an earlier run there."""
     cfg = SyntheticConfig(width=size[0], height=size[1], length=frames)
     sequence = render_sequence(cfg, seed, index)
     if sequence.absence[0]:
         raise ValueError(f"synthetic sequence {index} of seed {seed} starts without a visible target")
+    if out_dir.is_dir():
+        for old in out_dir.glob("*.jpg"):
+            old.unlink()
     write_sequence(sequence, out_dir, cfg.jpeg_quality)
     return DemoInput(out_dir, tuple(float(v) for v in sequence.boxes[0]),
                      f"synthetic sequence (seed {seed}, #{index}, {frames} frames {size[0]}x{size[1]})",
