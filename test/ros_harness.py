@@ -1,6 +1,7 @@
 """In-process rclpy harness for tracker-node tests: the node under test plus a probe node, spun in a thread.
 
-The probe publishes frames/init messages and records everything the tracker node publishes.
+The probe publishes frames/init messages and records everything the tracker node publishes. The ROS
+environment (localhost discovery, domain id) comes from conftest.py.
 """
 from __future__ import annotations
 
@@ -11,10 +12,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
-
-os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-os.environ.setdefault("ROS_DOMAIN_ID", "13")
-
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Point

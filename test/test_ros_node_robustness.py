@@ -6,15 +6,17 @@ import time
 import numpy as np
 import pytest
 
-pytest.importorskip("rclpy")
-pytest.importorskip("vision_msgs")
+from conftest import require_ros
 
-import rclpy
-from sensor_msgs.msg import CompressedImage, Image
+require_ros()
 
-from ostrack_ros.ros.target_state import TrackState
-from ros_harness import Harness, header, tiny_sequence, tiny_tracker
+import rclpy  # noqa: E402
+from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
 
+from ostrack_ros.ros.target_state import TrackState  # noqa: E402
+from ros_harness import Harness, header, tiny_sequence, tiny_tracker  # noqa: E402
+
+pytestmark = pytest.mark.ros
 MS = 1_000_000
 KEEP_PUBLISHING = {"image_reliability": "reliable", "image_queue_depth": 5,
                    "lost_score_threshold": 0.0, "reacquire_score_threshold": 0.0}

@@ -4,14 +4,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("rclpy")
-pytest.importorskip("vision_msgs")
+from conftest import require_ros
 
-import rclpy
-from ros_harness import FRAME_ID, Harness, stamp_ns, tiny_sequence, tiny_tracker
+require_ros()
 
-from ostrack_ros.ros.target_state import TrackState
+import rclpy  # noqa: E402
 
+from ostrack_ros.ros.target_state import TrackState  # noqa: E402
+from ros_harness import FRAME_ID, Harness, stamp_ns, tiny_sequence, tiny_tracker  # noqa: E402
+
+pytestmark = pytest.mark.ros
 MS = 1_000_000
 RELIABLE = {"image_reliability": "reliable", "image_queue_depth": 5}
 
