@@ -83,7 +83,8 @@ def test_detection_round_trip_and_arrays():
     assert (det.bbox.size_x, det.bbox.size_y) == (30.0, 40.0)
     assert det.results[0].hypothesis.class_id == "cup" and det.results[0].hypothesis.score == 0.75
     assert conversions.detection_box(det) == (10.0, 20.0, 30.0, 40.0)
-    assert conversions.make_detection(head, (0, 0, 1, 1), float("nan"), "x", "1").results[0].hypothesis.score == 0.0
+    nan_score = conversions.make_detection(head, (0, 0, 1, 1), float("nan"), "x", "1")
+    assert nan_score.results[0].hypothesis.score == 0.0
     array = conversions.make_detection_array(head, [det])
     assert array.header.frame_id == "cam" and len(array.detections) == 1
     assert conversions.make_detection_array(head).detections == []
