@@ -106,6 +106,7 @@ def test_summary_averages_over_sequences_not_frames():
     assert s.success_50 == pytest.approx(0.5) and s.success_75 == pytest.approx(0.5)
     assert s.fps == pytest.approx(4 / 2.0)          # 4 frames in 2 s
     assert (s.num_sequences, s.num_frames) == (2, 4)
+    assert s.sequence_auc == (("a", pytest.approx(20 / 21)), ("b", 0.0))
 
 
 def test_summary_without_any_scored_frame_fails():

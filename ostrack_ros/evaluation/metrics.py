@@ -8,7 +8,7 @@ Curves are computed per sequence and then averaged over sequences (each sequence
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -142,6 +142,7 @@ class OPEScores:
     success_curve: np.ndarray
     precision_curve: np.ndarray
     normalized_precision_curve: np.ndarray
+    sequence_auc: Tuple[Tuple[str, float], ...] = ()
 
 
 def summarize(tracker: str, sequences: Sequence[SequenceEvaluation]) -> OPEScores:
@@ -171,4 +172,5 @@ def summarize(tracker: str, sequences: Sequence[SequenceEvaluation]) -> OPEScore
         success_curve=success,
         precision_curve=precision,
         normalized_precision_curve=norm_precision,
+        sequence_auc=tuple((s.name, float(s.success.mean())) for s in scored),
     )

@@ -42,6 +42,7 @@ def write_summary(scores: Sequence[OPEScores], path: Path, dataset: str) -> Path
             "sequences": s.num_sequences, "frames": s.num_frames,
             "success_curve": s.success_curve.tolist(), "precision_curve": s.precision_curve.tolist(),
             "normalized_precision_curve": s.normalized_precision_curve.tolist(),
+            "sequence_auc": dict(s.sequence_auc),
         } for s in scores],
     }
     path = Path(path)
