@@ -29,7 +29,7 @@ def _plot(scores: Sequence[OPEScores], x, curve_of, score_of, title: str, xlabel
         ax.plot(x, curve_of(s), linewidth=2, label=f"{s.tracker} [{score_of(s):.3f}]")
     if marker_x is not None:
         ax.axvline(marker_x, color="0.6", linestyle=":", linewidth=1)
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel, xlim=(x[0], x[-1]), ylim=(0, 1.0))
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel, xlim=(x[0], x[-1]), ylim=(0, 1.02))
     ax.grid(True, linestyle="--", alpha=0.5)
     # Success curves fall and precision curves rise: put the legend where the curves are not.
     ax.legend(loc="lower left" if ylabel == "Success rate" else "lower right", fontsize=8)
