@@ -40,13 +40,14 @@ def template_graph_path(frame_path: PathLike) -> Path:
     return frame_path.with_name(frame_path.stem + ".template" + frame_path.suffix)
 
 
-def graph_metadata(cfg: OSTrackConfig, weights: Optional[PathLike]) -> Dict[str, str]:
+def graph_metadata(cfg: OSTrackConfig, weights: Optional[PathLike], opset: int = OPSET) -> Dict[str, str]:
     """String metadata stored in both graphs: the configuration and what it was exported from."""
     return {
         "ostrack_ros.format": FORMAT_VERSION,
         "ostrack_ros.config": json.dumps(config_to_dict(cfg), sort_keys=True),
         "ostrack_ros.weights": Path(weights).name if weights is not None else "<random init>",
         "ostrack_ros.torch": torch.__version__,
+        "ostrack_ros.opset": str(opset),
     }
 
 
@@ -69,9 +70,10 @@ def check_graph_fits(path: PathLike, cfg: OSTrackConfig) -> None:
 
 
 def export_onnx(config: Union[PathLike, OSTrackConfig], weights: Optional[PathLike], out: PathLike,
-                model: Optional[OSTrack] = None) -> ExportedOnnx:
+                model: Optional[OSTrack] = None, opset: int = OPSET) -> ExportedOnnx:
     """Export the network of ``config`` + ``weights`` (or an already loaded fp32 ``model``) to ``out``
-    (the frame graph) and ``<out stem>.template.onnx``; returns both paths."""
+    (the frame graph) and ``<out stem>.template.onnx``; returns both paths. ``opset`` below 17
+    decomposes LayerNorm (only for old runtimes without the LayerNormalization op)."""
     cfg = load_config(config)
     if model is None:
         model = load_model(cfg, weights, device="cpu", dtype=torch.float32)
@@ -85,14 +87,14 @@ def export_onnx(config: Union[PathLike, OSTrackConfig], weights: Optional[PathLi
     with torch.inference_mode():
         tokens = template(template_img)
     frame_args = (tokens, search_img) + ((frame.ce_row_weights,) if frame.weights_input else ())
-    meta = graph_metadata(cfg, weights)
-    _export(template, (template_img,), template_graph_path(out), [TEMPLATE_INPUT], [TOKENS], meta)
-    _export(frame, frame_args, out, frame.input_names, frame.output_names, meta)
+    meta = graph_metadata(cfg, weights, opset)
+    _export(template, (template_img,), template_graph_path(out), [TEMPLATE_INPUT], [TOKENS], meta, opset)
+    _export(frame, frame_args, out, frame.input_names, frame.output_names, meta, opset)
     return ExportedOnnx(frame=out, template=template_graph_path(out))
 
 
 def _export(module: torch.nn.Module, args, path: Path, input_names, output_names,
-            meta: Dict[str, str]) -> None:
+            meta: Dict[str, str], opset: int) -> None:
     """TorchScript-based ``torch.onnx.export`` (static shapes, no onnxscript needed), shape folding,
     checks, metadata."""
     import onnx
@@ -103,7 +105,7 @@ def _export(module: torch.nn.Module, args, path: Path, input_names, output_names
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # tracer warnings about Python ints from shapes are intended
             torch.onnx.export(module, args, str(raw), input_names=input_names, output_names=output_names,
-                              opset_version=OPSET, do_constant_folding=True, **kwargs)
+                              opset_version=opset, do_constant_folding=True, **kwargs)
         fold_constants(raw, path)
     finally:
         raw.unlink(missing_ok=True)

@@ -1,0 +1,137 @@
+"""ONNX export: static graphs (no NonZero, constant top-k), onnxruntime CPU vs torch fp32 on the
+official fixtures at the fixture README's tolerances, CE index sets identical."""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from ostrack_ros.export import BackendError, export_onnx
+from ostrack_ros.export.onnx_export import read_metadata
+from ostrack_ros.export.ort_backend import OnnxRuntimeBackend
+from ostrack_ros.model import ce_template_mask, load_model
+
+REF = Path(os.environ.get("OSTRACK_REFERENCE_DIR",
+                          Path(__file__).resolve().parents[1].parent / "shared/fixtures/ostrack_reference"))
+TINY = REF / "tiny"
+pytestmark = pytest.mark.skipif(not (TINY / "model_io.npz").is_file(),
+                                reason=f"reference data missing: {TINY}")
+TOL = {"score_map": 1e-5, "size_map": 2e-6, "offset_map": 5e-5}  # fixture README, float32 CPU
+CE_LAYERS = (3, 6, 9)
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    return load_model(TINY / "config.yaml", TINY / "checkpoint.pth.tar")
+
+
+@pytest.fixture(scope="module")
+def graphs(tiny_model, tmp_path_factory):
+    return export_onnx(TINY / "config.yaml", TINY / "checkpoint.pth.tar",
+                       tmp_path_factory.mktemp("onnx") / "tiny.onnx", model=tiny_model)
+
+
+@pytest.fixture(scope="module")
+def backend(graphs, tiny_model):
+    return OnnxRuntimeBackend(graphs, tiny_model.config, torch.device("cpu"), threads=1)
+
+
+@pytest.fixture(scope="module")
+def io():
+    with np.load(TINY / "model_io.npz") as data:
+        return {k: data[k] for k in data.files}
+
+
+def test_graph_is_static_and_keeps_layernorm_whole(graphs):
+    frame = onnx.load(str(graphs.frame))
+    ops = Counter(node.op_type for node in frame.graph.node)
+    assert "NonZero" not in ops and "Shape" not in ops
+    assert ops["LayerNormalization"] == 2 * 12 + 1  # opset 17: one node per LayerNorm
+    assert ops["TopK"] == 3  # one per CE stage, K folded to a constant
+    assert frame.opset_import[0].version == 17
+    for value in list(frame.graph.input) + list(frame.graph.output):
+        assert all(d.HasField("dim_value") for d in value.type.tensor_type.shape.dim), value.name
+    outputs = {o.name: [d.dim_value for d in o.type.tensor_type.shape.dim] for o in frame.graph.output}
+    assert outputs["kept_indices_0"] == [1, 180] and outputs["kept_indices_2"] == [1, 89]
+    assert read_metadata(graphs.frame)["ostrack_ros.format"] == "1"
+
+
+@pytest.mark.parametrize("case", ["b1_", "b2_"])
+def test_onnxruntime_matches_reference(backend, io, case):
+    for b in range(io[case + "template"].shape[0]):
+        template = torch.from_numpy(io[case + "template"][b:b + 1])
+        search = torch.from_numpy(io[case + "search"][b:b + 1])
+        mask = ce_template_mask(backend.config, 1)
+        out = backend.forward_tokens(backend.embed_template(template), search, mask)
+        for key, atol in dict(TOL, pred_boxes=1e-6).items():
+            np.testing.assert_allclose(out[key].numpy(), io[case + key][b:b + 1], rtol=0, atol=atol,
+                                       err_msg=key)
+        for i, layer in enumerate(CE_LAYERS):
+            kept = out["kept_indices"][i]
+            assert kept.dtype == torch.int64
+            assert set(kept[0].tolist()) == set(io[f"{case}ce{layer}_kept"][b].tolist()), (case, b, layer)
+
+
+def test_template_tokens_equal_torch(backend, tiny_model, io):
+    template = torch.from_numpy(io["b1_template"])
+    with torch.inference_mode():
+        ref = tiny_model.embed_template(template)
+    np.testing.assert_allclose(backend.embed_template(template).numpy(), ref.numpy(), rtol=0, atol=1e-5)
+
+
+def test_wrong_mask_batch_or_keep_rate_is_refused(backend, io):
+    tokens = backend.embed_template(torch.from_numpy(io["b1_template"]))
+    search = torch.from_numpy(io["b1_search"])
+    other = torch.zeros(1, 64, dtype=torch.bool)
+    other[0, 0] = True
+    with pytest.raises(BackendError, match="baked"):
+        backend.forward_tokens(tokens, search, other)
+    with pytest.raises(BackendError, match="baked"):
+        backend.forward_tokens(tokens, search, None)
+    with pytest.raises(BackendError, match="ce_keep_rate"):
+        backend.forward_tokens(tokens, search, ce_template_mask(backend.config, 1), ce_keep_rate=1.0)
+    with pytest.raises(BackendError, match="one target"):
+        backend.forward_tokens(tokens, torch.from_numpy(io["b2_search"]), ce_template_mask(backend.config, 1))
+
+
+def test_demo_model_exports_and_matches_torch(tmp_path):
+    from ostrack_ros.assets import demo_model_paths
+    from ostrack_ros.export.verify import compare_to_torch
+
+    try:
+        config, weights = demo_model_paths()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    model = load_model(config, weights)
+    graphs = export_onnx(config, weights, tmp_path / "demo.onnx", model=model)
+    backend = OnnxRuntimeBackend(graphs, model.config, torch.device("cpu"), threads=1)
+    gen = torch.Generator().manual_seed(0)
+    t, s = model.config.data.template.size, model.config.data.search.size
+    agreement = compare_to_torch(backend, model, torch.randn(1, 3, t, t, generator=gen),
+                                 torch.randn(1, 3, s, s, generator=gen))
+    for key, atol in TOL.items():
+        assert agreement.max_abs_diff[key] <= atol, agreement
+    assert all(agreement.ce_sets_equal), agreement
+
+
+@pytest.mark.skipif(not os.environ.get("OSTRACK_SLOW_TESTS"), reason="slow (~350 MB graph, minutes on one "
+                    "core): set OSTRACK_SLOW_TESTS=1")
+def test_vitb_256_ce_preset_exports_and_matches_torch(tmp_path):
+    """The full-size CE preset (random weights): same tolerances, same CE token sets."""
+    from ostrack_ros.export.verify import compare_to_torch
+
+    torch.manual_seed(0)
+    model = load_model("vitb_256_mae_ce_32x4_ep300", None)
+    graphs = export_onnx(model.config, None, tmp_path / "vitb256.onnx", model=model)
+    backend = OnnxRuntimeBackend(graphs, model.config, torch.device("cpu"))
+    gen = torch.Generator().manual_seed(0)
+    agreement = compare_to_torch(backend, model, torch.randn(1, 3, 128, 128, generator=gen),
+                                 torch.randn(1, 3, 256, 256, generator=gen))
+    for key, atol in TOL.items():
+        assert agreement.max_abs_diff[key] <= atol, agreement
+    assert all(agreement.ce_sets_equal), agreement
