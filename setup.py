@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from glob import glob
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 PACKAGE = "ostrack_ros"
 ROS_EXECUTABLES = ["tracker_node", "select_target", "video_publisher", "recorder"]
@@ -14,7 +14,8 @@ setup(
     description="OSTrack one-stream tracker (ViT + candidate elimination) as a ROS 2 perception package",
     license="Apache-2.0",
     python_requires=">=3.10",
-    packages=find_packages(include=[PACKAGE, PACKAGE + ".*"]),
+    # Every folder of the package, also one without __init__.py (an implicit namespace package).
+    packages=find_namespace_packages(include=[PACKAGE, PACKAGE + ".*"], exclude=["*.__pycache__"]),
     package_data={PACKAGE: ["configs/presets/*.yaml", "assets/*"]},
     # Data files land under the install prefix (the venv, or colcon's install/ostrack_ros).
     # ROS executables go to lib/<package>, where `ros2 run` and launch_ros Node look; the wheel

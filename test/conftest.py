@@ -1,9 +1,13 @@
 """Shared test setup: one torch thread, a private localhost ROS graph, the reference fixtures, ROS skips."""
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import os
 import sys
+import sysconfig
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -35,6 +39,38 @@ def pytest_configure(config: pytest.Config) -> None:
     except ImportError:
         return
     torch.set_num_threads(1)
+
+
+def _record_digest(data: bytes) -> str:
+    """sha256 in the form a wheel's RECORD file stores it (urlsafe base64, no padding)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def installed_copy_status() -> str:
+    """Does the venv's installed ostrack_ros (what launched nodes run) match the working tree?"""
+    site = sysconfig.get_paths()["purelib"]
+    dist = next(iter(metadata.distributions(name="ostrack_ros", path=[site])), None)
+    if dist is None:
+        return f"not installed in {sys.prefix}: run `make setup` before launch tests"
+    installed = {}
+    for record in dist.files or []:
+        parts = record.parts
+        if record.hash is None or "__pycache__" in parts:
+            continue
+        if parts[0] == "ostrack_ros":  # the Python package, by its path inside the repo
+            installed[REPO_ROOT.joinpath(*parts)] = record.hash.value
+        elif parts[-3:-1] in (("ostrack_ros", "launch"), ("ostrack_ros", "config")):  # share/ data
+            installed[REPO_ROOT.joinpath(*parts[-2:])] = record.hash.value
+    stale = [path for path, digest in installed.items()
+             if not path.is_file() or digest != _record_digest(path.read_bytes())]
+    new = [path for path in (REPO_ROOT / "ostrack_ros").rglob("*.py") if path not in installed]
+    if stale or new:
+        return f"STALE ({len(stale)} changed, {len(new)} new files): run `make setup` before launch tests"
+    return "matches the working tree"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"ostrack_ros installed in the venv: {installed_copy_status()}"
 
 
 @functools.lru_cache(maxsize=None)
