@@ -7,7 +7,6 @@ still.png and summary.json.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
@@ -52,9 +51,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("ostrack-demo: error: need --fps > 0, --frames >= 2 and --timeout > 0", file=sys.stderr)
         return 2
     _ros_environment(args.out)
-    logging.basicConfig(level=logging.INFO, format="[demo] %(message)s")
 
-    from .runner import DemoOptions, run_demo
+    from .runner import CAMERA_FINISHED, DemoOptions, run_demo
     from .summary import format_summary, write_summary_json
 
     options = DemoOptions(out_dir=args.out, frames=args.frames, fps=args.fps, seed=args.seed,
@@ -66,14 +64,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (OSError, ValueError, RuntimeError) as exc:
         print(f"ostrack-demo: error: {exc}", file=sys.stderr)
         return 1
-    model = args.weights or "embedded demo model (ostrack_ros/assets)"
-    write_summary_json(result.summary, args.out / "summary.json")
-    print(format_summary(result.summary, result.source, model, args.out), flush=True)
+    tracked = result.summary.frames_tracked > 0
+    if tracked:
+        model = args.weights or "embedded demo model (ostrack_ros/assets)"
+        write_summary_json(result.summary, args.out / "summary.json")
+        print(format_summary(result.summary, result.source, model, args.out), flush=True)
     failed = {name: code for name, code in result.exit_codes.items() if code}
-    if result.summary.frames_tracked == 0 or failed:
-        print(f"ostrack-demo: the run did not track (stopped: {result.stop_reason}; "
-              f"exit codes {result.exit_codes})", file=sys.stderr)
+    if failed or not tracked:
+        what = "a process failed" if tracked else "nothing was tracked"
+        print(f"ostrack-demo: error: {what} (run stopped because {result.stop_reason}; exit codes "
+              f"{result.exit_codes}); see the log lines above", file=sys.stderr)
         return 1
+    if result.stop_reason != CAMERA_FINISHED:
+        print(f"ostrack-demo: warning: run stopped early: {result.stop_reason}", file=sys.stderr)
     return 0
 
 

@@ -23,6 +23,7 @@ from .supervisor import SupervisorThread
 
 #: after the camera's last frame, how long to wait for the tracker to answer it
 DRAIN_S = 5.0
+CAMERA_FINISHED = "the camera played every frame"
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class _Watchdog:
                 drain_until = time.monotonic() + DRAIN_S
                 while time.monotonic() < drain_until and not self.supervisor.node.last_frame_answered():
                     time.sleep(0.05)
-                return self._stop("the camera played every frame")
+                return self._stop(CAMERA_FINISHED)
             time.sleep(0.1)
 
     def _stop(self, reason: str) -> None:

@@ -76,8 +76,11 @@ def save_still(video: Path, still: Path, position: float = 0.6) -> bool:
 def format_summary(s: DemoSummary, source: DemoInput, model: str, out_dir: Path) -> str:
     """The block ``make demo`` ends with."""
     dropped = s.frames_published - s.frames_processed
-    iou_line = (f"{s.mean_iou:.3f} over {s.iou_frames} frames with a visible target (vs ground truth)"
-                if s.mean_iou is not None else "n/a (no ground truth for this input)")
+    if s.mean_iou is not None:
+        iou_line = f"{s.mean_iou:.3f} over {s.iou_frames} frames with a visible target (vs ground truth)"
+    else:
+        iou_line = "n/a (no ground truth for this input)" if source.ground_truth is None else "n/a"
+    outputs = [out_dir / name for name in ("overlay.mp4", "detections.csv", "still.png")]
     return "\n".join([
         "== ostrack_ros demo: camera -> tracker.launch.py -> recorder ==",
         f"input     {source.description}",
@@ -88,7 +91,7 @@ def format_summary(s: DemoSummary, source: DemoInput, model: str, out_dir: Path)
         f"mean IoU  {iou_line}",
         f"latency   p50 {s.latency_p50_ms:.1f} ms, p95 {s.latency_p95_ms:.1f} ms "
         "(image stamp -> detections received)",
-        f"output    {out_dir / 'overlay.mp4'}, {out_dir / 'detections.csv'}, {out_dir / 'still.png'}",
+        f"output    {', '.join(str(p) for p in outputs if p.is_file()) or 'none written'}",
     ])
 
 
