@@ -400,6 +400,10 @@ def main(args: Optional[Sequence[str]] = None) -> int:
         if rclpy.ok():
             rclpy.shutdown()
         return 1
+    except KeyboardInterrupt:  # Ctrl-C while the model loads: no traceback
+        if rclpy.ok():
+            rclpy.shutdown()
+        return 130
     executor = SingleThreadedExecutor()
     executor.add_node(node)
     try:
