@@ -27,6 +27,7 @@ class FrameBackend:
     """
 
     name = "graph"
+    io_dtype = torch.float32  # dtype the runner takes template/search tensors in
 
     def __init__(self, config: OSTrackConfig, device: torch.device, weights_input: bool) -> None:
         self.config = config
@@ -57,9 +58,9 @@ class FrameBackend:
         return self
 
     def embed_template(self, template: torch.Tensor) -> torch.Tensor:
-        """Normalised template crop (1, 3, Ht, Wt) -> template tokens (1, Nz, C), float32."""
+        """Normalised template crop (1, 3, Ht, Wt) -> template tokens (1, Nz, C)."""
         self._check_batch(template)
-        return self._embed(template.to(self.device, torch.float32))
+        return self._embed(template.to(self.device, self.io_dtype))
 
     def forward_tokens(self, template_tokens: torch.Tensor, search: torch.Tensor,
                        ce_template_mask: Optional[torch.Tensor] = None,
@@ -70,8 +71,8 @@ class FrameBackend:
                                "only supported by the torch backend")
         self._check_batch(search)
         weights = self._ce_weights(ce_template_mask)
-        outs = self._frame(template_tokens.to(self.device, torch.float32),
-                           search.to(self.device, torch.float32), weights)
+        outs = self._frame(template_tokens.to(self.device, self.io_dtype),
+                           search.to(self.device, self.io_dtype), weights)
         return assemble_output(outs[0], outs[1], outs[2], outs[3:])
 
     __call__ = forward_tokens

@@ -22,12 +22,12 @@ class _TorchFrameBackend(FrameBackend):
         self.model = model.eval()
         self.frame = FrameNetwork(model).eval()
         param = next(model.parameters())
-        self.dtype = param.dtype
+        self.dtype = self.io_dtype = param.dtype
         super().__init__(model.config, param.device, weights_input=self.frame.weights_input)
 
     @torch.inference_mode()
     def _embed(self, template: torch.Tensor) -> torch.Tensor:
-        return self.model.embed_template(template.to(self.dtype))
+        return self.model.embed_template(template)
 
 
 class CudaGraphBackend(_TorchFrameBackend):
@@ -81,7 +81,7 @@ class CompiledBackend(_TorchFrameBackend):
     @torch.inference_mode()
     def _frame(self, tokens: torch.Tensor, search: torch.Tensor,
                weights: Optional[torch.Tensor]) -> Sequence[torch.Tensor]:
-        args = (tokens.to(self.dtype), search.to(self.dtype))
+        args = (tokens, search)
         if self.weights_input:
             args += (weights,)
         return [out.clone() for out in self._compiled(*args)]
