@@ -10,8 +10,12 @@ BENCH_THREADS ?= 1
 # ROS environment for tests, the demo and benchmarks: DDS stays on this host, a domain of our own,
 # and the venv as the ament prefix (where `ros2 launch`/`ros2 run` find ostrack_ros), ahead of any
 # sourced ROS install.
+# A ROS_DOMAIN_ID from the caller's environment wins; otherwise tests, demo and benchmarks each get
+# their own, so running them side by side does not cross-talk.
 export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
-export ROS_DOMAIN_ID ?= 42
+test: export ROS_DOMAIN_ID ?= 42
+demo: export ROS_DOMAIN_ID ?= 43
+bench: export ROS_DOMAIN_ID ?= 44
 export AMENT_PREFIX_PATH := $(abspath $(VENV))$(if $(AMENT_PREFIX_PATH),:$(AMENT_PREFIX_PATH))
 export OSTRACK_REFERENCE_DIR ?= $(abspath $(SHARED))/fixtures/ostrack_reference
 export VENV SHARED

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import re
 import subprocess
 import sys
 import time
@@ -24,7 +26,9 @@ from vision_msgs.msg import Detection2D, ObjectHypothesisWithPose  # noqa: E402
 
 pytestmark = pytest.mark.ros
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 ROS_EXECUTABLES = {"tracker_node", "select_target", "video_publisher", "recorder"}
+CONSOLE_SCRIPTS = {"ostrack-track", "ostrack-convert", "ostrack-train", "ostrack-eval", "ostrack-export"}
 TALKER_LAUNCH = Path(__file__).parent / "launch_files" / "detection_talker.launch.py"
 
 
@@ -96,6 +100,28 @@ def test_ros2_pkg_finds_the_installed_package():
     assert (prefix / "share" / "ostrack_ros" / "package.xml").is_file()
     listed = {line.split()[1] for line in run_ros2("pkg", "executables", "ostrack_ros").splitlines()}
     assert listed == ROS_EXECUTABLES
+
+
+def test_every_executable_runs_an_existing_main():
+    """scripts/<node> and the console scripts each name a module whose main() exists."""
+    from importlib import metadata
+
+    targets = {}
+    for name in ROS_EXECUTABLES:
+        script = (REPO_ROOT / "scripts" / name).read_text()
+        targets[name] = re.search(r"^from (\S+) import main$", script, re.MULTILINE).group(1) + ":main"
+    entry_points = metadata.distribution("ostrack_ros").entry_points.select(group="console_scripts")
+    targets.update({ep.name: ep.value for ep in entry_points})
+    assert set(targets) == ROS_EXECUTABLES | CONSOLE_SCRIPTS
+    broken = {}
+    for name, target in sorted(targets.items()):
+        module, _, function = target.partition(":")
+        try:
+            if not callable(getattr(importlib.import_module(module), function, None)):
+                broken[name] = f"{target}: no callable {function}"
+        except ImportError as exc:
+            broken[name] = f"{target}: {exc}"
+    assert not broken, broken
 
 
 @pytest.fixture
