@@ -1,4 +1,4 @@
-"""select_target: a selectROI box becomes an init Detection2D with its frame's header; headless exits clearly."""
+"""select_target: a selectROI box becomes an init Detection2D with its frame header; no GUI exits clearly."""
 from __future__ import annotations
 
 import time
