@@ -1,0 +1,334 @@
+"""Speed of the OSTrack network and tracker for the CE presets (random weights).
+
+For each preset: model forward and ``Tracker.track`` time per frame (median after warm-up) with
+CE on (the preset) and off (same weights, no elimination), the fused SDPA attention path against
+the plain explicit one, and reduced precision (bf16 on CPU, fp16/bf16 on CUDA), plus memory.
+Reduced-precision boxes are checked against fp32 on the reference tracker sequence (tiny model).
+``--official DIR`` also times the official OSTrack tracker (a checkout outside this repo) side by
+side with ours, frame by frame, on the same weights.
+
+Usage: python benchmarks/bench_model.py [--presets P ...] [--frames 20] [--threads 1] [--device cpu]
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import psutil
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from ostrack_ros.configs import OSTrackConfig, load_config  # noqa: E402
+from ostrack_ros.model import build_model, ce_template_mask, resolve_device  # noqa: E402
+from ostrack_ros.tracking import Tracker  # noqa: E402
+
+PRESETS = ("vitb_256_mae_ce_32x4_ep300", "vitb_384_mae_ce_32x4_ep300")
+REFERENCE_DIR = Path(os.environ.get("OSTRACK_REFERENCE_DIR",
+                                    REPO.parent / "shared/fixtures/ostrack_reference"))
+
+
+@dataclasses.dataclass
+class Row:
+    """One measured configuration."""
+
+    preset: str
+    variant: str
+    precision: str
+    model_ms: float
+    tracker_ms: float
+    memory: str
+
+
+def native_cpu_bf16() -> bool:
+    """True when the CPU has bf16 matrix instructions (AVX512_BF16 or AMX); otherwise torch emulates."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def median_ms(step: Callable[[int], None], frames: int, warmup: int, device: torch.device) -> float:
+    """Median wall time of ``step(i)`` in milliseconds over ``frames`` calls after ``warmup`` calls."""
+    times = []
+    for i in range(warmup + frames):
+        synchronize(device)
+        start = time.perf_counter()
+        step(i)
+        synchronize(device)
+        if i >= warmup:
+            times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def without_ce(cfg: OSTrackConfig) -> OSTrackConfig:
+    """The same network with candidate elimination switched off."""
+    backbone = dataclasses.replace(cfg.model.backbone, ce_loc=(), ce_keep_ratio=())
+    return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, backbone=backbone))
+
+
+def load_frames(count: int) -> tuple[list[np.ndarray], tuple[float, float, float, float]]:
+    """The reference tracker sequence (or seeded noise frames when it is absent) and an init box."""
+    path = REFERENCE_DIR / "tiny/tracker_sequence.npz"
+    if path.is_file():
+        with np.load(path) as seq:
+            return list(seq["frames"]), tuple(float(v) for v in seq["init_box"])
+    rng = np.random.default_rng(0)
+    noise = [rng.integers(0, 256, (240, 320, 3), dtype=np.uint8) for _ in range(max(count, 2))]
+    return noise, (100.0, 90.0, 48.0, 40.0)
+
+
+def memory_note(device: torch.device) -> str:
+    rss = psutil.Process().memory_info().rss / 2**20
+    note = f"RSS {rss:.0f} MiB"
+    if device.type == "cuda":
+        note += f", GPU peak {torch.cuda.max_memory_allocated(device) / 2**20:.0f} MiB"
+        torch.cuda.reset_peak_memory_stats(device)
+    return note
+
+
+def time_model(model, cfg: OSTrackConfig, device, dtype, frames: int, warmup: int,
+               autocast: bool = False) -> float:
+    """``OSTrack.forward`` (template + search, the official per-frame call) in ms."""
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(1, 3, cfg.data.template.size, cfg.data.template.size, generator=gen).to(device, dtype)
+    x = torch.randn(1, 3, cfg.data.search.size, cfg.data.search.size, generator=gen).to(device, dtype)
+    mask = ce_template_mask(cfg, 1, device) if cfg.model.backbone.uses_ce else None
+
+    def step(_: int) -> None:
+        with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+            model(z, x, mask)
+
+    return median_ms(step, frames, warmup, device)
+
+
+def time_tracker(tracker: Tracker, images: list[np.ndarray], init_box, frames: int, warmup: int) -> float:
+    """``Tracker.track`` per frame in ms, cycling through the sequence (re-initialised at its start)."""
+    tracker.initialize(images[0], init_box)
+    return median_ms(lambda i: tracker.track(images[1 + i % (len(images) - 1)]), frames, warmup,
+                     tracker.device)
+
+
+def bench_preset(name: str, args, device: torch.device, images, init_box) -> list[Row]:
+    cfg = load_config(name)
+    torch.manual_seed(0)
+    model = build_model(cfg).eval()
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+    rows = []
+
+    def measure(variant: str, net, net_cfg, dtype=torch.float32, precision="fp32", autocast=False) -> None:
+        net = net.to(device=device, dtype=dtype)
+        model_ms = time_model(net, net_cfg, device, dtype, args.frames, args.warmup, autocast)
+        tracker_ms = float("nan")
+        if not autocast:
+            tracker = Tracker(net, net_cfg, device=device, dtype=dtype)
+            tracker_ms = time_tracker(tracker, images, init_box, args.frames, args.warmup)
+        rows.append(Row(name, variant, precision, model_ms, tracker_ms, memory_note(device)))
+        print(f"  {variant:<20} {precision:<14} model {model_ms:8.1f} ms  tracker {tracker_ms:8.1f} ms",
+              flush=True)
+
+    print(f"{name}:", flush=True)
+    measure("CE, fused attn", model, cfg)
+    model.backbone.set_fused_attn(False)
+    measure("CE, explicit attn", model, cfg)
+    model.backbone.set_fused_attn(True)
+    plain = build_model(without_ce(cfg)).eval()
+    plain.load_state_dict(weights)
+    measure("no CE, fused attn", plain, without_ce(cfg))
+    del plain
+    for precision in args.precisions:
+        if precision == "bf16" and device.type == "cpu" and not native_cpu_bf16() and not args.force_bf16:
+            print("  bf16 skipped: this CPU has no AVX512_BF16/AMX, torch would emulate it "
+                  "(~10x slower than fp32); --force-bf16 measures it anyway", flush=True)
+            continue
+        dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}[precision]
+        if device.type == "cpu" and precision == "bf16":
+            measure("CE, fused attn", build_model(cfg).eval(), cfg, torch.float32, "bf16 autocast",
+                    autocast=True)
+        net = build_model(cfg).eval()
+        net.load_state_dict(weights)
+        measure("CE, fused attn", net, cfg, dtype, f"{precision} weights")
+    return rows
+
+
+def precision_box_check(device: torch.device, precisions: list[str]) -> list[str]:
+    """Max box difference to fp32 (pixels) on the reference sequence with the tiny model, free-running."""
+    tiny = REFERENCE_DIR / "tiny"
+    if not (tiny / "tracker_sequence.npz").is_file():
+        return ["reduced-precision box check skipped: reference data missing"]
+    with np.load(tiny / "tracker_sequence.npz") as seq:
+        frames, init_box, reference = seq["frames"], tuple(seq["init_box"]), seq["boxes"]
+
+    def run(dtype) -> np.ndarray:
+        tracker = Tracker.from_files(tiny / "config.yaml", tiny / "checkpoint.pth.tar", device=device,
+                                     dtype=dtype)
+        tracker.initialize(frames[0], init_box)
+        return np.array([init_box] + [tracker.track(f).box for f in frames[1:]])
+
+    fp32 = run(torch.float32)
+    lines = [f"tiny model, 40 frames on {device}: fp32 vs official reference max |box diff| "
+             f"{np.abs(fp32 - reference).max():.2e} px"]
+    for precision in precisions:
+        boxes = run({"fp16": torch.float16, "bf16": torch.bfloat16}[precision])
+        diff = np.abs(boxes - fp32).max()
+        lines.append(f"tiny model, 40 frames on {device}: {precision} vs fp32 max |box diff| {diff:.3f} px "
+                     f"({'within' if diff <= 2.0 else 'OVER'} the 2 px target)")
+    return lines
+
+
+def import_official(root: Path):
+    """The official tracker class and config module from a checkout, with its unused imports stubbed.
+
+    Only the test-time path runs; training-data, visdom and LMDB modules it imports are replaced by
+    empty stand-ins so no extra packages are needed (``easydict`` is).
+    """
+    import types
+
+    stubs = {"torch._six": {"string_classes": str}, "jpeg4py": {}, "lmdb": {},
+             "lib.vis.visdom_cus": {"Visdom": object}}
+    for name, attrs in stubs.items():
+        if name not in sys.modules:
+            module = types.ModuleType(name)
+            module.__dict__.update(attrs)
+            sys.modules[name] = module
+    sys.path.insert(0, str(root.resolve()))
+    from lib.config.ostrack import config as official_config
+    from lib.test.tracker.ostrack import OSTrack as OfficialTracker
+
+    return OfficialTracker, official_config
+
+
+def compare_with_official(root: Path, preset: str, device: torch.device, images, init_box, frames: int,
+                          warmup: int) -> str:
+    """Time the official tracker and ours alternately on the same frames and the same random weights."""
+    import tempfile
+    import types
+
+    official_tracker, official_config = import_official(root)
+    official_config.update_config_from_file(str(root / "experiments/ostrack" / f"{preset}.yaml"))
+    ocfg = official_config.cfg
+    torch.manual_seed(0)
+    ours = Tracker(build_model(preset).eval(), preset, device=device)
+    with tempfile.TemporaryDirectory() as tmp:
+        checkpoint = Path(tmp) / "OSTrack_random.pth.tar"
+        torch.save({"net": ours.model.state_dict()}, checkpoint)
+        params = types.SimpleNamespace(
+            cfg=ocfg, checkpoint=str(checkpoint), debug=0, save_all_boxes=False,
+            template_factor=ocfg.TEST.TEMPLATE_FACTOR, template_size=ocfg.TEST.TEMPLATE_SIZE,
+            search_factor=ocfg.TEST.SEARCH_FACTOR, search_size=ocfg.TEST.SEARCH_SIZE)
+        saved = torch.Tensor.cuda, torch.nn.Module.cuda
+        if device.type == "cpu":  # the official code hard-codes .cuda(); make it a no-op on CPU
+            torch.Tensor.cuda = lambda self, *a, **k: self
+            torch.nn.Module.cuda = lambda self, *a, **k: self
+        try:
+            theirs = official_tracker(params, "bench")
+            theirs.initialize(images[0], {"init_bbox": list(init_box)})
+            ours.initialize(images[0], init_box)
+            t_theirs, t_ours, diffs = [], [], []
+            for i in range(warmup + frames):
+                image = images[1 + i % (len(images) - 1)]
+                synchronize(device)
+                start = time.perf_counter()
+                their_box = theirs.track(image)["target_bbox"]
+                synchronize(device)
+                middle = time.perf_counter()
+                our_box = ours.track(image).box
+                synchronize(device)
+                if i >= warmup:
+                    t_theirs.append(middle - start)
+                    t_ours.append(time.perf_counter() - middle)
+                diffs.append(float(np.abs(np.subtract(their_box, our_box)).max()))
+        finally:
+            torch.Tensor.cuda, torch.nn.Module.cuda = saved
+    official_ms, our_ms = statistics.median(t_theirs) * 1e3, statistics.median(t_ours) * 1e3
+    return (f"official OSTrack tracker vs ours, {preset}, {device}, {torch.get_num_threads()} threads, "
+            f"alternating frame by frame, median of {frames}: official {official_ms:.1f} ms, "
+            f"ours {our_ms:.1f} ms "
+            f"-> ours/official = {our_ms / official_ms:.2f} (target <= 0.80); same weights, max |box diff| "
+            f"{max(diffs):.2e} px over {len(diffs)} free-running frames")
+
+
+def print_table(rows: list[Row]) -> None:
+    header = (f"{'preset':<28} {'variant':<20} {'precision':<14} {'model ms':>9} {'tracker ms':>11} "
+              f"{'fps':>6}  memory")
+    print("\n" + header + "\n" + "-" * len(header))
+    for r in rows:
+        fps = 1e3 / r.tracker_ms if r.tracker_ms == r.tracker_ms else float("nan")
+        print(f"{r.preset:<28} {r.variant:<20} {r.precision:<14} {r.model_ms:9.1f} {r.tracker_ms:11.1f} "
+              f"{fps:6.2f}  {r.memory}")
+    print()
+    for preset in dict.fromkeys(r.preset for r in rows):
+        get = {(r.variant, r.precision): r for r in rows if r.preset == preset}
+        ce, explicit, plain = (get.get((v, "fp32")) for v in
+                               ("CE, fused attn", "CE, explicit attn", "no CE, fused attn"))
+        print(f"{preset}: fused vs explicit attention x{explicit.model_ms / ce.model_ms:.2f} (model), "
+              f"x{explicit.tracker_ms / ce.tracker_ms:.2f} (tracker); CE vs no CE "
+              f"x{plain.model_ms / ce.model_ms:.2f} (model), "
+              f"x{plain.tracker_ms / ce.tracker_ms:.2f} (tracker)")
+        for (_, precision), r in get.items():
+            if precision != "fp32":
+                base = ce.tracker_ms if r.tracker_ms == r.tracker_ms else ce.model_ms
+                mine = r.tracker_ms if r.tracker_ms == r.tracker_ms else r.model_ms
+                print(f"{preset}: {precision} vs fp32 x{base / mine:.2f} "
+                      f"({'tracker' if r.tracker_ms == r.tracker_ms else 'model'})")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presets", nargs="+", default=list(PRESETS))
+    parser.add_argument("--frames", type=int, default=20, help="timed frames per measurement (median)")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: OMP_NUM_THREADS or torch's)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--precisions", nargs="*", help="reduced precisions to time "
+                        "(default: bf16 on cpu, fp16 bf16 on cuda)")
+    parser.add_argument("--force-bf16", action="store_true", help="time CPU bf16 even without native support")
+    parser.add_argument("--official", type=Path,
+                        help="checkout of github.com/botaoye/OSTrack (outside this repo) to time alongside")
+    parser.add_argument("--official-frames", type=int, default=20)
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+    if args.precisions is None:
+        args.precisions = ["bf16"] if device.type == "cpu" else ["fp16", "bf16"]
+    cpu = torch.backends.cpu.get_cpu_capability()
+    print(f"torch {torch.__version__}, device {device}"
+          + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "")
+          + f", {torch.get_num_threads()} threads, CPU {cpu}, native CPU bf16: {native_cpu_bf16()}, "
+          f"{args.frames} timed frames after {args.warmup} warm-up (median)", flush=True)
+    images, init_box = load_frames(args.frames)
+    rows = []
+    for name in args.presets:
+        rows += bench_preset(name, args, device, images, init_box)
+    print_table(rows)
+    check = [p for p in args.precisions if not (p == "bf16" and device.type == "cpu" and not native_cpu_bf16()
+                                                and not args.force_bf16)]
+    for line in precision_box_check(device, check):
+        print(line)
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    if args.official:
+        print(compare_with_official(args.official, args.presets[0], device, images, init_box,
+                                    args.official_frames, args.warmup))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
