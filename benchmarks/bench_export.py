@@ -215,6 +215,8 @@ def run_cuda(args) -> list[str]:
             return exported["g"]
 
         for label, precision, make in gpu_variants(args.quick):
+            if args.variants and not any(v in label for v in args.variants):
+                continue
             if time.monotonic() > deadline:
                 table.add(preset, label, precision, "skipped (time budget)", "", "", "", "")
                 continue
@@ -315,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iters", type=int, help="timed iterations per measurement")
     parser.add_argument("--presets", nargs="*", help=f"CUDA mode presets (default {' '.join(GPU_PRESETS)})")
     parser.add_argument("--budget-s", type=float, default=300.0, help="CUDA mode: skip variants after this")
+    parser.add_argument("--variants", nargs="*", help="CUDA mode: only backends whose label contains one")
     parser.add_argument("--out", type=Path, help="also write the tables (Markdown) here")
     parser.add_argument("--verbose", action="store_true", help="print tracebacks of failed variants")
     args = parser.parse_args(argv)

@@ -50,7 +50,7 @@ class FrameBackend:
     # --- the OSTrack-like surface --------------------------------------------------------------
     def to(self, device=None, dtype=None, **_) -> FrameBackend:
         """Accepts the device it was built for (inputs and outputs are cast as needed, so any dtype)."""
-        if device is not None and resolve_device(device) != resolve_device(self.device):
+        if device is not None and not same_device(resolve_device(device), self.device):
             raise BackendError(f"{self.name} backend was built for {self.device}, not {device}")
         return self
 
@@ -99,6 +99,13 @@ class FrameBackend:
                 "baked in; pass ce_template_mask(config, 1) (other masks need the torch backend)")
         self._checked_mask = mask
         return self._weights
+
+
+def same_device(a: torch.device, b: torch.device) -> bool:
+    """``cuda`` and ``cuda:<current>`` are the same device."""
+    def index(d: torch.device) -> int:
+        return d.index if d.index is not None else (torch.cuda.current_device() if d.type == "cuda" else 0)
+    return a.type == b.type and index(a) == index(b)
 
 
 def assemble_output(score_map: torch.Tensor, size_map: torch.Tensor, offset_map: torch.Tensor,
