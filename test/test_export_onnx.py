@@ -135,3 +135,26 @@ def test_vitb_256_ce_preset_exports_and_matches_torch(tmp_path):
     for key, atol in TOL.items():
         assert agreement.max_abs_diff[key] <= atol, agreement
     assert all(agreement.ce_sets_equal), agreement
+
+
+def test_gt_box_template_rows_are_a_graph_input(tiny_model, io, tmp_path):
+    """GT_BOX depends on the initial box: its row weights become an input, still matching torch."""
+    from ostrack_ros.configs import config_from_dict, config_to_dict
+    from ostrack_ros.model import load_model
+
+    raw = config_to_dict(tiny_model.config)
+    raw["MODEL"]["BACKBONE"]["CE_TEMPLATE_RANGE"] = "GT_BOX"
+    cfg = config_from_dict(raw, name="tiny_gt_box")
+    model = load_model(cfg, TINY / "checkpoint.pth.tar")
+    graphs = export_onnx(cfg, None, tmp_path / "gt_box.onnx", model=model)
+    backend = OnnxRuntimeBackend(graphs, cfg, torch.device("cpu"), threads=1)
+    assert backend.weights_input
+    template, search = torch.from_numpy(io["b1_template"]), torch.from_numpy(io["b1_search"])
+    for box in ([0.25, 0.25, 0.5, 0.5], [0.1, 0.4, 0.3, 0.2]):
+        mask = ce_template_mask(cfg, 1, boxes=torch.tensor([box]))
+        with torch.inference_mode():
+            ref = model.forward_tokens(model.embed_template(template), search, mask)
+        out = backend.forward_tokens(backend.embed_template(template), search, mask)
+        np.testing.assert_allclose(out["score_map"].numpy(), ref["score_map"].numpy(), rtol=0, atol=1e-5)
+        for got, want in zip(out["kept_indices"], ref["kept_indices"]):
+            assert set(got[0].tolist()) == set(want[0].tolist())
