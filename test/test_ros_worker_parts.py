@@ -62,6 +62,7 @@ def test_rates_and_latency_percentiles():
     snap = frames.snapshot()
     assert (snap.received, snap.dropped, snap.rejected, snap.processed) == (1, 2, 1, 1)
     assert abs(snap.latency_ms["p50"] - 10.0) < 1e-9 and abs(snap.model_ms["max"] - 5.0) < 1e-9
+    assert abs(snap.overhead_ms["p50"] - 5.0) < 1e-9 and abs(snap.in_node_ms["p50"] - 8.0) < 1e-9
 
 
 def test_throttle_admits_one_message_per_key_and_period_and_counts_the_rest():

@@ -35,6 +35,8 @@ def diagnostic_status(name: str, hardware_id: str, state: TrackState, stats: Sta
         values[f"in_node_{key}_ms"] = f"{value:.2f}"
     for key, value in stats.model_ms.items():
         values[f"tracker_{key}_ms"] = f"{value:.2f}"
+    for key, value in stats.overhead_ms.items():
+        values[f"overhead_{key}_ms"] = f"{value:.2f}"
     return DiagnosticStatus(level=level, name=name, message=message, hardware_id=hardware_id,
                             values=[KeyValue(key=k, value=v) for k, v in values.items()])
 

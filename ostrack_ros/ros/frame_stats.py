@@ -73,6 +73,7 @@ class StatsSnapshot:
     latency_ms: Dict[str, float] = field(default_factory=dict)
     in_node_ms: Dict[str, float] = field(default_factory=dict)
     model_ms: Dict[str, float] = field(default_factory=dict)
+    overhead_ms: Dict[str, float] = field(default_factory=dict)
 
 
 class FrameStats:
@@ -85,6 +86,7 @@ class FrameStats:
         self._latency = LatencyWindow(latency_samples)
         self._in_node = LatencyWindow(latency_samples)
         self._model = LatencyWindow(latency_samples)
+        self._overhead = LatencyWindow(latency_samples)
         self.received = self.processed = self.dropped = self.rejected = 0
 
     def on_received(self) -> None:
@@ -102,7 +104,8 @@ class FrameStats:
 
     def on_processed(self, latency_s: Optional[float], in_node_s: float, model_s: Optional[float]) -> None:
         """One frame published: ``latency_s`` stamp to publish (None if unknown), ``in_node_s``
-        receipt to publish, ``model_s`` the tracker call (None when idle)."""
+        receipt to publish, ``model_s`` the tracker call (None when idle). Overhead = latency - model:
+        what transport, conversion and publishing add to the network's time."""
         with self._lock:
             self.processed += 1
             self._output.tick()
@@ -111,13 +114,15 @@ class FrameStats:
                 self._latency.add(latency_s)
             if model_s is not None:
                 self._model.add(model_s)
+            if latency_s is not None and model_s is not None:
+                self._overhead.add(latency_s - model_s)
 
     def snapshot(self) -> StatsSnapshot:
         with self._lock:
             return StatsSnapshot(self.received, self.processed, self.dropped, self.rejected,
                                  self._input.rate(), self._output.rate(),
                                  self._latency.percentiles_ms(), self._in_node.percentiles_ms(),
-                                 self._model.percentiles_ms())
+                                 self._model.percentiles_ms(), self._overhead.percentiles_ms())
 
 
 __all__ = ["RateMeter", "LatencyWindow", "FrameStats", "StatsSnapshot"]

@@ -74,15 +74,15 @@ def _shade_removed_tokens(canvas: np.ndarray, search_box: Box, kept_mask: np.nda
     x2, y2 = min(int(np.ceil(x + w)), canvas.shape[1]), min(int(np.ceil(y + h)), canvas.shape[0])
     if x2 <= x1 or y2 <= y1:
         return
-    mask = np.asarray(kept_mask, bool)
-    rows, cols = mask.shape
+    removed = (~np.asarray(kept_mask, bool)).astype(np.uint8)
+    rows, cols = removed.shape
     # Token row/column of each visible pixel centre (nearest-neighbour lookup into the grid).
-    row_of = np.clip(((np.arange(y1, y2) + 0.5 - y) * rows / h).astype(np.int64), 0, rows - 1)
-    col_of = np.clip(((np.arange(x1, x2) + 0.5 - x) * cols / w).astype(np.int64), 0, cols - 1)
-    removed = ~mask[row_of[:, None], col_of[None, :]]
-    if removed.any():
+    row_of = np.clip(((np.arange(y1, y2) + 0.5 - y) * rows / h).astype(np.intp), 0, rows - 1)
+    col_of = np.clip(((np.arange(x1, x2) + 0.5 - x) * cols / w).astype(np.intp), 0, cols - 1)
+    pixel_removed = removed.take(row_of, axis=0).take(col_of, axis=1)
+    if pixel_removed.any():
         region = canvas[y1:y2, x1:x2]
-        region[removed] = (region[removed] * REMOVED_SHADE).astype(np.uint8)
+        cv2.copyTo(cv2.convertScaleAbs(region, alpha=REMOVED_SHADE), pixel_removed, region)
 
 
 __all__ = ["OverlayOptions", "draw_overlay"]
