@@ -68,7 +68,7 @@ def build_engine(onnx_path: PathLike, engine_path: PathLike, fp16: bool = False,
         config.max_workspace_size = workspace
     pinned: List[str] = []
     if fp16:
-        if not builder.platform_has_fast_fp16:
+        if not getattr(builder, "platform_has_fast_fp16", True):  # property removed in TensorRT 10
             raise BackendError("this GPU has no fast fp16; build the engine without --fp16")
         config.set_flag(trt.BuilderFlag.FP16)
         pinned = pin_fp32_layers(network, trt)
