@@ -75,8 +75,6 @@ class FrameBackend:
                            search.to(self.device, self.io_dtype), weights)
         return assemble_output(outs[0], outs[1], outs[2], outs[3:])
 
-    __call__ = forward_tokens
-
     # --- helpers -----------------------------------------------------------------------------
     @staticmethod
     def _check_batch(tensor: torch.Tensor) -> None:
