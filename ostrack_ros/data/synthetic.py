@@ -11,6 +11,7 @@ Run ``python -m ostrack_ros.data.synthetic --out DIR --sequences N --seed S``.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Sequence as Seq, Tuple
@@ -255,15 +256,29 @@ def write_sequence(sequence: SyntheticSequence, folder: Path, jpeg_quality: int 
     write_flags(folder / "cover.label", sequence.cover)
 
 
-def generate_dataset(out_dir: Path, num_sequences: int, seed: int,
-                     cfg: Optional[SyntheticConfig] = None, progress: bool = True) -> List[Path]:
-    """Write ``num_sequences`` sequences plus ``list.txt`` under ``out_dir``; returns their folders."""
+def _render_and_write(job) -> None:
+    cfg, seed, index, folder = job
+    write_sequence(render_sequence(cfg, seed, index), folder, cfg.jpeg_quality)
+
+
+def generate_dataset(out_dir: Path, num_sequences: int, seed: int, cfg: Optional[SyntheticConfig] = None,
+                     progress: bool = True, workers: int = 1) -> List[Path]:
+    """Write ``num_sequences`` sequences plus ``list.txt`` under ``out_dir`` (``workers`` processes);
+    returns their folders. The pixels depend only on ``(cfg, seed, index)``, not on ``workers``."""
     cfg = cfg or SyntheticConfig()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = [f"synthetic_{seed}_{i:04d}" for i in range(num_sequences)]
-    for i, name in enumerate(tqdm(names, desc=f"synthetic seed {seed}", disable=not progress)):
-        write_sequence(render_sequence(cfg, seed, i), out_dir / name, cfg.jpeg_quality)
+    jobs = [(cfg, seed, i, out_dir / name) for i, name in enumerate(names)]
+    bar = dict(total=len(jobs), desc=f"synthetic seed {seed}", disable=not progress)
+    if workers > 1:
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        with multiprocessing.get_context(method).Pool(workers) as pool:
+            for _ in tqdm(pool.imap_unordered(_render_and_write, jobs), **bar):
+                pass
+    else:
+        for job in tqdm(jobs, **bar):
+            _render_and_write(job)
     (out_dir / "list.txt").write_text("\n".join(names) + "\n")
     return [out_dir / n for n in names]
 
@@ -275,6 +290,7 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     parser.add_argument("--sequences", type=int, default=20, help="number of sequences")
     parser.add_argument("--length", type=int, default=SyntheticConfig.length, help="frames per sequence")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the whole set")
+    parser.add_argument("--workers", type=int, default=1, help="parallel processes")
     parser.add_argument("--size", default=f"{SyntheticConfig.width}x{SyntheticConfig.height}",
                         help="frame size WxH")
     args = parser.parse_args(argv)
@@ -285,7 +301,7 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     if args.sequences < 1 or args.length < 2 or width < 64 or height < 64:
         parser.error("need >= 1 sequence, >= 2 frames and frames of at least 64x64")
     cfg = SyntheticConfig(width=width, height=height, length=args.length)
-    generate_dataset(args.out, args.sequences, args.seed, cfg)
+    generate_dataset(args.out, args.sequences, args.seed, cfg, workers=max(1, args.workers))
     print(f"wrote {args.sequences} sequences to {args.out}")
     return 0
 

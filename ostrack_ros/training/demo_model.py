@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import time
 from pathlib import Path
 from typing import Optional, Sequence as Seq
 
 import torch
+from safetensors.torch import load_file
 
 from ..assets import DEMO_CONFIG, DEMO_WEIGHTS
 from ..configs import load_config
+from ..model import save_safetensors
 from ..data.synthetic import SyntheticConfig, generate_dataset
 from .checkpoints import latest_checkpoint
 from .processing import Augmentation
@@ -32,8 +33,16 @@ SEQUENCE_LENGTH = 100
 DEMO_AUGMENTATION = Augmentation(grayscale=0.05, joint_flip=0.5, crop_flip=0.0, brightness=0.2)
 
 
+def install_weights(weights: Path, **facts) -> None:
+    """Copy trained weights to ``assets/demo_model.safetensors`` with the recipe's facts as metadata."""
+    metadata = {"config": DEMO_CONFIG.name, "train_seed": TRAIN_SEED, "train_sequences": TRAIN_SEQUENCES,
+                "sequence_length": SEQUENCE_LENGTH, **facts}
+    save_safetensors(load_file(str(weights)), DEMO_WEIGHTS, metadata=metadata)
+
+
 def main(argv: Optional[Seq[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ostrack_ros.training.demo_model", description=__doc__.split("\n")[0])
+    parser.add_argument("--config", type=Path, default=DEMO_CONFIG, help="experiment YAML (default: the demo's)")
     parser.add_argument("--work-dir", type=Path, default=Path("build/demo_model"), help="data, logs, checkpoints")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--workers", type=int, default=1, help="data loader processes")
@@ -48,8 +57,8 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     train_dir, val_dir = args.work_dir / "synthetic_train", args.work_dir / "synthetic_val"
     for folder, count, seed in ((train_dir, TRAIN_SEQUENCES, TRAIN_SEED), (val_dir, VAL_SEQUENCES, VAL_SEED)):
         if not (folder / "list.txt").is_file():
-            generate_dataset(folder, count, seed, synth)
-    cfg = load_config(DEMO_CONFIG)
+            generate_dataset(folder, count, seed, synth, workers=max(1, args.workers))
+    cfg = load_config(args.config)
     options = TrainOptions(train_data=[train_dir], val_data=[val_dir], output_dir=args.work_dir / "checkpoints",
                            device=args.device, workers=args.workers, seed=TRAIN_SEED,
                            augmentation=DEMO_AUGMENTATION, resume=args.work_dir / "checkpoints")
@@ -63,7 +72,7 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     weights = final.with_name(final.name.replace(".pth.tar", ".safetensors"))
     print(f"trained {result.epochs} epochs / {result.steps} steps in {minutes:.1f} min; weights {weights}")
     if not args.no_install:
-        shutil.copyfile(weights, DEMO_WEIGHTS)
+        install_weights(weights, epochs=result.epochs, minutes=minutes, device=str(trainer.ctx.device))
         print(f"installed {DEMO_WEIGHTS}")
     return 0
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 
 class MetricsLog:
@@ -16,20 +16,26 @@ class MetricsLog:
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
             self.writer = SummaryWriter(str(self.folder / "tensorboard"))
-        self._fields: Dict[str, list] = {}
+        self._fields: Dict[str, List[str]] = {}
+        self._rows: Dict[str, List[dict]] = {}
 
     def write(self, name: str, step: int, values: Dict[str, float], epoch: Optional[int] = None) -> None:
         """Record ``values`` at global ``step`` in ``name``.csv and under ``name/`` in TensorBoard."""
         row = {"step": step, "epoch": epoch if epoch is not None else "", **values}
+        rows = self._rows.setdefault(name, [])
+        rows.append(row)
+        fields = self._fields.setdefault(name, [])
+        new_fields = [k for k in row if k not in fields]
         path = self.folder / f"{name}.csv"
-        fields = self._fields.get(name)
-        if fields is None:
-            fields = list(row)
-            self._fields[name] = fields
+        if new_fields or not path.exists():  # a new column (e.g. validation): rewrite with the wider header
+            fields.extend(new_fields)
             with path.open("w", newline="") as f:
-                csv.DictWriter(f, fieldnames=fields).writeheader()
-        with path.open("a", newline="") as f:
-            csv.DictWriter(f, fieldnames=fields, extrasaction="ignore").writerow(row)
+                writer = csv.DictWriter(f, fieldnames=fields)
+                writer.writeheader()
+                writer.writerows(rows)
+        else:
+            with path.open("a", newline="") as f:
+                csv.DictWriter(f, fieldnames=fields).writerow(row)
         if self.writer is not None:
             for key, value in values.items():
                 self.writer.add_scalar(f"{name}/{key}", value, step)

@@ -117,12 +117,14 @@ class Trainer:
                           pin_memory=self.ctx.device.type == "cuda")
 
     def _resume(self, path: Path) -> None:
-        if path.is_dir():
-            found = latest_checkpoint(path)
+        if path.is_dir() or (not path.exists() and not path.suffix):  # an output folder, maybe not made yet
+            found = latest_checkpoint(path) if path.is_dir() else None
             if found is None:
                 log.info("no checkpoint in %s: starting from scratch", path)
                 return
             path = found
+        if not path.is_file():
+            raise FileNotFoundError(f"checkpoint to resume from not found: {path}")
         state = load_training_state(path)
         load_weights(self.model, state["net"], source=str(path))
         if state.get("optimizer"):
