@@ -95,7 +95,8 @@ class TrackerNode(Node):
         self._worker.start()
         self.get_logger().info(
             f"ready: subscribed to '{self._image_topic}' ({self._params.image_reliability}, depth "
-            f"{self._params.image_queue_depth}); mark a target on 'init' or 'init_point'")
+            f"{self._params.image_queue_depth}); mark a target on '{self._init_topic}' or "
+            f"'{self._click_topic}'")
 
     # ------------------------------------------------------------------ setup
     def _declare_parameters(self) -> NodeParams:
@@ -131,14 +132,14 @@ class TrackerNode(Node):
             history=HistoryPolicy.KEEP_LAST, depth=p.image_queue_depth,
             reliability=(ReliabilityPolicy.BEST_EFFORT if p.image_reliability == "best_effort"
                          else ReliabilityPolicy.RELIABLE))
-        if p.image_transport == "compressed":
-            self._image_topic = "image/compressed"
-            self.create_subscription(CompressedImage, self._image_topic, self._on_image, image_qos)
-        else:
-            self._image_topic = "image"
-            self.create_subscription(Image, self._image_topic, self._on_image, image_qos)
-        self.create_subscription(Detection2D, "init", self._on_init_detection, 10)
-        self.create_subscription(Point, "init_point", self._on_init_point, 10)
+        msg_type, topic = ((CompressedImage, "image/compressed") if p.image_transport == "compressed"
+                           else (Image, "image"))
+        image_sub = self.create_subscription(msg_type, topic, self._on_image, image_qos)
+        self._image_topic = image_sub.topic_name  # resolved: namespace and remapping applied
+        self._init_topic = self.create_subscription(
+            Detection2D, "init", self._on_init_detection, 10).topic_name
+        self._click_topic = self.create_subscription(
+            Point, "init_point", self._on_init_point, 10).topic_name
         self.create_subscription(Point, "debug_image_mouse_left", self._on_debug_click, 10)
         self._detection_pub = self.create_publisher(Detection2D, "detection", 10)
         self._detections_pub = self.create_publisher(Detection2DArray, "detections", 10)
