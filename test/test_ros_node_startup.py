@@ -83,3 +83,22 @@ def test_params_file_holds_exactly_the_node_parameters_with_their_defaults():
         values = yaml.safe_load(f)["/**"]["ros__parameters"]
     defaults = {spec.name: spec.default for spec in NodeParams.specs()}
     assert values == defaults
+
+
+def test_no_weights_loads_the_demo_model_and_auto_falls_back_to_cpu(capfd):
+    """The default start: embedded demo model, ``device: auto`` -> CPU with one warning (no CUDA here)."""
+    import rclpy
+
+    from ostrack_ros.ros.tracker_node import TrackerNode
+
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    try:
+        node = TrackerNode(node_name="demo_default_probe", context=context)
+        node.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)
+    err = capfd.readouterr().err
+    assert "using the embedded demo model" in err
+    if not torch.cuda.is_available():
+        assert err.count("CUDA is not available, running on CPU") == 1

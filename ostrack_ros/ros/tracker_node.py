@@ -117,8 +117,11 @@ class TrackerNode(Node):
         import torch
 
         choice = choose_model(self._params, torch.cuda.is_available)
-        for level, message in choice.notes:
-            getattr(self.get_logger(), level)(message)
+        for level, message in choice.notes:  # one call site per severity (rclpy requires that)
+            if level == "warning":
+                self.get_logger().warning(message)
+            else:
+                self.get_logger().info(message)
         started = time.monotonic()
         tracker = load_tracker(choice)
         self.get_logger().info(
