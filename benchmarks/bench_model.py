@@ -62,19 +62,6 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def median_ms(step: Callable[[int], None], frames: int, warmup: int, device: torch.device) -> float:
-    """Median wall time of ``step(i)`` in milliseconds over ``frames`` calls after ``warmup`` calls."""
-    times = []
-    for i in range(warmup + frames):
-        synchronize(device)
-        start = time.perf_counter()
-        step(i)
-        synchronize(device)
-        if i >= warmup:
-            times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
-
-
 def without_ce(cfg: OSTrackConfig) -> OSTrackConfig:
     """The same network with candidate elimination switched off."""
     backbone = dataclasses.replace(cfg.model.backbone, ce_loc=(), ce_keep_ratio=())
@@ -92,76 +79,96 @@ def load_frames(count: int) -> tuple[list[np.ndarray], tuple[float, float, float
     return noise, (100.0, 90.0, 48.0, 40.0)
 
 
-def memory_note(device: torch.device) -> str:
-    rss = psutil.Process().memory_info().rss / 2**20
-    note = f"RSS {rss:.0f} MiB"
-    if device.type == "cuda":
-        note += f", GPU peak {torch.cuda.max_memory_allocated(device) / 2**20:.0f} MiB"
-        torch.cuda.reset_peak_memory_stats(device)
-    return note
+@dataclasses.dataclass
+class Variant:
+    """One network configuration, timed as a bare forward pass and inside the tracker."""
+
+    name: str
+    precision: str
+    model: torch.nn.Module
+    config: OSTrackConfig
+    dtype: torch.dtype = torch.float32
+    fused: bool = True
+    autocast: bool = False  # bf16 autocast around an fp32 model (model timing only)
+    tracker: Tracker | None = None
+    inputs: tuple = ()  # (template, search, ce_template_mask) for the bare forward pass
+    model_times: list = dataclasses.field(default_factory=list)
+    tracker_times: list = dataclasses.field(default_factory=list)
 
 
-def time_model(model, cfg: OSTrackConfig, device, dtype, frames: int, warmup: int,
-               autocast: bool = False) -> float:
-    """``OSTrack.forward`` (template + search, the official per-frame call) in ms."""
-    gen = torch.Generator().manual_seed(0)
-    z = torch.randn(1, 3, cfg.data.template.size, cfg.data.template.size, generator=gen).to(device, dtype)
-    x = torch.randn(1, 3, cfg.data.search.size, cfg.data.search.size, generator=gen).to(device, dtype)
-    mask = ce_template_mask(cfg, 1, device) if cfg.model.backbone.uses_ce else None
-
-    def step(_: int) -> None:
-        with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-            model(z, x, mask)
-
-    return median_ms(step, frames, warmup, device)
+def timed(step: Callable[[], object], device: torch.device) -> float:
+    """Wall time of ``step()`` in milliseconds, device work included."""
+    synchronize(device)
+    start = time.perf_counter()
+    step()
+    synchronize(device)
+    return (time.perf_counter() - start) * 1e3
 
 
-def time_tracker(tracker: Tracker, images: list[np.ndarray], init_box, frames: int, warmup: int) -> float:
-    """``Tracker.track`` per frame in ms, cycling through the sequence (re-initialised at its start)."""
-    tracker.initialize(images[0], init_box)
-    return median_ms(lambda i: tracker.track(images[1 + i % (len(images) - 1)]), frames, warmup,
-                     tracker.device)
-
-
-def bench_preset(name: str, args, device: torch.device, images, init_box) -> list[Row]:
-    cfg = load_config(name)
+def build_variants(cfg: OSTrackConfig, args, device: torch.device) -> list[Variant]:
+    """CE fused / CE explicit / no-CE share one set of fp32 weights; reduced precisions get a cast copy."""
     torch.manual_seed(0)
-    model = build_model(cfg).eval()
-    weights = {k: v.clone() for k, v in model.state_dict().items()}
-    rows = []
-
-    def measure(variant: str, net, net_cfg, dtype=torch.float32, precision="fp32", autocast=False) -> None:
-        net = net.to(device=device, dtype=dtype)
-        model_ms = time_model(net, net_cfg, device, dtype, args.frames, args.warmup, autocast)
-        tracker_ms = float("nan")
-        if not autocast:
-            tracker = Tracker(net, net_cfg, device=device, dtype=dtype)
-            tracker_ms = time_tracker(tracker, images, init_box, args.frames, args.warmup)
-        rows.append(Row(name, variant, precision, model_ms, tracker_ms, memory_note(device)))
-        print(f"  {variant:<20} {precision:<14} model {model_ms:8.1f} ms  tracker {tracker_ms:8.1f} ms",
-              flush=True)
-
-    print(f"{name}:", flush=True)
-    measure("CE, fused attn", model, cfg)
-    model.backbone.set_fused_attn(False)
-    measure("CE, explicit attn", model, cfg)
-    model.backbone.set_fused_attn(True)
-    plain = build_model(without_ce(cfg)).eval()
-    plain.load_state_dict(weights)
-    measure("no CE, fused attn", plain, without_ce(cfg))
-    del plain
+    model = build_model(cfg).eval().to(device)
+    plain_cfg = without_ce(cfg)
+    plain = build_model(plain_cfg).eval()
+    plain.load_state_dict(model.state_dict(), assign=True)  # same tensors, no second copy
+    variants = [Variant("CE, fused attn", "fp32", model, cfg),
+                Variant("CE, explicit attn", "fp32", model, cfg, fused=False),
+                Variant("no CE, fused attn", "fp32", plain, plain_cfg)]
     for precision in args.precisions:
         if precision == "bf16" and device.type == "cpu" and not native_cpu_bf16() and not args.force_bf16:
-            print("  bf16 skipped: this CPU has no AVX512_BF16/AMX, torch would emulate it "
-                  "(~10x slower than fp32); --force-bf16 measures it anyway", flush=True)
+            print("  bf16 timing skipped: this CPU has no AVX512_BF16/AMX and torch would emulate it "
+                  "(~10x slower than fp32 here); --force-bf16 times it anyway", flush=True)
             continue
         dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}[precision]
         if device.type == "cpu" and precision == "bf16":
-            measure("CE, fused attn", build_model(cfg).eval(), cfg, torch.float32, "bf16 autocast",
-                    autocast=True)
-        net = build_model(cfg).eval()
-        net.load_state_dict(weights)
-        measure("CE, fused attn", net, cfg, dtype, f"{precision} weights")
+            variants.append(Variant("CE, fused attn", "bf16 autocast", model, cfg, autocast=True))
+        cast = build_model(cfg).eval()
+        cast.load_state_dict(model.state_dict())
+        variants.append(Variant("CE, fused attn", f"{precision} weights", cast.to(device, dtype), cfg, dtype))
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(1, 3, cfg.data.template.size, cfg.data.template.size, generator=gen).to(device)
+    x = torch.randn(1, 3, cfg.data.search.size, cfg.data.search.size, generator=gen).to(device)
+    for v in variants:
+        mask = ce_template_mask(v.config, 1, device) if v.config.model.backbone.uses_ce else None
+        v.inputs = (z.to(v.dtype), x.to(v.dtype), mask)
+        if not v.autocast:
+            v.tracker = Tracker(v.model, v.config, device=device, dtype=v.dtype)
+    return variants
+
+
+def bench_preset(name: str, args, device: torch.device, images, init_box) -> list[Row]:
+    """Time every variant round-robin, frame by frame, so machine load hits all of them alike."""
+    cfg = load_config(name)
+    print(f"{name}:", flush=True)
+    variants = build_variants(cfg, args, device)
+    for v in variants:
+        if v.tracker is not None:
+            v.tracker.initialize(images[0], init_box)
+    with torch.inference_mode():
+        for i in range(args.warmup + args.frames):
+            image = images[1 + i % (len(images) - 1)]
+            for v in variants:
+                v.model.backbone.set_fused_attn(v.fused)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=v.autocast):
+                    model_ms = timed(lambda v=v: v.model(*v.inputs), device)
+                tracker_ms = (timed(lambda v=v, image=image: v.tracker.track(image), device)
+                              if v.tracker else float("nan"))
+                if i >= args.warmup:
+                    v.model_times.append(model_ms)
+                    v.tracker_times.append(tracker_ms)
+    rows = []
+    for v in variants:
+        v.model.backbone.set_fused_attn(v.fused)
+        memory = f"RSS {psutil.Process().memory_info().rss / 2**20:.0f} MiB (process)"
+        if device.type == "cuda" and v.tracker is not None:
+            torch.cuda.reset_peak_memory_stats(device)
+            v.tracker.track(images[1])
+            memory = f"GPU peak {torch.cuda.max_memory_allocated(device) / 2**20:.0f} MiB in track()"
+        rows.append(Row(name, v.name, v.precision, statistics.median(v.model_times),
+                        statistics.median(v.tracker_times), memory))
+        print(f"  {v.name:<20} {v.precision:<14} model {rows[-1].model_ms:8.1f} ms  "
+              f"tracker {rows[-1].tracker_ms:8.1f} ms", flush=True)
     return rows
 
 
