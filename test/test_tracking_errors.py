@@ -129,3 +129,11 @@ def test_test_sizes_must_match_the_network():
     bad = dataclasses.replace(cfg, test=dataclasses.replace(cfg.test, search_size=320))
     with pytest.raises(TrackingError, match="TEST sizes"):
         Tracker(build_model(cfg), bad)
+
+
+def test_network_must_match_the_config():
+    cfg = load_config(TINY_CONFIG)
+    wide = dataclasses.replace(cfg, data=dataclasses.replace(
+        cfg.data, search=dataclasses.replace(cfg.data.search, size=320)))
+    with pytest.raises(TrackingError, match="another config"):
+        Tracker(build_model(wide), cfg)

@@ -37,7 +37,11 @@ class TrackStep:
 
 
 class Tracker:
-    """Single-object OSTrack tracker with the pytracking-style ``initialize`` / ``track`` contract."""
+    """Single-object OSTrack tracker with the pytracking-style ``initialize`` / ``track`` contract.
+
+    The network is moved to ``device``/``dtype`` in place and put in eval mode. Not thread-safe:
+    one tracker per target and thread.
+    """
 
     def __init__(self, model: OSTrack, config: str | os.PathLike | OSTrackConfig,
                  device: str | torch.device = "cpu", dtype: torch.dtype | str = torch.float32) -> None:
@@ -55,6 +59,9 @@ class Tracker:
                 f"TEST sizes ({self.template_size}/{self.search_size}) differ from the DATA sizes the "
                 f"network was built for ({cfg.data.template.size}/{cfg.data.search.size})")
         grid = self.search_size // cfg.model.backbone.stride  # official: TEST.SEARCH_SIZE // STRIDE
+        if getattr(model, "search_grid", grid) != grid:
+            raise TrackingError(f"the network's {model.search_grid}-cell score map does not match the "
+                                f"config's {grid} (network built for another config?)")
         self.window = hann2d(grid, grid).to(self.device)
         self._template_input = CropNormalizer(self.template_size, self.device, self.dtype)
         self._search_input = CropNormalizer(self.search_size, self.device, self.dtype)
