@@ -1,4 +1,5 @@
 """GOT-10k / generic folder readers and the synthetic generator's determinism and labels."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,9 +50,14 @@ def test_folder_of_sequences_without_list(tmp_path):
     assert [s.name for s in read_dataset(tmp_path)] == ["a", "b"]
 
 
-@pytest.mark.parametrize("gt, message", [("1,2,3\n1,2,3,4\n", "expected 4 numbers"),
-                                         ("1,2,3,4\n", "2 frames but 1 boxes"),
-                                         ("1,2,x,4\n1,2,3,4\n", "not a number")])
+@pytest.mark.parametrize(
+    "gt, message",
+    [
+        ("1,2,3\n1,2,3,4\n", "expected 4 numbers"),
+        ("1,2,3,4\n", "2 frames but 1 boxes"),
+        ("1,2,x,4\n1,2,3,4\n", "not a number"),
+    ],
+)
 def test_malformed_annotations_are_clear_errors(tmp_path, gt, message):
     _write_frames(tmp_path, 2)
     (tmp_path / "groundtruth.txt").write_text(gt)
@@ -67,8 +73,15 @@ def test_missing_dataset_is_a_clear_error(tmp_path):
         read_dataset(tmp_path)
 
 
-SMALL = SyntheticConfig(width=128, height=96, length=30, object_size=(18.0, 30.0), p_occlusion=1.0,
-                        p_out_of_view=1.0, max_distractors=2)
+SMALL = SyntheticConfig(
+    width=128,
+    height=96,
+    length=30,
+    object_size=(18.0, 30.0),
+    p_occlusion=1.0,
+    p_out_of_view=1.0,
+    max_distractors=2,
+)
 
 
 def test_synthetic_is_deterministic_per_seed():
@@ -82,7 +95,7 @@ def test_synthetic_labels_are_consistent():
     for index in range(3):
         s = render_sequence(SMALL, 11, index)
         assert len(s.frames) == 30 and s.frames[0].shape == (96, 128, 3)
-        assert s.absence[0] == 0 and s.cover[0] == 8          # starts fully visible
+        assert s.absence[0] == 0 and s.cover[0] == 8  # starts fully visible
         present = s.absence == 0
         x, y, w, h = s.boxes[present].T
         assert (w > 0).all() and (h > 0).all()
@@ -94,8 +107,12 @@ def test_synthetic_labels_are_consistent():
 
 
 def test_synthetic_cli_writes_got10k_layout(tmp_path):
-    assert synthetic_main(["--out", str(tmp_path), "--sequences", "2", "--length", "5", "--seed", "2",
-                           "--size", "96x72"]) == 0
+    assert (
+        synthetic_main(
+            ["--out", str(tmp_path), "--sequences", "2", "--length", "5", "--seed", "2", "--size", "96x72"]
+        )
+        == 0
+    )
     sequences = read_dataset(tmp_path)
     assert [len(s) for s in sequences] == [5, 5]
     assert sequences[0].frame(0).shape == (72, 96, 3)

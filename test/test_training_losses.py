@@ -1,4 +1,5 @@
 """Loss terms against values worked out by hand (see the arithmetic in each test)."""
+
 from __future__ import annotations
 
 import math
@@ -14,7 +15,7 @@ def test_focal_loss_hand_checked():
     target = torch.tensor([[1.0, 0.5], [0.0, 0.0]])
     # positive (0,0): log(0.5) * (1-0.5)^2; negatives: log(1-p) * p^2 * (1-t)^4
     pos = math.log(0.5) * 0.25
-    neg = (math.log(0.8) * 0.04 * 0.5 ** 4) + (math.log(0.9) * 0.01) + (math.log(0.1) * 0.81)
+    neg = (math.log(0.8) * 0.04 * 0.5**4) + (math.log(0.9) * 0.01) + (math.log(0.1) * 0.81)
     expected = -(pos + neg) / 1  # one positive
     assert expected == pytest.approx(2.0400, abs=1e-4)
     assert focal_loss(pred, target).item() == pytest.approx(expected, rel=1e-6)
@@ -23,7 +24,7 @@ def test_focal_loss_hand_checked():
 def test_focal_loss_without_positive_is_the_negative_sum():
     pred = torch.tensor([[0.5, 0.2]])
     target = torch.tensor([[0.0, 0.75]])
-    expected = -(math.log(0.5) * 0.25 + math.log(0.8) * 0.04 * 0.25 ** 4)
+    expected = -(math.log(0.5) * 0.25 + math.log(0.8) * 0.04 * 0.25**4)
     assert focal_loss(pred, target).item() == pytest.approx(expected, rel=1e-6)
 
 
@@ -37,7 +38,8 @@ def test_focal_loss_is_small_for_a_perfect_map():
 
 
 def test_tracking_loss_combines_giou_l1_and_focal_with_config_weights():
-    # pred cx,cy,w,h (0.5,0.5,0.2,0.2) -> x1y1x2y2 (0.4,0.4,0.6,0.6); gt x,y,w,h (0.5,0.5,0.2,0.2) -> (0.5,0.5,0.7,0.7)
+    # pred cx,cy,w,h (0.5,0.5,0.2,0.2) -> x1y1x2y2 (0.4,0.4,0.6,0.6);
+    # gt x,y,w,h (0.5,0.5,0.2,0.2) -> (0.5,0.5,0.7,0.7)
     # intersection 0.1^2 = 0.01, union 0.04+0.04-0.01 = 0.07, hull 0.3^2 = 0.09
     iou = 0.01 / 0.07
     giou = iou - (0.09 - 0.07) / 0.09
@@ -46,7 +48,9 @@ def test_tracking_loss_combines_giou_l1_and_focal_with_config_weights():
     heat = torch.tensor([[[1.0, 0.0], [0.0, 0.0]]])
     focal = -(math.log(0.5) * 0.25 + 3 * math.log(0.5) * 0.25)
     outputs = {"pred_boxes": torch.tensor([[[0.5, 0.5, 0.2, 0.2]]]), "score_map": score}
-    total, stats = tracking_loss(outputs, torch.tensor([[0.5, 0.5, 0.2, 0.2]]), heat, LossWeights(1.0, 2.0, 5.0))
+    total, stats = tracking_loss(
+        outputs, torch.tensor([[0.5, 0.5, 0.2, 0.2]]), heat, LossWeights(1.0, 2.0, 5.0)
+    )
     assert stats["giou"] == pytest.approx(1 - giou, rel=1e-5)
     assert stats["l1"] == pytest.approx(l1, rel=1e-5)
     assert stats["focal"] == pytest.approx(focal, rel=1e-5)
@@ -59,7 +63,9 @@ def test_tracking_loss_clamps_ground_truth_to_the_crop_and_backpropagates():
     score = torch.full((1, 1, 2, 2), 0.3, requires_grad=True)
     outputs = {"pred_boxes": pred, "score_map": score}
     # gt leaves the crop on the right: clamped to x2 = 1
-    total, stats = tracking_loss(outputs, torch.tensor([[0.8, 0.4, 0.5, 0.2]]), torch.zeros(1, 2, 2), LossWeights())
+    total, stats = tracking_loss(
+        outputs, torch.tensor([[0.8, 0.4, 0.5, 0.2]]), torch.zeros(1, 2, 2), LossWeights()
+    )
     total.backward()
     assert pred.grad is not None and torch.isfinite(pred.grad).all()
     # pred (0.75,0.4,1.05,0.6) vs clamped gt (0.8,0.4,1.0,0.6): l1 = (0.05+0+0.05+0)/4
@@ -67,6 +73,9 @@ def test_tracking_loss_clamps_ground_truth_to_the_crop_and_backpropagates():
 
 
 def test_non_finite_prediction_stops_training():
-    outputs = {"pred_boxes": torch.tensor([[[float("nan"), 0.5, 0.2, 0.2]]]), "score_map": torch.full((1, 1, 2, 2), 0.5)}
+    outputs = {
+        "pred_boxes": torch.tensor([[[float("nan"), 0.5, 0.2, 0.2]]]),
+        "score_map": torch.full((1, 1, 2, 2), 0.5),
+    }
     with pytest.raises(FloatingPointError):
         tracking_loss(outputs, torch.tensor([[0.4, 0.4, 0.2, 0.2]]), torch.zeros(1, 2, 2), LossWeights())

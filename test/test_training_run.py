@@ -1,4 +1,5 @@
 """Short real training runs of a tiny network: the loss falls, checkpoints are official and resumable."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,7 +13,6 @@ from ostrack_ros.training.checkpoints import load_training_state
 from ostrack_ros.training.cli import main as train_main
 from ostrack_ros.training.processing import Augmentation
 from ostrack_ros.training.trainer import Trainer, TrainOptions
-
 from training_helpers import tiny_config, tiny_synthetic, write_tiny_yaml
 
 
@@ -27,8 +27,15 @@ def _config(epochs: int, lr: float = 1e-3):
 
 
 def test_loss_falls_over_a_short_run(dataset, tmp_path):
-    options = TrainOptions([dataset], tmp_path, workers=0, progress=False, tensorboard=False,
-                           augmentation=Augmentation.none(), device="cpu")
+    options = TrainOptions(
+        [dataset],
+        tmp_path,
+        workers=0,
+        progress=False,
+        tensorboard=False,
+        augmentation=Augmentation.none(),
+        device="cpu",
+    )
     result = Trainer(_config(8, lr=3e-3), options).fit()  # 8 epochs x 4 steps of 4 pairs
     assert result.steps == 32 and len(result.losses) == 32
     first, last = np.mean(result.losses[:4]), np.mean(result.losses[-4:])
@@ -58,22 +65,48 @@ def test_checkpoint_is_official_and_resume_continues(dataset, tmp_path):
 
 
 def test_fine_tune_starts_from_given_weights(dataset, tmp_path):
-    options = TrainOptions([dataset], tmp_path / "a", workers=0, progress=False, tensorboard=False, device="cpu")
+    options = TrainOptions(
+        [dataset], tmp_path / "a", workers=0, progress=False, tensorboard=False, device="cpu"
+    )
     Trainer(_config(1), options).fit()
     weights = tmp_path / "a" / "OSTrack_ep0001.pth.tar"
-    tuned = Trainer(_config(1), dataclasses.replace(options, output_dir=tmp_path / "b", init_weights=weights,
-                                                    seed=7))
+    tuned = Trainer(
+        _config(1), dataclasses.replace(options, output_dir=tmp_path / "b", init_weights=weights, seed=7)
+    )
     expected = load_training_state(weights)["net"]
     assert all(torch.equal(v, expected[k]) for k, v in tuned.network.state_dict().items())
 
 
 def test_cli_runs_and_reports_bad_input(dataset, tmp_path, capsys):
     config = write_tiny_yaml(tmp_path / "tiny.yaml")
-    assert train_main(["--config", str(config), "--data", str(dataset), "--out", str(tmp_path / "run"),
-                       "--device", "cpu", "--workers", "0", "--max-steps", "2", "--no-progress",
-                       "--no-tensorboard"]) == 0
+    assert (
+        train_main(
+            [
+                "--config",
+                str(config),
+                "--data",
+                str(dataset),
+                "--out",
+                str(tmp_path / "run"),
+                "--device",
+                "cpu",
+                "--workers",
+                "0",
+                "--max-steps",
+                "2",
+                "--no-progress",
+                "--no-tensorboard",
+            ]
+        )
+        == 0
+    )
     assert "after 2 steps" in capsys.readouterr().out
     assert (tmp_path / "run" / "OSTrack_ep0001.pth.tar").is_file()
-    assert train_main(["--config", str(config), "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "x")]) == 2
+    assert (
+        train_main(["--config", str(config), "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "x")])
+        == 2
+    )
     assert "does not exist" in capsys.readouterr().err
-    assert train_main(["--config", "no_such_preset", "--data", str(dataset), "--out", str(tmp_path / "x")]) == 2
+    assert (
+        train_main(["--config", "no_such_preset", "--data", str(dataset), "--out", str(tmp_path / "x")]) == 2
+    )

@@ -1,4 +1,5 @@
 """Sampler geometry: causal frame pairs, crop jitter, box-to-crop mapping, heat maps, validity checks."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -43,7 +44,7 @@ def test_gap_grows_until_a_visible_search_frame_exists():
 def test_dataset_ratios_and_unusable_sequences():
     good, short = _sequence(30, np.ones(30, bool)), _sequence(10, np.ones(10, bool))
     sampler = PairSampler([[good], [short]], ratios=[1, 1])
-    assert sampler.weights.tolist() == [1.0, 0.0]          # under 20 frames: never drawn (official rule)
+    assert sampler.weights.tolist() == [1.0, 0.0]  # under 20 frames: never drawn (official rule)
     with pytest.raises(ValueError, match="visible frames"):
         PairSampler([[_sequence(30, np.zeros(30, bool))]])
 
@@ -71,7 +72,7 @@ def test_box_to_crop_matches_the_official_formula():
 def test_gaussian_radius_hand_checked():
     # w = h = 6 cells, overlap 0.7: the third CornerNet root is the smallest
     b3, c3, a3 = -2 * 0.7 * 12, -0.3 * 36, 4 * 0.7
-    assert gaussian_radius(6, 6) == pytest.approx((b3 + np.sqrt(b3 ** 2 - 4 * a3 * c3)) / 2)
+    assert gaussian_radius(6, 6) == pytest.approx((b3 + np.sqrt(b3**2 - 4 * a3 * c3)) / 2)
     assert int(gaussian_radius(2, 2)) == 0
 
 
@@ -93,8 +94,12 @@ def test_center_heatmap_peak_and_shape():
 
 def test_processor_centres_the_target_without_jitter():
     cfg = tiny_config()
-    cfg = dataclasses.replace(cfg, data=dataclasses.replace(
-        cfg.data, search=dataclasses.replace(cfg.data.search, center_jitter=0.0, scale_jitter=0.0)))
+    cfg = dataclasses.replace(
+        cfg,
+        data=dataclasses.replace(
+            cfg.data, search=dataclasses.replace(cfg.data.search, center_jitter=0.0, scale_jitter=0.0)
+        ),
+    )
     frame = np.zeros((200, 300, 3), np.uint8)
     frame[80:112, 130:162] = 255  # 32x32 white target
     box = np.array([130.0, 80.0, 32.0, 32.0])
@@ -103,7 +108,7 @@ def test_processor_centres_the_target_without_jitter():
     # search crop side = 4 * 32 = 128 px -> resize factor 1: the box is 32/128 of the crop, centred
     assert sample["search_box"].numpy() * 128 == pytest.approx([47.5, 47.5, 32, 32])
     assert sample["template_box"].numpy() * 64 == pytest.approx([15.5, 15.5, 32, 32])
-    white = (sample["search"][0].numpy() > 1.5)
+    white = sample["search"][0].numpy() > 1.5
     ys, xs = np.nonzero(white)
     assert (xs.min(), xs.max(), ys.min(), ys.max()) == (48, 79, 48, 79)
     heat = sample["heatmap"].numpy()
@@ -112,9 +117,17 @@ def test_processor_centres_the_target_without_jitter():
 
 def test_processor_rejects_a_crop_that_sees_no_image():
     cfg = tiny_config()
-    cfg = dataclasses.replace(cfg, data=dataclasses.replace(
-        cfg.data, search=dataclasses.replace(cfg.data.search, center_jitter=0.0, scale_jitter=0.0)))
+    cfg = dataclasses.replace(
+        cfg,
+        data=dataclasses.replace(
+            cfg.data, search=dataclasses.replace(cfg.data.search, center_jitter=0.0, scale_jitter=0.0)
+        ),
+    )
     frame = np.zeros((100, 100, 3), np.uint8)
     far = np.array([-500.0, -500.0, 10.0, 10.0])
-    assert PairProcessor(cfg, Augmentation.none())(frame, np.array([40.0, 40, 10, 10]), frame, far,
-                                                   np.random.default_rng(0)) is None
+    assert (
+        PairProcessor(cfg, Augmentation.none())(
+            frame, np.array([40.0, 40, 10, 10]), frame, far, np.random.default_rng(0)
+        )
+        is None
+    )

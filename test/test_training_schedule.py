@@ -1,4 +1,5 @@
 """CE keep-rate warm-up, optimiser groups and the step LR schedule, all driven by the config."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,13 +19,13 @@ def test_keep_rate_warm_up_curve():
     # start 20, warm 50, target 0.7 (the GOT-10k preset)
     assert ce_keep_rate(0, 20, 50, 0.7) == 1.0
     assert ce_keep_rate(19, 20, 50, 0.7) == 1.0
-    assert ce_keep_rate(20, 20, 50, 0.7) == pytest.approx(1.0)           # cos(0) = 1
-    assert ce_keep_rate(45, 20, 50, 0.7) == pytest.approx(0.85)          # half way: cos(pi/2) = 0
+    assert ce_keep_rate(20, 20, 50, 0.7) == pytest.approx(1.0)  # cos(0) = 1
+    assert ce_keep_rate(45, 20, 50, 0.7) == pytest.approx(0.85)  # half way: cos(pi/2) = 0
     assert ce_keep_rate(30, 20, 50, 0.7) == pytest.approx(0.7 + 0.3 * (math.cos(math.pi / 5) + 1) / 2)
     assert ce_keep_rate(70, 20, 50, 0.7) == 0.7
     assert ce_keep_rate(300, 20, 50, 0.7) == 0.7
     rates = [ce_keep_rate(e, 20, 50, 0.7) for e in range(80)]
-    assert all(a >= b for a, b in zip(rates, rates[1:]))                 # never increases
+    assert all(a >= b for a, b in zip(rates, rates[1:]))  # never increases
 
 
 def test_keep_rate_for_epoch_reads_the_config():
@@ -38,8 +39,12 @@ def test_keep_rate_for_epoch_reads_the_config():
 
 def test_optimizer_groups_and_step_schedule():
     cfg = tiny_config()
-    cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, lr=1e-3, backbone_multiplier=0.1,
-                                                             weight_decay=0.05, lr_drop_epoch=3))
+    cfg = dataclasses.replace(
+        cfg,
+        train=dataclasses.replace(
+            cfg.train, lr=1e-3, backbone_multiplier=0.1, weight_decay=0.05, lr_drop_epoch=3
+        ),
+    )
     model = build_model(cfg)
     opt = build_optimizer(model, cfg)
     assert isinstance(opt, torch.optim.AdamW)

@@ -1,4 +1,5 @@
 """Shared pieces of the training/data tests: a tiny network config and a tiny synthetic dataset."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,14 +15,32 @@ TINY_YAML = {
         "VAL": {"DATASETS_NAME": ["SYNTHETIC"], "DATASETS_RATIO": [1], "SAMPLE_PER_EPOCH": 8},
     },
     "MODEL": {
-        "BACKBONE": {"TYPE": "vit_base_patch16_224_ce", "STRIDE": 16, "CE_LOC": [1], "CE_KEEP_RATIO": [0.7],
-                     "CE_TEMPLATE_RANGE": "CTR_POINT", "EMBED_DIM": 32, "DEPTH": 2, "NUM_HEADS": 2,
-                     "MLP_RATIO": 2.0},
+        "BACKBONE": {
+            "TYPE": "vit_base_patch16_224_ce",
+            "STRIDE": 16,
+            "CE_LOC": [1],
+            "CE_KEEP_RATIO": [0.7],
+            "CE_TEMPLATE_RANGE": "CTR_POINT",
+            "EMBED_DIM": 32,
+            "DEPTH": 2,
+            "NUM_HEADS": 2,
+            "MLP_RATIO": 2.0,
+        },
         "HEAD": {"TYPE": "CENTER", "NUM_CHANNELS": 16},
     },
-    "TRAIN": {"BATCH_SIZE": 4, "EPOCH": 2, "LR": 0.001, "LR_DROP_EPOCH": 50, "BACKBONE_MULTIPLIER": 1.0,
-              "DROP_PATH_RATE": 0.0, "CE_START_EPOCH": 1, "CE_WARM_EPOCH": 1, "NUM_WORKER": 0,
-              "PRINT_INTERVAL": 1, "VAL_EPOCH_INTERVAL": 1},
+    "TRAIN": {
+        "BATCH_SIZE": 4,
+        "EPOCH": 2,
+        "LR": 0.001,
+        "LR_DROP_EPOCH": 50,
+        "BACKBONE_MULTIPLIER": 1.0,
+        "DROP_PATH_RATE": 0.0,
+        "CE_START_EPOCH": 1,
+        "CE_WARM_EPOCH": 1,
+        "NUM_WORKER": 0,
+        "PRINT_INTERVAL": 1,
+        "VAL_EPOCH_INTERVAL": 1,
+    },
     "TEST": {"SEARCH_FACTOR": 4.0, "SEARCH_SIZE": 128, "TEMPLATE_FACTOR": 2.0, "TEMPLATE_SIZE": 64},
 }
 
@@ -34,6 +53,7 @@ def tiny_config():
 def write_tiny_yaml(path: Path) -> Path:
     """The tiny config as an official-layout YAML file (for CLI and torchrun tests)."""
     import yaml
+
     path.write_text(yaml.safe_dump(TINY_YAML))
     return path
 
@@ -41,7 +61,13 @@ def write_tiny_yaml(path: Path) -> Path:
 def tiny_synthetic(root: Path, sequences: int = 3, length: int = 24, seed: int = 5) -> Path:
     """A small synthetic GOT-10k-layout dataset (160x120 frames), generated once per folder."""
     from ostrack_ros.data.synthetic import SyntheticConfig, generate_dataset
+
     if not (root / "list.txt").is_file():
-        generate_dataset(root, sequences, seed, SyntheticConfig(width=160, height=120, length=length,
-                                                                object_size=(20.0, 36.0)), progress=False)
+        generate_dataset(
+            root,
+            sequences,
+            seed,
+            SyntheticConfig(width=160, height=120, length=length, object_size=(20.0, 36.0)),
+            progress=False,
+        )
     return root

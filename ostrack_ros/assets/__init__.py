@@ -1,4 +1,5 @@
 """The embedded demo model: a small OSTrack-CE trained on synthetic data (see README.md here)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,5 +13,7 @@ DEMO_WEIGHTS = ASSET_DIR / "demo_model.safetensors"
 def demo_model_paths() -> Tuple[Path, Path]:
     """(config_path, weights_path) of the demo model; a clear error if the weights were not shipped."""
     if not DEMO_WEIGHTS.is_file():
-        raise FileNotFoundError(f"demo weights missing at {DEMO_WEIGHTS}; rebuild them with `make train-demo`")
+        raise FileNotFoundError(
+            f"demo weights missing at {DEMO_WEIGHTS}; rebuild them with `make train-demo`"
+        )
     return DEMO_CONFIG, DEMO_WEIGHTS

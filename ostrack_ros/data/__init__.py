@@ -2,6 +2,7 @@
 
 The generator lives in ``ostrack_ros.data.synthetic`` (run it with ``python -m``).
 """
+
 from .datasets import read_dataset, read_sequence, sequence_folders
 from .sequence import Sequence, load_rgb, valid_boxes
 

@@ -1,4 +1,5 @@
 """Reading and writing the plain-text annotation files of the GOT-10k layout."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -6,6 +6,7 @@ GOT-10k: ``root/list.txt`` (optional) naming sequence folders, each with numbere
 covered and its box is valid, as in the official training reader. A generic folder is one
 sequence folder on its own, or a folder of them without ``list.txt``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,7 +45,7 @@ def read_sequence(folder: Union[str, Path]) -> Sequence:
 
 
 def sequence_folders(root: Union[str, Path]) -> List[Path]:
-    """Sequence folders under ``root``: those in ``list.txt`` if present, else every child with a groundtruth."""
+    """Sequence folders under ``root``: those named in ``list.txt``, else every child with a groundtruth."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"dataset folder '{root}' does not exist")

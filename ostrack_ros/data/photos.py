@@ -1,4 +1,5 @@
 """The pool of real photographs the synthetic generator composites: scikit-image's bundled samples."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -8,9 +9,26 @@ import numpy as np
 
 # Images that ship inside the scikit-image wheel (no download); binary masks and phantoms left out.
 PHOTO_NAMES = (
-    "astronaut", "brick", "camera", "cell", "checkerboard", "chelsea", "clock", "coffee", "coins",
-    "colorwheel", "grass", "gravel", "hubble_deep_field", "immunohistochemistry", "logo", "moon",
-    "page", "retina", "rocket", "text",
+    "astronaut",
+    "brick",
+    "camera",
+    "cell",
+    "checkerboard",
+    "chelsea",
+    "clock",
+    "coffee",
+    "coins",
+    "colorwheel",
+    "grass",
+    "gravel",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "logo",
+    "moon",
+    "page",
+    "retina",
+    "rocket",
+    "text",
 )
 
 

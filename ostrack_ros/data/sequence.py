@@ -1,4 +1,5 @@
 """One annotated video: frame paths, per-frame boxes and visibility, and RGB frame loading."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,8 +24,10 @@ class Sequence:
         self.boxes = np.asarray(self.boxes, dtype=np.float64).reshape(-1, 4)
         self.visible = np.asarray(self.visible, dtype=bool).reshape(-1)
         if len(self.frames) != len(self.boxes) or len(self.boxes) != len(self.visible):
-            raise ValueError(f"sequence '{self.name}': {len(self.frames)} frames, {len(self.boxes)} boxes "
-                             f"and {len(self.visible)} visibility flags must match")
+            raise ValueError(
+                f"sequence '{self.name}': {len(self.frames)} frames, {len(self.boxes)} boxes "
+                f"and {len(self.visible)} visibility flags must match"
+            )
 
     def __len__(self) -> int:
         return len(self.frames)

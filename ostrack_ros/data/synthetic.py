@@ -8,13 +8,15 @@ the target box clipped to the frame, with ``absence.label`` / ``cover.label`` as
 
 Run ``python -m ostrack_ros.data.synthetic --out DIR --sequences N --seed S``.
 """
+
 from __future__ import annotations
 
 import argparse
 import multiprocessing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence as Seq, Tuple
+from typing import List, Optional, Tuple
+from typing import Sequence as Seq
 
 import cv2
 import numpy as np
@@ -31,16 +33,16 @@ class SyntheticConfig:
     width: int = 320
     height: int = 240
     length: int = 100
-    object_size: Tuple[float, float] = (28.0, 64.0)   # geometric-mean side of the target, px
-    aspect_ratio: Tuple[float, float] = (0.5, 2.0)    # w / h
-    scale_amplitude: float = 0.35                      # max |log scale| swing over a sequence
-    motion_amplitude: float = 0.3                      # trajectory swing as a fraction of frame size
-    max_frequency: float = 0.025                       # fastest trajectory component, cycles/frame
+    object_size: Tuple[float, float] = (28.0, 64.0)  # geometric-mean side of the target, px
+    aspect_ratio: Tuple[float, float] = (0.5, 2.0)  # w / h
+    scale_amplitude: float = 0.35  # max |log scale| swing over a sequence
+    motion_amplitude: float = 0.3  # trajectory swing as a fraction of frame size
+    max_frequency: float = 0.025  # fastest trajectory component, cycles/frame
     p_occlusion: float = 0.35
     p_out_of_view: float = 0.2
     max_distractors: int = 2
-    camera_pan: float = 0.12                           # background pan range, fraction of frame size
-    noise_std: float = 3.0                             # per-frame sensor noise, grey levels
+    camera_pan: float = 0.12  # background pan range, fraction of frame size
+    noise_std: float = 3.0  # per-frame sensor noise, grey levels
     jpeg_quality: int = 90
 
 
@@ -49,19 +51,19 @@ class SyntheticSequence:
     """Rendered frames (RGB uint8) with their GOT-10k annotations."""
 
     frames: List[np.ndarray]
-    boxes: np.ndarray          # (N, 4) x, y, w, h: visible target box clipped to the frame
-    absence: np.ndarray        # (N,) 1 where the target is out of view or fully occluded
-    cover: np.ndarray          # (N,) visible ratio bin, 0 (none) .. 8 (all)
+    boxes: np.ndarray  # (N, 4) x, y, w, h: visible target box clipped to the frame
+    absence: np.ndarray  # (N,) 1 where the target is out of view or fully occluded
+    cover: np.ndarray  # (N,) visible ratio bin, 0 (none) .. 8 (all)
     visible_fraction: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
 class _Sprite:
-    texture: np.ndarray        # RGB float32 texture at reference size
-    alpha: np.ndarray          # float32 mask in [0, 1], same size
+    texture: np.ndarray  # RGB float32 texture at reference size
+    alpha: np.ndarray  # float32 mask in [0, 1], same size
     base_wh: Tuple[float, float]
-    centers: np.ndarray        # (N, 2) trajectory
-    scales: np.ndarray         # (N,)
+    centers: np.ndarray  # (N, 2) trajectory
+    scales: np.ndarray  # (N,)
 
     def box(self, t: int) -> Tuple[int, int, int, int]:
         """Integer x, y, w, h of the sprite at frame ``t`` (the pixels it covers, before clipping)."""
@@ -81,7 +83,7 @@ def _random_patch(rng: np.random.Generator, photo: np.ndarray, w: int, h: int) -
     cw = min(pw, cw)
     x0 = int(rng.integers(0, pw - cw + 1))
     y0 = int(rng.integers(0, ph - ch + 1))
-    return cv2.resize(photo[y0:y0 + ch, x0:x0 + cw], (w, h), interpolation=cv2.INTER_AREA)
+    return cv2.resize(photo[y0 : y0 + ch, x0 : x0 + cw], (w, h), interpolation=cv2.INTER_AREA)
 
 
 def _tint(rng: np.random.Generator, image: np.ndarray, strength: float) -> np.ndarray:
@@ -107,8 +109,9 @@ def _shape_mask(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     return cv2.GaussianBlur(mask, (3, 3), 0.6) if kind else mask
 
 
-def _trajectory(rng: np.random.Generator, cfg: SyntheticConfig, start: np.ndarray, n: int,
-                amplitude: float) -> np.ndarray:
+def _trajectory(
+    rng: np.random.Generator, cfg: SyntheticConfig, start: np.ndarray, n: int, amplitude: float
+) -> np.ndarray:
     """Smooth (n, 2) path: a sum of random sinusoids per axis, anchored at ``start`` at t=0."""
     t = np.arange(n, dtype=np.float64)[:, None]
     path = np.repeat(start[None, :].astype(np.float64), n, axis=0)
@@ -121,8 +124,9 @@ def _trajectory(rng: np.random.Generator, cfg: SyntheticConfig, start: np.ndarra
     return path
 
 
-def _excursion(rng: np.random.Generator, cfg: SyntheticConfig, centers: np.ndarray,
-               half_size: np.ndarray) -> np.ndarray:
+def _excursion(
+    rng: np.random.Generator, cfg: SyntheticConfig, centers: np.ndarray, half_size: np.ndarray
+) -> np.ndarray:
     """Add a smooth bump that carries the target fully out of the frame and back for a while."""
     n = len(centers)
     duration = int(rng.integers(max(6, n // 8), max(8, n // 3)))
@@ -134,15 +138,30 @@ def _excursion(rng: np.random.Generator, cfg: SyntheticConfig, centers: np.ndarr
     mid = centers[min(n - 1, start + duration // 2)]
     size = np.array([cfg.width, cfg.height], np.float64)
     # distance needed to leave through each border (left, right, top, bottom)
-    needs = np.array([mid[0] + half_size[0], size[0] - mid[0] + half_size[0],
-                      mid[1] + half_size[1], size[1] - mid[1] + half_size[1]]) + 4
+    needs = (
+        np.array(
+            [
+                mid[0] + half_size[0],
+                size[0] - mid[0] + half_size[0],
+                mid[1] + half_size[1],
+                size[1] - mid[1] + half_size[1],
+            ]
+        )
+        + 4
+    )
     side = int(np.argmin(needs))
     direction = np.array([[-1, 0], [1, 0], [0, -1], [0, 1]], np.float64)[side]
     return centers + bump[:, None] * needs[side] * direction
 
 
-def _make_sprite(rng: np.random.Generator, cfg: SyntheticConfig, photo: np.ndarray, size: float,
-                 centers: np.ndarray, scale_amp: float) -> _Sprite:
+def _make_sprite(
+    rng: np.random.Generator,
+    cfg: SyntheticConfig,
+    photo: np.ndarray,
+    size: float,
+    centers: np.ndarray,
+    scale_amp: float,
+) -> _Sprite:
     aspect = np.exp(rng.uniform(*np.log(cfg.aspect_ratio)))
     w, h = size * np.sqrt(aspect), size / np.sqrt(aspect)
     ref = (max(4, int(round(w * 1.5))), max(4, int(round(h * 1.5))))
@@ -164,8 +183,8 @@ def _paste(canvas: np.ndarray, sprite: _Sprite, t: int, coverage: Optional[np.nd
         return
     texture = cv2.resize(sprite.texture, (w, h), interpolation=cv2.INTER_LINEAR)
     alpha = cv2.resize(sprite.alpha, (w, h), interpolation=cv2.INTER_LINEAR)
-    sub_t = texture[y0 - y:y1 - y, x0 - x:x1 - x]
-    sub_a = alpha[y0 - y:y1 - y, x0 - x:x1 - x, None]
+    sub_t = texture[y0 - y : y1 - y, x0 - x : x1 - x]
+    sub_a = alpha[y0 - y : y1 - y, x0 - x : x1 - x, None]
     region = canvas[y0:y1, x0:x1]
     canvas[y0:y1, x0:x1] = region * (1 - sub_a) + sub_t * sub_a
     if coverage is not None:
@@ -202,8 +221,11 @@ def render_sequence(cfg: SyntheticConfig, seed: int, index: int = 0) -> Syntheti
     for _ in range(int(rng.integers(0, cfg.max_distractors + 1))):
         d_start = rng.uniform(margin * 0.5, np.array([W, H]) - margin * 0.5)
         d_path = np.clip(_trajectory(rng, cfg, d_start, n, cfg.motion_amplitude), 0, [W, H])
-        distractors.append(_make_sprite(rng, cfg, photos[target_id], size * rng.uniform(0.7, 1.3),
-                                        d_path, cfg.scale_amplitude))
+        distractors.append(
+            _make_sprite(
+                rng, cfg, photos[target_id], size * rng.uniform(0.7, 1.3), d_path, cfg.scale_amplitude
+            )
+        )
 
     # Occluder: crosses the target's path during a window of frames.
     occluder = None
@@ -213,14 +235,19 @@ def render_sequence(cfg: SyntheticConfig, seed: int, index: int = 0) -> Syntheti
         through = target.centers[t_mid]
         direction = rng.choice([-1.0, 1.0])
         t = np.arange(n)
-        occ_path = np.stack([through[0] + direction * (t - t_mid) * 2.0 * size / sweep * 1.5,
-                             np.full(n, through[1]) + rng.normal(0, 0.1 * size)], axis=1)
+        occ_path = np.stack(
+            [
+                through[0] + direction * (t - t_mid) * 2.0 * size / sweep * 1.5,
+                np.full(n, through[1]) + rng.normal(0, 0.1 * size),
+            ],
+            axis=1,
+        )
         occluder = _make_sprite(rng, cfg, photos[occ_id], size * rng.uniform(1.0, 1.6), occ_path, 0.0)
 
     frames, boxes, fractions = [], np.zeros((n, 4)), np.zeros(n)
     for t in range(n):
         px, py = pan_path[t]
-        canvas = background[py:py + H, px:px + W].copy()
+        canvas = background[py : py + H, px : px + W].copy()
         for sprite in distractors:
             _paste(canvas, sprite, t)
         mask = np.zeros((H, W), np.float32)
@@ -247,8 +274,11 @@ def write_sequence(sequence: SyntheticSequence, folder: Path, jpeg_quality: int 
     """Write frames ``00000001.jpg``... and the GOT-10k annotation files into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     for i, frame in enumerate(sequence.frames, start=1):
-        ok = cv2.imwrite(str(folder / f"{i:08d}.jpg"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR),
-                         [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+        ok = cv2.imwrite(
+            str(folder / f"{i:08d}.jpg"),
+            cv2.cvtColor(frame, cv2.COLOR_RGB2BGR),
+            [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality],
+        )
         if not ok:
             raise OSError(f"cannot write frame {i} into {folder}")
     write_boxes(folder / "groundtruth.txt", sequence.boxes)
@@ -261,8 +291,14 @@ def _render_and_write(job) -> None:
     write_sequence(render_sequence(cfg, seed, index), folder, cfg.jpeg_quality)
 
 
-def generate_dataset(out_dir: Path, num_sequences: int, seed: int, cfg: Optional[SyntheticConfig] = None,
-                     progress: bool = True, workers: int = 1) -> List[Path]:
+def generate_dataset(
+    out_dir: Path,
+    num_sequences: int,
+    seed: int,
+    cfg: Optional[SyntheticConfig] = None,
+    progress: bool = True,
+    workers: int = 1,
+) -> List[Path]:
     """Write ``num_sequences`` sequences plus ``list.txt`` under ``out_dir`` (``workers`` processes);
     returns their folders. The pixels depend only on ``(cfg, seed, index)``, not on ``workers``."""
     cfg = cfg or SyntheticConfig()
@@ -270,7 +306,7 @@ def generate_dataset(out_dir: Path, num_sequences: int, seed: int, cfg: Optional
     out_dir.mkdir(parents=True, exist_ok=True)
     names = [f"synthetic_{seed}_{i:04d}" for i in range(num_sequences)]
     jobs = [(cfg, seed, i, out_dir / name) for i, name in enumerate(names)]
-    bar = dict(total=len(jobs), desc=f"synthetic seed {seed}", disable=not progress)
+    bar = {"total": len(jobs), "desc": f"synthetic seed {seed}", "disable": not progress}
     if workers > 1:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         with multiprocessing.get_context(method).Pool(workers) as pool:
@@ -285,14 +321,17 @@ def generate_dataset(out_dir: Path, num_sequences: int, seed: int, cfg: Optional
 
 def main(argv: Optional[Seq[str]] = None) -> int:
     """CLI: write a synthetic GOT-10k-layout dataset."""
-    parser = argparse.ArgumentParser(prog="python -m ostrack_ros.data.synthetic", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m ostrack_ros.data.synthetic", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--out", required=True, type=Path, help="output dataset folder")
     parser.add_argument("--sequences", type=int, default=20, help="number of sequences")
     parser.add_argument("--length", type=int, default=SyntheticConfig.length, help="frames per sequence")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the whole set")
     parser.add_argument("--workers", type=int, default=1, help="parallel processes")
-    parser.add_argument("--size", default=f"{SyntheticConfig.width}x{SyntheticConfig.height}",
-                        help="frame size WxH")
+    parser.add_argument(
+        "--size", default=f"{SyntheticConfig.width}x{SyntheticConfig.height}", help="frame size WxH"
+    )
     args = parser.parse_args(argv)
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))

@@ -1,4 +1,5 @@
 """Candidate-elimination keep-rate warm-up: keep every token early, then anneal to the target ratio."""
+
 from __future__ import annotations
 
 import math

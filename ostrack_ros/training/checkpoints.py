@@ -1,5 +1,6 @@
 """Training checkpoints: the official ``OSTrack_epNNNN.pth.tar`` layout (plain tensors and numbers only,
 loadable with ``torch.load(weights_only=True)``) plus a ``.safetensors`` copy of the weights."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,15 +23,29 @@ def unwrap(model: nn.Module) -> nn.Module:
     return model.module if hasattr(model, "module") else model
 
 
-def save_checkpoint(folder: Path, model: nn.Module, cfg: OSTrackConfig, epoch: int,
-                    optimizer: Optional[torch.optim.Optimizer] = None, scheduler: Any = None,
-                    scaler: Optional[torch.amp.GradScaler] = None, step: int = 0) -> Path:
+def save_checkpoint(
+    folder: Path,
+    model: nn.Module,
+    cfg: OSTrackConfig,
+    epoch: int,
+    optimizer: Optional[torch.optim.Optimizer] = None,
+    scheduler: Any = None,
+    scaler: Optional[torch.amp.GradScaler] = None,
+    step: int = 0,
+) -> Path:
     """Write ``folder/OSTrack_epNNNN.pth.tar`` and ``.safetensors``; returns the ``.pth.tar`` path."""
     folder.mkdir(parents=True, exist_ok=True)
     net = unwrap(model).state_dict()
     state: Dict[str, Any] = {
-        "epoch": epoch, "step": step, "actor_type": "OSTrackActor", "net_type": "OSTrack", "net": net,
-        "net_info": None, "constructor": None, "stats": None, "settings": None,
+        "epoch": epoch,
+        "step": step,
+        "actor_type": "OSTrackActor",
+        "net_type": "OSTrack",
+        "net": net,
+        "net_info": None,
+        "constructor": None,
+        "stats": None,
+        "settings": None,
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "lr_scheduler": scheduler.state_dict() if scheduler is not None else None,
         "scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
@@ -40,8 +55,11 @@ def save_checkpoint(folder: Path, model: nn.Module, cfg: OSTrackConfig, epoch: i
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
     tmp.replace(path)  # never leave a half-written checkpoint under the official name
-    save_safetensors(net, folder / checkpoint_name(epoch).replace(".pth.tar", ".safetensors"),
-                     metadata={"epoch": epoch, "config": cfg.name})
+    save_safetensors(
+        net,
+        folder / checkpoint_name(epoch).replace(".pth.tar", ".safetensors"),
+        metadata={"epoch": epoch, "config": cfg.name},
+    )
     return path
 
 

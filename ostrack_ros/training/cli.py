@@ -1,11 +1,13 @@
 """``ostrack-train``: train or fine-tune OSTrack on GOT-10k-layout data; works the same under ``torchrun``."""
+
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Optional, Sequence as Seq
+from typing import Optional
+from typing import Sequence as Seq
 
 import torch
 
@@ -22,18 +24,40 @@ EXAMPLES = """examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ostrack-train", description=__doc__, epilog=EXAMPLES,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", required=True, help="preset name or official-layout YAML (all hyper-parameters)")
-    parser.add_argument("--data", required=True, nargs="+", type=Path,
-                        help="training datasets: GOT-10k layout or sequence folders (frames + groundtruth.txt)")
-    parser.add_argument("--val-data", nargs="*", type=Path, default=[], help="validation datasets (same layouts)")
+    parser = argparse.ArgumentParser(
+        prog="ostrack-train",
+        description=__doc__,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--config", required=True, help="preset name or official-layout YAML (all hyper-parameters)"
+    )
+    parser.add_argument(
+        "--data",
+        required=True,
+        nargs="+",
+        type=Path,
+        help="training datasets: GOT-10k layout or sequence folders (frames + groundtruth.txt)",
+    )
+    parser.add_argument(
+        "--val-data", nargs="*", type=Path, default=[], help="validation datasets (same layouts)"
+    )
     parser.add_argument("--out", required=True, type=Path, help="output folder: checkpoints and logs/")
     start = parser.add_mutually_exclusive_group()
-    start.add_argument("--init-weights", type=Path, help="fine-tune from these weights (official .pth.tar or .safetensors)")
-    start.add_argument("--resume", nargs="?", const="", default=None,
-                       help="resume from a training checkpoint (default: the latest in --out)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (torchrun: one GPU per rank)")
+    start.add_argument(
+        "--init-weights", type=Path, help="fine-tune from these weights (official .pth.tar or .safetensors)"
+    )
+    start.add_argument(
+        "--resume",
+        nargs="?",
+        const="",
+        default=None,
+        help="resume from a training checkpoint (default: the latest in --out)",
+    )
+    parser.add_argument(
+        "--device", default="auto", help="auto, cpu, cuda or cuda:N (torchrun: one GPU per rank)"
+    )
     parser.add_argument("--workers", type=int, help="data loader processes (default TRAIN.NUM_WORKER)")
     parser.add_argument("--threads", type=int, help="torch CPU threads per process")
     parser.add_argument("--seed", type=int, default=0)
@@ -51,10 +75,19 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     resume = None if args.resume is None else Path(args.resume or args.out)
     try:
         cfg = load_config(args.config)
-        options = TrainOptions(train_data=list(args.data), val_data=list(args.val_data), output_dir=args.out,
-                               init_weights=args.init_weights, resume=resume, device=args.device,
-                               workers=args.workers, seed=args.seed, max_steps=args.max_steps,
-                               tensorboard=not args.no_tensorboard, progress=not args.no_progress)
+        options = TrainOptions(
+            train_data=list(args.data),
+            val_data=list(args.val_data),
+            output_dir=args.out,
+            init_weights=args.init_weights,
+            resume=resume,
+            device=args.device,
+            workers=args.workers,
+            seed=args.seed,
+            max_steps=args.max_steps,
+            tensorboard=not args.no_tensorboard,
+            progress=not args.no_progress,
+        )
         trainer = Trainer(cfg, options)
     except (ConfigError, CheckpointError, FileNotFoundError, ValueError) as exc:
         print(f"ostrack-train: error: {exc}", file=sys.stderr)
@@ -64,8 +97,11 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     finally:
         trainer.close()
     if trainer.ctx.is_main:
-        print(f"finished epoch {result.epochs} after {result.steps} steps (world size {trainer.ctx.world_size}); "
-              f"checkpoint {result.checkpoint}")
+        print(
+            f"finished epoch {result.epochs} after {result.steps} steps "
+            f"(world size {trainer.ctx.world_size}); "
+            f"checkpoint {result.checkpoint}"
+        )
     return 0
 
 

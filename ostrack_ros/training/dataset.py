@@ -1,4 +1,5 @@
 """Torch dataset of processed template/search pairs, reproducible per (seed, epoch, index)."""
+
 from __future__ import annotations
 
 from typing import Dict
@@ -19,7 +20,9 @@ class PairDataset(Dataset):
     Each index seeds its own generator, so any worker or DDP rank produces the same sample for it.
     """
 
-    def __init__(self, sampler: PairSampler, processor: PairProcessor, samples_per_epoch: int, seed: int = 0) -> None:
+    def __init__(
+        self, sampler: PairSampler, processor: PairProcessor, samples_per_epoch: int, seed: int = 0
+    ) -> None:
         if samples_per_epoch < 1:
             raise ValueError(f"samples per epoch must be >= 1, got {samples_per_epoch}")
         self.sampler = sampler
@@ -39,8 +42,15 @@ class PairDataset(Dataset):
         for _ in range(MAX_TRIES):
             pair = self.sampler.sample(rng)
             seq = self.sampler.sequences[pair.sequence]
-            sample = self.processor(seq.frame(pair.template), seq.boxes[pair.template],
-                                    seq.frame(pair.search), seq.boxes[pair.search], rng)
+            sample = self.processor(
+                seq.frame(pair.template),
+                seq.boxes[pair.template],
+                seq.frame(pair.search),
+                seq.boxes[pair.search],
+                rng,
+            )
             if sample is not None:
                 return sample
-        raise RuntimeError(f"no valid training pair after {MAX_TRIES} draws; are the boxes tiny or outside the frames?")
+        raise RuntimeError(
+            f"no valid training pair after {MAX_TRIES} draws; are the boxes tiny or outside the frames?"
+        )

@@ -5,49 +5,71 @@ training set, trains ``assets/demo_model.yaml`` from scratch on it with the ordi
 copies the final weights to ``assets/demo_model.safetensors``. Evaluate on a set made with another
 seed (``ostrack-eval``).
 """
+
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import time
 from pathlib import Path
-from typing import Optional, Sequence as Seq
+from typing import Optional
+from typing import Sequence as Seq
 
 import torch
 from safetensors.torch import load_file
 
 from ..assets import DEMO_CONFIG, DEMO_WEIGHTS
 from ..configs import load_config
-from ..model import save_safetensors
 from ..data.synthetic import SyntheticConfig, generate_dataset
+from ..model import save_safetensors
 from .checkpoints import latest_checkpoint
 from .processing import Augmentation
 from .trainer import Trainer, TrainOptions
 
-TRAIN_SEED = 1000          # synthetic training set seed (evaluate with any other seed)
+TRAIN_SEED = 1000  # synthetic training set seed (evaluate with any other seed)
 VAL_SEED = 1001
 TRAIN_SEQUENCES = 80
 VAL_SEQUENCES = 8
 SEQUENCE_LENGTH = 100
-# Short CPU schedule: the template and search crops are mirrored together, never independently.
+# Short schedule from scratch: template and search crops are mirrored together, never independently
+# (the official recipe also mirrors each crop on its own, which slows a small model down).
 DEMO_AUGMENTATION = Augmentation(grayscale=0.05, joint_flip=0.5, crop_flip=0.0, brightness=0.2)
 
 
 def install_weights(weights: Path, **facts) -> None:
     """Copy trained weights to ``assets/demo_model.safetensors`` with the recipe's facts as metadata."""
-    metadata = {"config": DEMO_CONFIG.name, "train_seed": TRAIN_SEED, "train_sequences": TRAIN_SEQUENCES,
-                "sequence_length": SEQUENCE_LENGTH, **facts}
+    metadata = {
+        "config": DEMO_CONFIG.name,
+        "train_seed": TRAIN_SEED,
+        "train_sequences": TRAIN_SEQUENCES,
+        "sequence_length": SEQUENCE_LENGTH,
+        **facts,
+    }
     save_safetensors(load_file(str(weights)), DEMO_WEIGHTS, metadata=metadata)
 
 
 def main(argv: Optional[Seq[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ostrack_ros.training.demo_model", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", type=Path, default=DEMO_CONFIG, help="experiment YAML (default: the demo's)")
-    parser.add_argument("--work-dir", type=Path, default=Path("build/demo_model"), help="data, logs, checkpoints")
+    parser = argparse.ArgumentParser(
+        prog="python -m ostrack_ros.training.demo_model", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--config", type=Path, default=DEMO_CONFIG, help="experiment YAML (default: the demo's)"
+    )
+    parser.add_argument(
+        "--work-dir", type=Path, default=Path("build/demo_model"), help="data, logs, checkpoints"
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--workers", type=int, default=1, help="data loader processes")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--no-install", action="store_true", help="do not copy the result into ostrack_ros/assets")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=max(1, min(14, (os.cpu_count() or 2) - 1)),
+        help="data loader (and data generation) processes; default: CPU cores - 1",
+    )
+    parser.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda")
+    parser.add_argument(
+        "--no-install", action="store_true", help="do not copy the result into ostrack_ros/assets"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
@@ -59,9 +81,16 @@ def main(argv: Optional[Seq[str]] = None) -> int:
         if not (folder / "list.txt").is_file():
             generate_dataset(folder, count, seed, synth, workers=max(1, args.workers))
     cfg = load_config(args.config)
-    options = TrainOptions(train_data=[train_dir], val_data=[val_dir], output_dir=args.work_dir / "checkpoints",
-                           device=args.device, workers=args.workers, seed=TRAIN_SEED,
-                           augmentation=DEMO_AUGMENTATION, resume=args.work_dir / "checkpoints")
+    options = TrainOptions(
+        train_data=[train_dir],
+        val_data=[val_dir],
+        output_dir=args.work_dir / "checkpoints",
+        device=args.device,
+        workers=args.workers,
+        seed=TRAIN_SEED,
+        augmentation=DEMO_AUGMENTATION,
+        resume=args.work_dir / "checkpoints",
+    )
     trainer = Trainer(cfg, options)
     result = trainer.fit()
     trainer.close()

@@ -1,4 +1,5 @@
 """Process-group set-up for ``torchrun`` (env:// rendezvous): gloo on CPU, nccl on CUDA."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Gaussian centre heat-map targets on the search grid (CenterNet style, as OSTrack trains them)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,14 +9,14 @@ def gaussian_radius(width: float, height: float, min_overlap: float = 0.7) -> fl
     """CornerNet radius for a (w, h) box in grid cells; the variant OSTrack uses (its "bug version")."""
     b1 = height + width
     c1 = width * height * (1 - min_overlap) / (1 + min_overlap)
-    r1 = (b1 + np.sqrt(b1 ** 2 - 4 * c1)) / 2
+    r1 = (b1 + np.sqrt(b1**2 - 4 * c1)) / 2
     b2 = 2 * (height + width)
     c2 = (1 - min_overlap) * width * height
-    r2 = (b2 + np.sqrt(b2 ** 2 - 16 * c2)) / 2
+    r2 = (b2 + np.sqrt(b2**2 - 16 * c2)) / 2
     a3 = 4 * min_overlap
     b3 = -2 * min_overlap * (height + width)
     c3 = (min_overlap - 1) * width * height
-    r3 = (b3 + np.sqrt(b3 ** 2 - 4 * a3 * c3)) / 2
+    r3 = (b3 + np.sqrt(b3**2 - 4 * a3 * c3)) / 2
     return float(min(r1, r2, r3))
 
 
@@ -34,6 +35,6 @@ def center_heatmap(box: np.ndarray, grid: int, min_overlap: float = 0.7) -> np.n
     top, bottom = min(cy, radius), min(grid - cy, radius + 1)
     if left + right <= 0 or top + bottom <= 0 or cx < 0 or cy < 0:
         return heatmap  # centre outside the grid: no positive cell, like the official drawing
-    patch = gauss[radius - top:radius + bottom, radius - left:radius + right]
-    heatmap[cy - top:cy + bottom, cx - left:cx + right] = patch
+    patch = gauss[radius - top : radius + bottom, radius - left : radius + right]
+    heatmap[cy - top : cy + bottom, cx - left : cx + right] = patch
     return heatmap

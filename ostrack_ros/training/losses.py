@@ -1,4 +1,5 @@
 """OSTrack training objective: weighted focal loss on the score map + GIoU + L1 on the decoded box."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +9,9 @@ import torch
 from torchvision.ops import box_convert, box_iou, generalized_box_iou_loss
 
 
-def focal_loss(pred: torch.Tensor, target: torch.Tensor, alpha: float = 2.0, beta: float = 4.0) -> torch.Tensor:
+def focal_loss(
+    pred: torch.Tensor, target: torch.Tensor, alpha: float = 2.0, beta: float = 4.0
+) -> torch.Tensor:
     """CenterNet focal loss: positives where ``target == 1``, negatives down-weighted by (1 - target)^beta,
     summed and divided by the number of positives (or not divided when there are none)."""
     pred = pred.float().clamp(min=1e-12)
@@ -32,15 +35,18 @@ class LossWeights:
     l1: float = 5.0
 
 
-def tracking_loss(outputs: Dict[str, torch.Tensor], gt_boxes: torch.Tensor, gt_heatmaps: torch.Tensor,
-                  weights: LossWeights) -> Tuple[torch.Tensor, Dict[str, float]]:
+def tracking_loss(
+    outputs: Dict[str, torch.Tensor], gt_boxes: torch.Tensor, gt_heatmaps: torch.Tensor, weights: LossWeights
+) -> Tuple[torch.Tensor, Dict[str, float]]:
     """Total loss and its parts for a batch.
 
     ``gt_boxes``: (B, 4) normalised x, y, w, h in the search crop; ``gt_heatmaps``: (B, Hs, Ws).
     """
     pred = outputs["pred_boxes"].float()
     if not torch.isfinite(pred).all():
-        raise FloatingPointError("network produced non-finite boxes; stop training (lower the LR or disable AMP)")
+        raise FloatingPointError(
+            "network produced non-finite boxes; stop training (lower the LR or disable AMP)"
+        )
     num_queries = pred.shape[1]
     pred_xyxy = box_convert(pred, "cxcywh", "xyxy").reshape(-1, 4)
     gt_xyxy = box_convert(gt_boxes.float(), "xywh", "xyxy")[:, None, :].expand(-1, num_queries, -1)
@@ -51,5 +57,11 @@ def tracking_loss(outputs: Dict[str, torch.Tensor], gt_boxes: torch.Tensor, gt_h
     total = weights.focal * focal + weights.giou * giou + weights.l1 * l1
     with torch.no_grad():
         iou = box_iou(pred_xyxy, gt_xyxy).diagonal().mean()
-    stats = {"loss": total.item(), "focal": focal.item(), "giou": giou.item(), "l1": l1.item(), "iou": iou.item()}
+    stats = {
+        "loss": total.item(),
+        "focal": focal.item(),
+        "giou": giou.item(),
+        "l1": l1.item(),
+        "iou": iou.item(),
+    }
     return total, stats

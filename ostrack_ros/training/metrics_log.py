@@ -1,4 +1,5 @@
 """Training logs: one CSV row per logged step/epoch and the same scalars in TensorBoard."""
+
 from __future__ import annotations
 
 import csv
@@ -15,6 +16,7 @@ class MetricsLog:
         self.writer = None
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
+
             self.writer = SummaryWriter(str(self.folder / "tensorboard"))
         self._fields: Dict[str, List[str]] = {}
         self._rows: Dict[str, List[dict]] = {}

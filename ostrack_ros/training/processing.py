@@ -4,6 +4,7 @@ Each crop is centred on a jittered copy of the ground-truth box (scale ``exp(N(0
 offset up to ``c * sqrt(w h)``), cut with the tracker's own ``sample_target`` (same geometry as at
 test time) and the ground truth is mapped into it. Augmentation follows the official recipe.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,10 +24,10 @@ from .heatmap import center_heatmap
 class Augmentation:
     """Official training augmentation (hard-coded in the official ``base_functions.py``)."""
 
-    grayscale: float = 0.05        # joint: both crops grey
-    joint_flip: float = 0.5        # joint: both frames mirrored
-    crop_flip: float = 0.5         # per crop, independently for template and search
-    brightness: float = 0.2        # per crop, factor in [1 - b, 1 + b]
+    grayscale: float = 0.05  # joint: both crops grey
+    joint_flip: float = 0.5  # joint: both frames mirrored
+    crop_flip: float = 0.5  # per crop, independently for template and search
+    brightness: float = 0.2  # per crop, factor in [1 - b, 1 + b]
 
     @classmethod
     def none(cls) -> "Augmentation":
@@ -42,7 +43,9 @@ def jitter_box(box: np.ndarray, crop: CropConfig, rng: np.random.Generator) -> n
     return np.concatenate([center - 0.5 * size, size])
 
 
-def box_to_crop(box: np.ndarray, crop_center_box: np.ndarray, resize_factor: float, output_size: int) -> np.ndarray:
+def box_to_crop(
+    box: np.ndarray, crop_center_box: np.ndarray, resize_factor: float, output_size: int
+) -> np.ndarray:
     """Official ``transform_image_to_crop`` (normalised): the box in a crop centred on ``crop_center_box``."""
     center_in = box[0:2] + 0.5 * box[2:4]
     center_crop = crop_center_box[0:2] + 0.5 * crop_center_box[2:4]
@@ -73,16 +76,24 @@ class PairProcessor:
         self.std = np.asarray(cfg.data.std, np.float32)
         self.stride = cfg.model.backbone.stride
 
-    def __call__(self, template_frame: np.ndarray, template_box: np.ndarray, search_frame: np.ndarray,
-                 search_box: np.ndarray, rng: np.random.Generator) -> Optional[Dict[str, torch.Tensor]]:
+    def __call__(
+        self,
+        template_frame: np.ndarray,
+        template_box: np.ndarray,
+        search_frame: np.ndarray,
+        search_box: np.ndarray,
+        rng: np.random.Generator,
+    ) -> Optional[Dict[str, torch.Tensor]]:
         """One training sample, or None when the official validity checks reject the pair."""
         if rng.random() < self.aug.joint_flip:
             template_frame, template_box = _flip_frame(template_frame, template_box)
             search_frame, search_box = _flip_frame(search_frame, search_box)
         gray = rng.random() < self.aug.grayscale
         sample: Dict[str, torch.Tensor] = {}
-        for name, frame, box, crop_cfg in (("template", template_frame, template_box, self.cfg.data.template),
-                                           ("search", search_frame, search_box, self.cfg.data.search)):
+        for name, frame, box, crop_cfg in (
+            ("template", template_frame, template_box, self.cfg.data.template),
+            ("search", search_frame, search_box, self.cfg.data.search),
+        ):
             jittered = jitter_box(np.asarray(box, np.float64), crop_cfg, rng)
             if math.ceil(math.sqrt(max(jittered[2] * jittered[3], 0.0)) * crop_cfg.factor) < 1:
                 return None
@@ -109,4 +120,6 @@ class PairProcessor:
 def _flip_frame(frame: np.ndarray, box: np.ndarray):
     """Mirror a frame and its x, y, w, h box horizontally."""
     box = np.asarray(box, np.float64)
-    return np.ascontiguousarray(frame[:, ::-1]), np.array([frame.shape[1] - box[0] - box[2], box[1], box[2], box[3]])
+    return np.ascontiguousarray(frame[:, ::-1]), np.array(
+        [frame.shape[1] - box[0] - box[2], box[1], box[2], box[3]]
+    )

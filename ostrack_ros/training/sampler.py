@@ -4,10 +4,12 @@ A sequence is drawn with probability proportional to its dataset's ratio, then a
 frame, then a visible search frame at most ``max_gap`` frames after it; when none exists the gap
 grows by 5 until one does.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Sequence as Seq
+from typing import List, Optional
+from typing import Sequence as Seq
 
 import numpy as np
 
@@ -26,8 +28,14 @@ class FramePair:
 class PairSampler:
     """Draws ``FramePair``s from sequences of one or more datasets (``DATA.MAX_SAMPLE_INTERVAL``)."""
 
-    def __init__(self, datasets: Seq[List[Sequence]], ratios: Optional[Seq[float]] = None,
-                 max_gap: int = 200, mode: str = "causal", min_length: int = 20) -> None:
+    def __init__(
+        self,
+        datasets: Seq[List[Sequence]],
+        ratios: Optional[Seq[float]] = None,
+        max_gap: int = 200,
+        mode: str = "causal",
+        min_length: int = 20,
+    ) -> None:
         if mode not in ("causal", "interval"):
             raise ValueError(f"frame sample mode {mode!r} is not supported (causal, interval)")
         if max_gap < 1:
@@ -37,11 +45,15 @@ class PairSampler:
         if len(ratios) != len(datasets):
             raise ValueError(f"{len(ratios)} dataset ratios for {len(datasets)} datasets")
         # Official rule: more than 4 visible frames and at least ``min_length`` frames.
-        usable = np.array([s.visible[:-1].any() and s.visible.sum() > 4 and len(s) >= min_length
-                           for s in self.sequences], dtype=bool)
+        usable = np.array(
+            [s.visible[:-1].any() and s.visible.sum() > 4 and len(s) >= min_length for s in self.sequences],
+            dtype=bool,
+        )
         if not usable.any():
-            raise ValueError(f"no sequence has > 4 visible frames and >= {min_length} frames "
-                             "to sample template/search pairs from")
+            raise ValueError(
+                f"no sequence has > 4 visible frames and >= {min_length} frames "
+                "to sample template/search pairs from"
+            )
         weights = np.concatenate([np.full(len(d), r / max(len(d), 1)) for d, r in zip(datasets, ratios)])
         weights = weights * usable
         self.weights = weights / weights.sum()
@@ -49,7 +61,7 @@ class PairSampler:
         self.mode = mode
 
     def sample(self, rng: np.random.Generator) -> FramePair:
-        """One pair; the template frame precedes the search frame (causal) or lies within the gap (interval)."""
+        """One pair: the search frame follows the template (causal) or lies within the gap (interval)."""
         seq_id = int(rng.choice(len(self.sequences), p=self.weights))
         ids = np.flatnonzero(self.sequences[seq_id].visible)
         gap = self.max_gap

@@ -3,6 +3,7 @@
 Everything about the network, data geometry, loss weights and schedule comes from the experiment
 config; ``TrainOptions`` only says where the data and outputs live and how this machine runs.
 """
+
 from __future__ import annotations
 
 import logging
@@ -10,7 +11,8 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence as Seq
+from typing import Dict, List, Optional
+from typing import Sequence as Seq
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
@@ -40,12 +42,12 @@ class TrainOptions:
     train_data: List[Path]
     output_dir: Path
     val_data: List[Path] = field(default_factory=list)
-    init_weights: Optional[Path] = None     # fine-tune from an official (or any) checkpoint
-    resume: Optional[Path] = None           # a training checkpoint, or the output dir's latest
+    init_weights: Optional[Path] = None  # fine-tune from an official (or any) checkpoint
+    resume: Optional[Path] = None  # a training checkpoint, or the output dir's latest
     device: str = "auto"
-    workers: Optional[int] = None           # None: TRAIN.NUM_WORKER
+    workers: Optional[int] = None  # None: TRAIN.NUM_WORKER
     seed: int = 0
-    max_steps: Optional[int] = None         # stop early after this many optimiser steps (smoke runs)
+    max_steps: Optional[int] = None  # stop early after this many optimiser steps (smoke runs)
     tensorboard: bool = True
     progress: bool = True
     augmentation: Augmentation = field(default_factory=Augmentation)
@@ -71,27 +73,40 @@ class Trainer:
         torch.manual_seed(options.seed)
         self.model = build_model(cfg, training=True).to(self.ctx.device)
         if options.init_weights is not None:
-            load_weights(self.model, load_state_dict_file(options.init_weights), source=str(options.init_weights))
+            load_weights(
+                self.model, load_state_dict_file(options.init_weights), source=str(options.init_weights)
+            )
         self.optimizer = build_optimizer(self.model, cfg)
         self.scheduler = build_scheduler(self.optimizer, cfg)
         self.amp_dtype = torch.bfloat16 if self.ctx.device.type == "cpu" else torch.float16
-        self.scaler = torch.amp.GradScaler(self.ctx.device.type,
-                                           enabled=cfg.train.amp and self.amp_dtype == torch.float16)
+        self.scaler = torch.amp.GradScaler(
+            self.ctx.device.type, enabled=cfg.train.amp and self.amp_dtype == torch.float16
+        )
         self.loss_weights = LossWeights(1.0, cfg.train.giou_weight, cfg.train.l1_weight)
         self.start_epoch = 0
         self.step = 0
         if options.resume is not None:
             self._resume(options.resume)
-        torch.manual_seed(options.seed + 1000 * self.ctx.rank + self.start_epoch)  # drop path differs per rank
+        torch.manual_seed(
+            options.seed + 1000 * self.ctx.rank + self.start_epoch
+        )  # drop path differs per rank
         if self.ctx.distributed:
             ids = [self.ctx.device.index] if self.ctx.device.type == "cuda" else None
             # pos_embed / cls_token are kept for checkpoint compatibility but unused: find_unused_parameters
             self.model = DistributedDataParallel(self.model, device_ids=ids, find_unused_parameters=True)
-        self.train_set = self._dataset(options.train_data, cfg.data.train.sample_per_epoch,
-                                       options.augmentation, options.seed)
-        self.val_set = (self._dataset(options.val_data, cfg.data.val.sample_per_epoch, Augmentation.none(),
-                                      options.seed + 1) if options.val_data else None)
-        self.metrics = MetricsLog(options.output_dir / "logs", options.tensorboard) if self.ctx.is_main else None
+        self.train_set = self._dataset(
+            options.train_data, cfg.data.train.sample_per_epoch, options.augmentation, options.seed
+        )
+        self.val_set = (
+            self._dataset(
+                options.val_data, cfg.data.val.sample_per_epoch, Augmentation.none(), options.seed + 1
+            )
+            if options.val_data
+            else None
+        )
+        self.metrics = (
+            MetricsLog(options.output_dir / "logs", options.tensorboard) if self.ctx.is_main else None
+        )
 
     def _dataset(self, paths: Seq[Path], samples: int, augmentation: Augmentation, seed: int) -> PairDataset:
         datasets = [read_dataset(p) for p in paths]
@@ -107,14 +122,27 @@ class Trainer:
         dataset.set_epoch(epoch)
         sampler = None
         if self.ctx.distributed:
-            sampler = DistributedSampler(dataset, self.ctx.world_size, self.ctx.rank, shuffle=shuffle,
-                                         seed=self.opt.seed, drop_last=True)
+            sampler = DistributedSampler(
+                dataset,
+                self.ctx.world_size,
+                self.ctx.rank,
+                shuffle=shuffle,
+                seed=self.opt.seed,
+                drop_last=True,
+            )
             sampler.set_epoch(epoch)
         per_rank = max(1, self.cfg.train.batch_size)
         workers = self.cfg.train.num_worker if self.opt.workers is None else self.opt.workers
-        return DataLoader(dataset, batch_size=per_rank, sampler=sampler, shuffle=shuffle and sampler is None,
-                          num_workers=workers, drop_last=True, persistent_workers=False,
-                          pin_memory=self.ctx.device.type == "cuda")
+        return DataLoader(
+            dataset,
+            batch_size=per_rank,
+            sampler=sampler,
+            shuffle=shuffle and sampler is None,
+            num_workers=workers,
+            drop_last=True,
+            persistent_workers=False,
+            pin_memory=self.ctx.device.type == "cuda",
+        )
 
     def _resume(self, path: Path) -> None:
         if path.is_dir() or (not path.exists() and not path.suffix):  # an output folder, maybe not made yet
@@ -147,7 +175,9 @@ class Trainer:
             mask = ce_template_mask(self.cfg, template.shape[0], dev, boxes=batch["template_box"])
         with torch.autocast(dev.type, dtype=self.amp_dtype, enabled=self.cfg.train.amp):
             outputs = self.model(template, search, ce_template_mask=mask, ce_keep_rate=keep_rate)
-        return tracking_loss(outputs, batch["search_box"].to(dev), batch["heatmap"].to(dev), self.loss_weights)
+        return tracking_loss(
+            outputs, batch["search_box"].to(dev), batch["heatmap"].to(dev), self.loss_weights
+        )
 
     def train_epoch(self, epoch: int, losses: List[float]) -> Dict[str, float]:
         """One pass over ``DATA.TRAIN.SAMPLE_PER_EPOCH`` samples; returns the epoch's mean stats."""
@@ -157,8 +187,13 @@ class Trainer:
         sums: Dict[str, float] = {}
         count = 0
         started = time.perf_counter()
-        bar = tqdm(loader, desc=f"epoch {epoch}", disable=not (self.opt.progress and self.ctx.is_main),
-                   dynamic_ncols=True, leave=False)
+        bar = tqdm(
+            loader,
+            desc=f"epoch {epoch}",
+            disable=not (self.opt.progress and self.ctx.is_main),
+            dynamic_ncols=True,
+            leave=False,
+        )
         for batch in bar:
             loss, stats = self._forward_loss(batch, keep_rate)
             self.optimizer.zero_grad(set_to_none=True)
@@ -175,8 +210,9 @@ class Trainer:
                 sums[key] = sums.get(key, 0.0) + value
             bar.set_postfix(loss=f"{stats['loss']:.3f}", iou=f"{stats['iou']:.3f}")
             if self.metrics is not None and self.step % max(1, self.cfg.train.print_interval) == 0:
-                self.metrics.write("train_step", self.step, {**stats, "lr": self.optimizer.param_groups[0]["lr"]},
-                                   epoch)
+                self.metrics.write(
+                    "train_step", self.step, {**stats, "lr": self.optimizer.param_groups[0]["lr"]}, epoch
+                )
             if self.opt.max_steps is not None and self.step >= self.opt.max_steps:
                 break
         means = {k: v / max(count, 1) for k, v in sums.items()}
@@ -213,8 +249,16 @@ class Trainer:
                     stats.update({f"val_{k}": v for k, v in self.validate(epoch).items()})
                 if self.ctx.is_main:
                     self.metrics.write("train_epoch", self.step, stats, epoch)
-                    checkpoint = save_checkpoint(self.opt.output_dir, self.model, self.cfg, epoch,
-                                                 self.optimizer, self.scheduler, self.scaler, self.step)
+                    checkpoint = save_checkpoint(
+                        self.opt.output_dir,
+                        self.model,
+                        self.cfg,
+                        epoch,
+                        self.optimizer,
+                        self.scheduler,
+                        self.scaler,
+                        self.step,
+                    )
                     log.info("epoch %d: %s", epoch, " ".join(f"{k}={v:.4g}" for k, v in stats.items()))
                 if not math.isfinite(stats["loss"]):
                     raise FloatingPointError(f"training loss became {stats['loss']} at epoch {epoch}")
