@@ -94,6 +94,13 @@ def test_bad_state_assignment(tracker, frame):
     assert tracker.state == BOX
 
 
+def test_frame_shrinking_under_the_state(tracker, frame):
+    tracker.initialize(frame, (100.0, 70.0, 20.0, 20.0))
+    with pytest.raises(TrackingError, match="frame size change"):
+        tracker.track(frame[:50, :60])
+    assert tracker.state == (100.0, 70.0, 20.0, 20.0)
+
+
 def test_partially_visible_and_tiny_boxes_track(tracker, frame):
     for box in ((-10.0, -8.0, 20.0, 16.0), (120.0, 90.0, 30.0, 30.0), (60.0, 40.0, 0.5, 0.5)):
         tracker.initialize(frame, box)

@@ -102,14 +102,14 @@ class Tracker:
         image = check_image(image)
         box = check_box(box, image.shape)
         crop = sample_target(image, box, self.template_factor, self.template_size)
-        self._template_tokens = self.model.embed_template(self._template_input(crop.image))
-        self._ce_mask = None
+        tokens = self.model.embed_template(self._template_input(crop.image))
+        ce_mask = None
         if self.config.model.backbone.uses_ce:
             boxes = None
             if self.config.model.backbone.ce_template_range == "GT_BOX":
                 boxes = box_in_crop(box, crop.resize_factor, self.template_size).to(self.device)
-            self._ce_mask = ce_template_mask(self.config, 1, self.device, boxes)
-        self.template_crop = crop
+            ce_mask = ce_template_mask(self.config, 1, self.device, boxes)
+        self._template_tokens, self._ce_mask, self.template_crop = tokens, ce_mask, crop
         self._state = box
         self.frame_index = 0
         self.last_step = None
@@ -122,6 +122,9 @@ class Tracker:
         image = check_image(image)
         height, width = image.shape[:2]
         prev = self._state
+        if prev[0] >= width or prev[1] >= height:  # clip_box keeps x, y >= 0 and w, h >= 10
+            raise TrackingError(f"the target state {prev} lies outside this {width}x{height} frame "
+                                "(did the frame size change? re-initialize)")
         crop = sample_target(image, prev, self.search_factor, self.search_size)
         out = self.model.forward_tokens(self._template_tokens, self._search_input(crop.image), self._ce_mask)
         score_map = out["score_map"].float()
