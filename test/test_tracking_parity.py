@@ -123,3 +123,18 @@ def test_normalised_input_matches_official_preprocessor():
                 ours = normalise(io[f"b2_{name}_u8"][b])
                 np.testing.assert_array_equal(ours[0].numpy(), io[f"b2_{name}"][b])
                 assert ours.dtype == torch.float32
+
+
+def test_bf16_runs_the_same_loop(seq):
+    # Reduced precision changes this random-weight network's decisions (see bench_model's box check),
+    # so only the loop is checked here: same crops when teacher-forced, sane outputs, fp32 tracker math.
+    tracker = Tracker.from_files(TINY / "config.yaml", TINY / "checkpoint.pth.tar", dtype="bf16")
+    assert next(tracker.model.parameters()).dtype == torch.bfloat16
+    tracker.initialize(seq["frames"][0], seq["init_box"])
+    for t in (1, 2):
+        tracker.state = seq["boxes"][t - 1]
+        result = tracker.track(seq["frames"][t], with_kept_mask=True)
+        np.testing.assert_array_equal(tracker.last_step.crop.image, seq["search_crops_first3"][t - 1])
+        assert tracker.last_step.response.dtype == torch.float32
+        assert np.isfinite(result.box).all() and 0.0 < result.score < 1.0
+        assert result.kept_mask.sum() == 89
