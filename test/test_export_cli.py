@@ -1,0 +1,37 @@
+"""``ostrack-export`` end to end on the tiny fixture model, and its errors."""
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+from ostrack_ros.export.cli import main
+from ostrack_ros.export.onnx_export import read_metadata
+
+REF = Path(os.environ.get("OSTRACK_REFERENCE_DIR",
+                          Path(__file__).resolve().parents[1].parent / "shared/fixtures/ostrack_reference"))
+TINY = REF / "tiny"
+pytestmark = pytest.mark.skipif(not (TINY / "checkpoint.pth.tar").is_file(),
+                                reason=f"reference data missing: {TINY}")
+ARGS = ["--config", str(TINY / "config.yaml"), "--weights", str(TINY / "checkpoint.pth.tar")]
+
+
+def test_onnx_export_writes_both_graphs_and_verifies(tmp_path, capsys):
+    out = tmp_path / "tiny.onnx"
+    assert main(ARGS + ["--out", str(out), "--verify"]) == 0
+    printed = capsys.readouterr().out
+    assert out.is_file() and (tmp_path / "tiny.template.onnx").is_file()
+    assert "CE kept sets equal per stage: [True, True, True]" in printed
+    meta = read_metadata(out)
+    assert meta["ostrack_ros.weights"] == "checkpoint.pth.tar" and meta["ostrack_ros.opset"] == "17"
+
+
+def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["--config", str(TINY / "config.yaml"), "--weights", str(tmp_path / "missing.pth")]) == 2
+    assert "weights file not found" in capsys.readouterr().err
+    if importlib.util.find_spec("tensorrt") is None:
+        assert main(ARGS + ["--format", "tensorrt", "--out", str(tmp_path / "x.engine")]) == 2
+        assert "TensorRT is not installed" in capsys.readouterr().err
+        assert not (tmp_path / "x.onnx").exists()  # refused before exporting
