@@ -13,6 +13,9 @@ import torch
 from ostrack_ros.export import BackendError, create_backend, export_onnx
 from ostrack_ros.tracking import Tracker
 
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
 REF = Path(os.environ.get("OSTRACK_REFERENCE_DIR",
                           Path(__file__).resolve().parents[1].parent / "shared/fixtures/ostrack_reference"))
 TINY = REF / "tiny"

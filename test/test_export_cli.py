@@ -10,6 +10,9 @@ import pytest
 from ostrack_ros.export.cli import main
 from ostrack_ros.export.onnx_export import read_metadata
 
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
 REF = Path(os.environ.get("OSTRACK_REFERENCE_DIR",
                           Path(__file__).resolve().parents[1].parent / "shared/fixtures/ostrack_reference"))
 TINY = REF / "tiny"

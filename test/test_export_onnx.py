@@ -7,7 +7,6 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
 import torch
 
@@ -15,6 +14,9 @@ from ostrack_ros.export import BackendError, export_onnx
 from ostrack_ros.export.onnx_export import read_metadata
 from ostrack_ros.export.ort_backend import OnnxRuntimeBackend
 from ostrack_ros.model import ce_template_mask, load_model
+
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
 
 REF = Path(os.environ.get("OSTRACK_REFERENCE_DIR",
                           Path(__file__).resolve().parents[1].parent / "shared/fixtures/ostrack_reference"))
