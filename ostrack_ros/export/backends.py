@@ -1,12 +1,10 @@
 """``create_backend``: the network as the tracker sees it, on the inference runtime of your choice.
 
-========== ==================================================================================
-torch      ``OSTrack`` eager (any device / dtype; the reference)
-cuda-graph ``OSTrack`` per-frame pass captured once as a CUDA graph (CUDA; fp32/fp16/bf16)
-torch-compile ``torch.compile`` of the per-frame pass (first frame compiles)
-onnxruntime exported fp32 graphs on onnxruntime (CPU, or CUDA with onnxruntime-gpu)
-tensorrt   TensorRT engines built from the exported graphs (CUDA; fp32 or fp16)
-========== ==================================================================================
+- ``torch``: ``OSTrack`` eager, any device and dtype (the reference);
+- ``cuda-graph``: the per-frame pass captured once as a CUDA graph (CUDA; fp32/fp16/bf16);
+- ``torch-compile``: ``torch.compile`` of the per-frame pass (the first frame compiles);
+- ``onnxruntime``: the exported fp32 graphs (CPU, or CUDA with onnxruntime-gpu);
+- ``tensorrt``: TensorRT engines built from the exported graphs (CUDA; fp32 or fp16).
 
 ``weights`` may be a checkpoint (graphs/engines are exported on first use into the cache, see
 ``cache.py``), or for onnxruntime / tensorrt an already exported ``.onnx`` / built ``.engine`` file
@@ -133,10 +131,11 @@ def _tensorrt_backend(cfg: OSTrackConfig, weights: Optional[PathLike], dev: torc
         graphs = _prebuilt_onnx(weights, cfg)
         key = network_key(cfg, graphs.frame, trt.__version__, gpu, f"fp16={fp16}")
         folder = cached_dir("tensorrt", key, lambda tmp: build(graphs, tmp))
-    elif weights is None:
-        folder = Path(tempfile.mkdtemp(prefix="ostrack-trt-"))
-        with _exported(cfg, None) as graphs:
-            build(graphs, folder)
+    elif weights is None:  # random weights: build in a temporary folder (engines are read at load)
+        with _exported(cfg, None) as graphs, tempfile.TemporaryDirectory(prefix="ostrack-trt-") as tmp:
+            build(graphs, Path(tmp))
+            frame = Path(tmp) / FRAME_ENGINE
+            return TensorRTBackend(frame, template_graph_path(frame), cfg, dev)
     else:
         key = network_key(cfg, weights, f"onnx{FORMAT_VERSION}-opset{OPSET}", trt.__version__, gpu,
                           f"fp16={fp16}")
