@@ -81,8 +81,6 @@ install_packages() {
 }
 
 if [ "$(cat "$deps_stamp" 2>/dev/null)" != "$deps_hash" ]; then
-    constraints="$(mktemp)"
-    trap 'rm -f "$constraints"' EXIT
     if [ "$mode" = wheels-jazzy ]; then
         requirements=(--find-links "$WHEELS" -r "$WHEELS/requirements-jazzy.txt" -r requirements/ros-venv.txt)
     else
@@ -92,6 +90,9 @@ if [ "$(cat "$deps_stamp" 2>/dev/null)" != "$deps_hash" ]; then
     if torch_version="$("$py" -c 'import torch; print(torch.__version__)' 2>/dev/null)"; then
         # Keep whatever torch is there (CUDA build, NVIDIA Jetson wheel): pin the installed versions.
         say "keeping the installed torch $torch_version"
+        constraints="$(mktemp)"
+        trap 'rm -f "$constraints"' EXIT
+        requirements+=(-c "$constraints")
         "$py" - >"$constraints" <<'EOF'
 from importlib import metadata
 for name in ("torch", "torchvision"):
@@ -105,7 +106,7 @@ EOF
         requirements+=(-r requirements/torch.txt)
     fi
     say "installing dependencies ($mode)"
-    install_packages -c "$constraints" "${requirements[@]}"
+    install_packages "${requirements[@]}"
     "$py" -c 'import torch' || die "torch does not import after the install"
     echo "$deps_hash" >"$deps_stamp"
 else
