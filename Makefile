@@ -7,11 +7,10 @@ PY := $(VENV)/bin/python
 # Threads per process for benchmarks (results are per-thread-count; say which when quoting them).
 BENCH_THREADS ?= 1
 
-# ROS environment for tests, the demo and benchmarks: DDS stays on this host, a domain of our own,
-# and the venv as the ament prefix (where `ros2 launch`/`ros2 run` find ostrack_ros), ahead of any
-# sourced ROS install.
-# A ROS_DOMAIN_ID from the caller's environment wins; otherwise tests, demo and benchmarks each get
-# their own, so running them side by side does not cross-talk.
+# ROS environment for tests, the demo and benchmarks: DDS stays on this host; each target gets a
+# domain of its own (a ROS_DOMAIN_ID from the caller's environment wins), so running them side by
+# side does not cross-talk; the venv is the ament prefix (where `ros2 launch`/`ros2 run` find
+# ostrack_ros), ahead of any sourced ROS install.
 export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
 test: export ROS_DOMAIN_ID ?= 42
 demo: export ROS_DOMAIN_ID ?= 43

@@ -37,7 +37,6 @@ def make_detection() -> Detection2D:
     msg.header.stamp.sec, msg.header.stamp.nanosec = 1234, 567_000_000
     msg.header.frame_id = "camera_optical"
     msg.bbox.center.position.x, msg.bbox.center.position.y = 101.5, 42.25
-    msg.bbox.center.theta = 0.0
     msg.bbox.size_x, msg.bbox.size_y = 30.0, 20.0
     hypothesis = ObjectHypothesisWithPose()
     hypothesis.hypothesis.class_id, hypothesis.hypothesis.score = "target", 0.875
