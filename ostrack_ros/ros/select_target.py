@@ -59,12 +59,18 @@ class TargetSelector(Node):
         compressed = self.declare_parameter("compressed", False).value
         self.once = self.declare_parameter("once", False).value
         qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
-        if compressed:
-            self.create_subscription(CompressedImage, "image/compressed", self._on_image, qos)
-        else:
-            self.create_subscription(Image, "image", self._on_image, qos)
+        msg_type, topic = (CompressedImage, "image/compressed") if compressed else (Image, "image")
+        self._image_topic = self.create_subscription(msg_type, topic, self._on_image, qos).topic_name
         self._init_pub = self.create_publisher(Detection2D, "init", 10)
         self.frame: Optional[Tuple[Header, np.ndarray]] = None
+        self._no_image_timer = self.create_timer(3.0, self._hint_if_no_image)
+
+    def _hint_if_no_image(self) -> None:
+        """Once: the usual reason for an empty window is a camera on another topic name."""
+        self._no_image_timer.cancel()
+        if self.frame is None:
+            self.get_logger().warning(f"no image on '{self._image_topic}' after 3 s: point the tool at "
+                                      "your camera with --ros-args -r image:=/camera/image_raw")
 
     def _on_image(self, msg) -> None:
         try:
