@@ -4,6 +4,7 @@ fp32 must meet the fixture README's tolerances (TF32 is switched off); fp16/bf16
 box differences to our own fp32 run on the same device. Prints a table; exits 1 if fp32 fails.
 Usage: python benchmarks/device_parity.py --device cuda [--reference DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,17 +29,21 @@ def model_io_rows(ref: Path, device: str):
     for case in ("b1_", "b2_", "b1_keep1_"):
         keep = float(io[case + "ce_keep_rate"])
         with torch.inference_mode():
-            out = model(torch.from_numpy(io[case + "template"]).to(device),
-                        torch.from_numpy(io[case + "search"]).to(device),
-                        torch.from_numpy(io[case + "ce_template_mask"]).to(device),
-                        None if np.isnan(keep) else keep)
+            out = model(
+                torch.from_numpy(io[case + "template"]).to(device),
+                torch.from_numpy(io[case + "search"]).to(device),
+                torch.from_numpy(io[case + "ce_template_mask"]).to(device),
+                None if np.isnan(keep) else keep,
+            )
         for key, tol in TOL.items():
             err = float(np.abs(out[key].float().cpu().numpy() - io[case + key]).max())
             ok &= err <= tol
             rows.append((f"model {case}{key}", f"{err:.2e}", f"<= {tol:.0e}", err <= tol))
-        same = all(set(g.tolist()) == set(r.tolist())
-                   for i, layer in enumerate((3, 6, 9))
-                   for g, r in zip(out["kept_indices"][i].cpu().numpy(), io[f"{case}ce{layer}_kept"]))
+        same = all(
+            set(g.tolist()) == set(r.tolist())
+            for i, layer in enumerate((3, 6, 9))
+            for g, r in zip(out["kept_indices"][i].cpu().numpy(), io[f"{case}ce{layer}_kept"])
+        )
         ok &= same
         rows.append((f"model {case}CE kept sets", "identical" if same else "DIFFER", "exact", same))
     return rows, ok
@@ -46,7 +51,9 @@ def model_io_rows(ref: Path, device: str):
 
 def track(ref: Path, device: str, dtype: torch.dtype, teacher: bool):
     seq = np.load(ref / "tiny/tracker_sequence.npz")
-    tracker = Tracker.from_files(ref / "tiny/config.yaml", ref / "tiny/checkpoint.pth.tar", device=device, dtype=dtype)
+    tracker = Tracker.from_files(
+        ref / "tiny/config.yaml", ref / "tiny/checkpoint.pth.tar", device=device, dtype=dtype
+    )
     tracker.initialize(seq["frames"][0], tuple(seq["init_box"]))
     boxes, argmax = [tuple(seq["init_box"])], []
     for t in range(1, len(seq["frames"])):
@@ -60,8 +67,16 @@ def track(ref: Path, device: str, dtype: torch.dtype, teacher: bool):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--reference", type=Path, default=Path(os.environ.get(
-        "OSTRACK_REFERENCE_DIR", Path(__file__).resolve().parents[2] / "shared/fixtures/ostrack_reference")))
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        default=Path(
+            os.environ.get(
+                "OSTRACK_REFERENCE_DIR",
+                Path(__file__).resolve().parents[2] / "shared/fixtures/ostrack_reference",
+            )
+        ),
+    )
     args = parser.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
@@ -74,7 +89,9 @@ def main() -> int:
         same = bool((argmax == seq["response_argmax"][1:]).all())
         label = "teacher-forced" if teacher else "free-running"
         rows.append((f"tracker fp32 {label} boxes", f"{err:.2e} px", "<= 2e-03 px", err <= 2e-3))
-        rows.append((f"tracker fp32 {label} windowed argmax", "identical" if same else "DIFFER", "exact", same))
+        rows.append(
+            (f"tracker fp32 {label} windowed argmax", "identical" if same else "DIFFER", "exact", same)
+        )
         ok &= err <= 2e-3 and same
     # Low precision: per-frame box error vs our fp32 when fed the same state (teacher-forced), and
     # free-running (with random weights the tiny tracker wanders, so small changes can compound).
@@ -86,8 +103,14 @@ def main() -> int:
             low, _, _ = track(args.reference, args.device, dtype, teacher)
             err = np.abs(low - fp32).max(axis=1)
             label = "teacher-forced" if teacher else "free-running"
-            rows.append((f"tracker {str(dtype)[6:]} vs fp32 {label} (median/max)",
-                         f"{np.median(err):.2f}/{err.max():.2f} px", "info", True))
+            rows.append(
+                (
+                    f"tracker {str(dtype)[6:]} vs fp32 {label} (median/max)",
+                    f"{np.median(err):.2f}/{err.max():.2f} px",
+                    "info",
+                    True,
+                )
+            )
     width = max(len(r[0]) for r in rows)
     for label, value, bound, good in rows:
         print(f"{label:<{width}}  {value:>12}  {bound:>12}  {'ok' if good else 'FAIL'}")

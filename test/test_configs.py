@@ -1,16 +1,21 @@
 """Config loading: presets mirror the official YAMLs, unknown or unsupported values are rejected."""
+
 from __future__ import annotations
 
 import pytest
 
-from ostrack_ros.configs import (ConfigError, available_presets, config_from_dict, config_to_dict,
-                                 load_config)
+from ostrack_ros.configs import ConfigError, available_presets, config_from_dict, config_to_dict, load_config
 
 
 def test_all_official_presets_ship():
     assert set(available_presets()) >= {
-        "vitb_256_mae_32x4_ep300", "vitb_256_mae_ce_32x4_ep300", "vitb_256_mae_ce_32x4_got10k_ep100",
-        "vitb_384_mae_32x4_ep300", "vitb_384_mae_ce_32x4_ep300", "vitb_384_mae_ce_32x4_got10k_ep100"}
+        "vitb_256_mae_32x4_ep300",
+        "vitb_256_mae_ce_32x4_ep300",
+        "vitb_256_mae_ce_32x4_got10k_ep100",
+        "vitb_384_mae_32x4_ep300",
+        "vitb_384_mae_ce_32x4_ep300",
+        "vitb_384_mae_ce_32x4_got10k_ep100",
+    }
 
 
 @pytest.mark.parametrize("name", ["vitb_256_mae_ce_32x4_got10k_ep100", "vitb_384_mae_32x4_ep300"])
@@ -32,15 +37,20 @@ def test_unknown_key_names_its_path():
         config_from_dict({"MODEL": {"BACKBONE": {"FOO": 1}}})
 
 
-@pytest.mark.parametrize("raw, message", [
-    ({"MODEL": {"HEAD": {"TYPE": "CORNER"}}}, "only CENTER"),
-    ({"MODEL": {"BACKBONE": {"CE_LOC": [3], "CE_KEEP_RATIO": [0.7]}}}, "no candidate elimination"),
-    ({"MODEL": {"BACKBONE": {"TYPE": "vit_base_patch16_224_ce", "CE_LOC": [3], "CE_KEEP_RATIO": []}}},
-     "same length"),
-    ({"MODEL": {"BACKBONE": {"CE_TEMPLATE_RANGE": "MIDDLE"}}}, "CE_TEMPLATE_RANGE"),
-    ({"DATA": {"SEARCH": {"SIZE": 250}}}, "multiple of the stride"),
-    ({"TRAIN": {"LR": "fast"}}, "wrong type"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"MODEL": {"HEAD": {"TYPE": "CORNER"}}}, "only CENTER"),
+        ({"MODEL": {"BACKBONE": {"CE_LOC": [3], "CE_KEEP_RATIO": [0.7]}}}, "no candidate elimination"),
+        (
+            {"MODEL": {"BACKBONE": {"TYPE": "vit_base_patch16_224_ce", "CE_LOC": [3], "CE_KEEP_RATIO": []}}},
+            "same length",
+        ),
+        ({"MODEL": {"BACKBONE": {"CE_TEMPLATE_RANGE": "MIDDLE"}}}, "CE_TEMPLATE_RANGE"),
+        ({"DATA": {"SEARCH": {"SIZE": 250}}}, "multiple of the stride"),
+        ({"TRAIN": {"LR": "fast"}}, "wrong type"),
+    ],
+)
 def test_invalid_values(raw, message):
     with pytest.raises(ConfigError, match=message):
         config_from_dict(raw)

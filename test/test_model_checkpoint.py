@@ -1,4 +1,5 @@
 """Checkpoint loading: official layouts load strictly, mismatches give one readable error."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,12 @@ import torch
 from ostrack_ros.model import CheckpointError, build_model, load_model, load_state_dict_file
 from ostrack_ros.model.convert import main as convert_main
 
-REF = Path(os.environ.get("OSTRACK_REFERENCE_DIR",
-                          Path(__file__).resolve().parents[1].parent / "shared/fixtures/ostrack_reference"))
+REF = Path(
+    os.environ.get(
+        "OSTRACK_REFERENCE_DIR",
+        Path(__file__).resolve().parents[1].parent / "shared/fixtures/ostrack_reference",
+    )
+)
 TINY_CFG, TINY_CKPT = REF / "tiny/config.yaml", REF / "tiny/checkpoint.pth.tar"
 
 
@@ -28,6 +33,7 @@ def test_official_key_lists_match_presets(name):
 @pytest.mark.parametrize("name", ["vitb_256_mae_ce_32x4_ep300", "vitb_384_mae_ce_32x4_ep300"])
 def test_official_yaml_file_equals_preset(name):
     from ostrack_ros.configs import load_config
+
     a, b = load_config(name), load_config(REF / f"configs/{name}.yaml")
     assert (a.model, a.data, a.train, a.test) == (b.model, b.data, b.train, b.test)
 
@@ -45,7 +51,9 @@ def test_missing_and_unexpected_keys_are_listed(tmp_path):
     state.pop("box_head.conv5_size.bias")
     state["extra.weight"] = torch.zeros(1)
     torch.save(state, tmp_path / "bare.pth")
-    with pytest.raises(CheckpointError, match=r"missing keys \(1\): box_head.conv5_size.bias.*unexpected keys"):
+    with pytest.raises(
+        CheckpointError, match=r"missing keys \(1\): box_head.conv5_size.bias.*unexpected keys"
+    ):
         load_model(TINY_CFG, tmp_path / "bare.pth")
 
 

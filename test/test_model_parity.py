@@ -1,4 +1,5 @@
 """Model parity with the official OSTrack forward pass (tiny seeded CE network, fixture README tolerances)."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,12 @@ import torch
 
 from ostrack_ros.model import ce_template_mask, kept_token_counts, load_model
 
-REF = Path(os.environ.get("OSTRACK_REFERENCE_DIR",
-                          Path(__file__).resolve().parents[1].parent / "shared/fixtures/ostrack_reference"))
+REF = Path(
+    os.environ.get(
+        "OSTRACK_REFERENCE_DIR",
+        Path(__file__).resolve().parents[1].parent / "shared/fixtures/ostrack_reference",
+    )
+)
 TOL = {"pred_boxes": 1e-6, "score_map": 1e-5, "size_map": 2e-6, "offset_map": 5e-5, "backbone_feat": 1e-4}
 CASES = ("b1_", "b2_", "b1_keep1_")
 
@@ -29,9 +34,12 @@ def model(request):
 def run_case(model, io, p):
     keep = float(io[p + "ce_keep_rate"])
     with torch.inference_mode():
-        return model(torch.from_numpy(io[p + "template"]), torch.from_numpy(io[p + "search"]),
-                     ce_template_mask=torch.from_numpy(io[p + "ce_template_mask"]),
-                     ce_keep_rate=None if np.isnan(keep) else keep)
+        return model(
+            torch.from_numpy(io[p + "template"]),
+            torch.from_numpy(io[p + "search"]),
+            ce_template_mask=torch.from_numpy(io[p + "ce_template_mask"]),
+            ce_keep_rate=None if np.isnan(keep) else keep,
+        )
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -4,6 +4,7 @@ Strict like the official loader: an unknown key is an error that names its dotte
 keys that are allowed there. Values the official code accepts but this package does not implement
 are rejected with a reason instead of being silently ignored.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -38,7 +39,8 @@ def load_config(config: Union[str, os.PathLike, OSTrackConfig]) -> OSTrackConfig
         if not preset.is_file():
             raise ConfigError(
                 f"config '{text}' is neither a YAML file nor a preset; presets: "
-                + ", ".join(available_presets()))
+                + ", ".join(available_presets())
+            )
         path = preset
     try:
         raw = yaml.safe_load(path.read_text()) or {}
@@ -63,9 +65,11 @@ def config_to_dict(cfg: OSTrackConfig) -> dict:
 
     def convert(obj):
         if dataclasses.is_dataclass(obj):
-            return {f.name.upper(): convert(getattr(obj, f.name))
-                    for f in dataclasses.fields(obj) if f.name != "name"
-                    and not (getattr(obj, f.name) is None)}
+            return {
+                f.name.upper(): convert(getattr(obj, f.name))
+                for f in dataclasses.fields(obj)
+                if f.name != "name" and getattr(obj, f.name) is not None
+            }
         if isinstance(obj, tuple):
             return [convert(v) for v in obj]
         return obj
@@ -90,7 +94,8 @@ def _build(cls, raw: Mapping[str, Any], prefix: str, source: str):
             base = _build(type(default), value, prefix=path + ".", source=source)
             # Keys absent from the file keep the section's own default (e.g. DATA.VAL).
             kwargs[attr] = dataclasses.replace(
-                default, **{k.lower(): getattr(base, k.lower()) for k in value})
+                default, **{k.lower(): getattr(base, k.lower()) for k in value}
+            )
         else:
             kwargs[attr] = _coerce(value, default, path, source)
     return cls(**kwargs)
@@ -144,11 +149,17 @@ def validate(cfg: OSTrackConfig, source: str = "<config>") -> None:
             problems.append(f"EMBED_DIM {dim} is not divisible by NUM_HEADS {heads}")
         if any(not 0 <= loc < depth for loc in bb.ce_loc):
             problems.append(f"MODEL.BACKBONE.CE_LOC {list(bb.ce_loc)} outside 0..{depth - 1}")
-    for key, value, wanted in (("CAT_MODE", bb.cat_mode, "direct"), ("SEP_SEG", bb.sep_seg, False),
-                               ("ADD_CLS_TOKEN", bb.add_cls_token, False), ("MID_PE", bb.mid_pe, False)):
+    for key, value, wanted in (
+        ("CAT_MODE", bb.cat_mode, "direct"),
+        ("SEP_SEG", bb.sep_seg, False),
+        ("ADD_CLS_TOKEN", bb.add_cls_token, False),
+        ("MID_PE", bb.mid_pe, False),
+    ):
         if value != wanted:
-            problems.append(f"MODEL.BACKBONE.{key}={value!r} is not supported (only {wanted!r}, "
-                            "as in every official OSTrack experiment)")
+            problems.append(
+                f"MODEL.BACKBONE.{key}={value!r} is not supported (only {wanted!r}, "
+                "as in every official OSTrack experiment)"
+            )
     if cfg.model.extra_merger:
         problems.append("MODEL.EXTRA_MERGER=True is not supported (no official experiment uses it)")
     if cfg.model.head.type != "CENTER":

@@ -3,6 +3,7 @@
 Field names are the snake_case form of the official keys (``MODEL.BACKBONE.CE_LOC`` ->
 ``model.backbone.ce_loc``), so every official value has exactly one home here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -99,8 +100,7 @@ class DataConfig:
     std: Tuple[float, float, float] = (0.229, 0.224, 0.225)
     max_sample_interval: int = 200
     train: DatasetMixConfig = field(default_factory=DatasetMixConfig)
-    val: DatasetMixConfig = field(
-        default_factory=lambda: DatasetMixConfig(("GOT10K_votval",), (1,), 10000))
+    val: DatasetMixConfig = field(default_factory=lambda: DatasetMixConfig(("GOT10K_votval",), (1,), 10000))
     search: CropConfig = field(default_factory=lambda: CropConfig(320, 5.0, 4.5, 0.5, 1))
     template: CropConfig = field(default_factory=lambda: CropConfig(128, 2.0, 0.0, 0.0, 1))
 
@@ -178,7 +178,16 @@ def as_tuple(value) -> tuple:
 
 
 __all__: List[str] = [
-    "BACKBONE_WIDTHS", "CE_TEMPLATE_RANGES", "BackboneConfig", "HeadConfig", "ModelConfig",
-    "CropConfig", "DatasetMixConfig", "DataConfig", "SchedulerConfig", "TrainConfig",
-    "TestConfig", "OSTrackConfig",
+    "BACKBONE_WIDTHS",
+    "CE_TEMPLATE_RANGES",
+    "BackboneConfig",
+    "HeadConfig",
+    "ModelConfig",
+    "CropConfig",
+    "DatasetMixConfig",
+    "DataConfig",
+    "SchedulerConfig",
+    "TrainConfig",
+    "TestConfig",
+    "OSTrackConfig",
 ]

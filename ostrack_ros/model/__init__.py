@@ -1,4 +1,5 @@
 """OSTrack network: ViT backbone with candidate elimination, center head, checkpoint I/O."""
+
 from .candidate_elimination import ce_template_mask, kept_token_counts
 from .checkpoint import CheckpointError, load_state_dict_file, load_weights, save_safetensors
 from .factory import build_model, load_model, resolve_device
@@ -6,6 +7,15 @@ from .head import decode_peak
 from .ostrack import OSTrack
 
 __all__ = [
-    "OSTrack", "build_model", "load_model", "resolve_device", "ce_template_mask", "kept_token_counts",
-    "decode_peak", "CheckpointError", "load_state_dict_file", "load_weights", "save_safetensors",
+    "OSTrack",
+    "build_model",
+    "load_model",
+    "resolve_device",
+    "ce_template_mask",
+    "kept_token_counts",
+    "decode_peak",
+    "CheckpointError",
+    "load_state_dict_file",
+    "load_weights",
+    "save_safetensors",
 ]

@@ -1,4 +1,5 @@
 """One-stream ViT over concatenated template and search tokens, with candidate elimination."""
+
 from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
@@ -28,19 +29,28 @@ class VisionTransformerCE(nn.Module):
         dim, depth, heads, mlp_ratio = bb.width()
         self.embed_dim = dim
         self.patch_size = bb.stride
-        self.patch_embed = PatchEmbed(img_size=None, patch_size=bb.stride, in_chans=3, embed_dim=dim,
-                                      strict_img_size=False)
+        self.patch_embed = PatchEmbed(
+            img_size=None, patch_size=bb.stride, in_chans=3, embed_dim=dim, strict_img_size=False
+        )
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, (224 // bb.stride) ** 2 + 1, dim))
-        self.pos_embed_z = nn.Parameter(torch.zeros(1, cfg.template_tokens ** 2, dim))
-        self.pos_embed_x = nn.Parameter(torch.zeros(1, cfg.search_tokens ** 2, dim))
-        ratios = {loc: r for loc, r in zip(bb.ce_loc, bb.ce_keep_ratio)} if bb.uses_ce else {}
+        self.pos_embed_z = nn.Parameter(torch.zeros(1, cfg.template_tokens**2, dim))
+        self.pos_embed_x = nn.Parameter(torch.zeros(1, cfg.search_tokens**2, dim))
+        ratios = dict(zip(bb.ce_loc, bb.ce_keep_ratio)) if bb.uses_ce else {}
         self.ce_loc = tuple(sorted(ratios))
         dpr = torch.linspace(0, drop_path_rate, depth).tolist()
         self.blocks = nn.ModuleList(
-            CEBlock(dim, heads, mlp_ratio, qkv_bias=True, drop_path=dpr[i],
-                    keep_ratio=ratios.get(i, 1.0), fused_attn=fused_attn)
-            for i in range(depth))
+            CEBlock(
+                dim,
+                heads,
+                mlp_ratio,
+                qkv_bias=True,
+                drop_path=dpr[i],
+                keep_ratio=ratios.get(i, 1.0),
+                fused_attn=fused_attn,
+            )
+            for i in range(depth)
+        )
         self.norm = nn.LayerNorm(dim, eps=1e-6)
         self.template_grid = cfg.template_tokens
         self.search_grid = cfg.search_tokens
@@ -57,8 +67,9 @@ class VisionTransformerCE(nn.Module):
         """Seed ``pos_embed_z/x`` by bicubic resampling of the 224-grid ``pos_embed`` (official
         ``finetune_track``); call again after loading a classification pre-train such as MAE."""
         for param, grid in ((self.pos_embed_z, self.template_grid), (self.pos_embed_x, self.search_grid)):
-            resampled = resample_abs_pos_embed(self.pos_embed, (grid, grid), num_prefix_tokens=1,
-                                               interpolation="bicubic", antialias=False)
+            resampled = resample_abs_pos_embed(
+                self.pos_embed, (grid, grid), num_prefix_tokens=1, interpolation="bicubic", antialias=False
+            )
             param.copy_(resampled[:, 1:])
 
     def set_fused_attn(self, fused: bool) -> None:
@@ -70,10 +81,14 @@ class VisionTransformerCE(nn.Module):
         """Template image (B, 3, Ht, Wt) -> position-embedded template tokens (B, Nz, C)."""
         return self.patch_embed(z) + self.pos_embed_z
 
-    def forward(self, z_tokens: torch.Tensor, x: torch.Tensor,
-                ce_template_mask: Optional[torch.Tensor] = None,
-                ce_keep_rate: Optional[float] = None,
-                ce_rows: Optional[Tuple[torch.Tensor, torch.Tensor]] = None) -> Dict[str, object]:
+    def forward(
+        self,
+        z_tokens: torch.Tensor,
+        x: torch.Tensor,
+        ce_template_mask: Optional[torch.Tensor] = None,
+        ce_keep_rate: Optional[float] = None,
+        ce_rows: Optional[Tuple[torch.Tensor, torch.Tensor]] = None,
+    ) -> Dict[str, object]:
         """Encode template tokens + search image; returns ``tokens`` (B, Nz+Nx, C) and CE indices.
 
         ``ce_rows`` = precomputed ``(rows (R,), weights (B, R))`` (see ``ce_rows_from_mask``) replaces
@@ -92,18 +107,22 @@ class VisionTransformerCE(nn.Module):
         kept_indices: List[torch.Tensor] = []
         removed_indices: List[torch.Tensor] = []
         for i, blk in enumerate(self.blocks):
-            tokens, global_index, removed = blk(tokens, num_template, global_index, ce_rows,
-                                                ce_row_weights, ce_keep_rate)
+            tokens, global_index, removed = blk(
+                tokens, num_template, global_index, ce_rows, ce_row_weights, ce_keep_rate
+            )
             if i in self.ce_loc:
                 kept_indices.append(global_index)
-                removed_indices.append(removed if removed is not None
-                                       else global_index.new_empty(B, 0))
+                removed_indices.append(removed if removed is not None else global_index.new_empty(B, 0))
         tokens = self.norm(tokens)
         search = tokens.new_zeros(B, num_search, tokens.shape[-1])
-        search.scatter_(1, global_index.unsqueeze(-1).expand(-1, -1, tokens.shape[-1]),
-                        tokens[:, num_template:])
-        return {"tokens": torch.cat([tokens[:, :num_template], search], dim=1),
-                "kept_indices": kept_indices, "removed_indices": removed_indices}
+        search.scatter_(
+            1, global_index.unsqueeze(-1).expand(-1, -1, tokens.shape[-1]), tokens[:, num_template:]
+        )
+        return {
+            "tokens": torch.cat([tokens[:, :num_template], search], dim=1),
+            "kept_indices": kept_indices,
+            "removed_indices": removed_indices,
+        }
 
     @staticmethod
     def ce_rows_from_mask(mask: Optional[torch.Tensor], batch: int, num_template: int, device):

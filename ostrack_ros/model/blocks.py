@@ -1,4 +1,5 @@
 """Transformer block with optional candidate elimination between attention and MLP."""
+
 from __future__ import annotations
 
 from typing import Optional, Tuple
@@ -15,9 +16,18 @@ class CEBlock(nn.Module):
     """Pre-norm ViT block; with ``keep_ratio < 1`` it prunes search tokens after the attention
     residual and before the MLP, exactly where the official OSTrack CE block does."""
 
-    def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0, qkv_bias: bool = True,
-                 drop: float = 0.0, attn_drop: float = 0.0, drop_path: float = 0.0,
-                 keep_ratio: float = 1.0, fused_attn: bool = True) -> None:
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop: float = 0.0,
+        attn_drop: float = 0.0,
+        drop_path: float = 0.0,
+        keep_ratio: float = 1.0,
+        fused_attn: bool = True,
+    ) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=1e-6)
         self.attn = Attention(dim, num_heads, qkv_bias, attn_drop, drop, fused=fused_attn)
@@ -32,10 +42,15 @@ class CEBlock(nn.Module):
             return self.keep_ratio if ce_keep_rate is None else float(ce_keep_rate)
         return 1.0
 
-    def forward(self, x: torch.Tensor, num_template: int, global_index: torch.Tensor,
-                ce_rows: Optional[torch.Tensor], ce_row_weights: Optional[torch.Tensor],
-                ce_keep_rate: Optional[float] = None,
-                ) -> Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+    def forward(
+        self,
+        x: torch.Tensor,
+        num_template: int,
+        global_index: torch.Tensor,
+        ce_rows: Optional[torch.Tensor],
+        ce_row_weights: Optional[torch.Tensor],
+        ce_keep_rate: Optional[float] = None,
+    ) -> Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
         """Return (tokens, kept global search indices, removed indices or None)."""
         keep_ratio = self.effective_keep_ratio(ce_keep_rate)
         num_search = x.shape[1] - num_template

@@ -1,5 +1,6 @@
 """Read OSTrack weights (official ``.pth.tar``, bare state dicts, ``.safetensors``) and load them
 strictly, turning every mismatch into one readable error with its likely cause."""
+
 from __future__ import annotations
 
 import os
@@ -29,6 +30,7 @@ def load_state_dict_file(path: PathLike) -> Dict[str, torch.Tensor]:
         raise CheckpointError(f"weights file not found: {path}")
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
+
         try:
             return load_file(str(path), device="cpu")
         except Exception as exc:  # safetensors raises its own error types
@@ -41,14 +43,15 @@ def load_state_dict_file(path: PathLike) -> Dict[str, torch.Tensor]:
         raise CheckpointError(
             f"{path}: refuses to load safely (torch.load weights_only=True): it pickles Python objects"
             f"{_pickled_global(str(exc))}. If you trust the file, convert it once: "
-            f"ostrack-convert --trust {path} {path.with_suffix('').with_suffix('')}.safetensors") from None
+            f"ostrack-convert --trust {path} {path.with_suffix('').with_suffix('')}.safetensors"
+        ) from None
     except Exception as exc:
         raise CheckpointError(f"{path}: cannot be read as a PyTorch checkpoint ({exc})") from None
     return extract_state_dict(obj, str(path))
 
 
 def _pickled_global(message: str) -> str:
-    """The offending class named in torch's weights_only error, e.g. ' (lib.train.admin.settings.Settings)'."""
+    """The class named in torch's weights_only refusal, as ' (module.Class)', or ''."""
     match = re.search(r"GLOBAL ([\w.]+)", message)
     return f" ({match.group(1)})" if match else ""
 
@@ -58,8 +61,10 @@ def extract_state_dict(obj, source: str = "<checkpoint>") -> Dict[str, torch.Ten
     if isinstance(obj, Mapping) and "net" in obj:
         obj = obj["net"]
     if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise CheckpointError(f"{source}: holds no state dict (expected {{'net': state_dict}} or a state dict)")
-    return {(k[len("module."):] if k.startswith("module.") else k): v for k, v in obj.items()}
+        raise CheckpointError(
+            f"{source}: holds no state dict (expected {{'net': state_dict}} or a state dict)"
+        )
+    return {(k[len("module.") :] if k.startswith("module.") else k): v for k, v in obj.items()}
 
 
 def load_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str = "<weights>") -> None:
@@ -67,20 +72,27 @@ def load_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor], sourc
     expected = model.state_dict()
     missing = [k for k in expected if k not in state_dict]
     unexpected = [k for k in state_dict if k not in expected]
-    shapes = [(k, tuple(state_dict[k].shape), tuple(v.shape)) for k, v in expected.items()
-              if k in state_dict and tuple(state_dict[k].shape) != tuple(v.shape)]
+    shapes = [
+        (k, tuple(state_dict[k].shape), tuple(v.shape))
+        for k, v in expected.items()
+        if k in state_dict and tuple(state_dict[k].shape) != tuple(v.shape)
+    ]
     if missing or unexpected or shapes:
         parts = [f"{source} does not fit the configured network"]
         cause = _likely_cause(shapes, missing, unexpected)
         if cause:
             parts.append(f"likely cause: {cause}")
         if shapes:
-            parts.append("shape mismatches: " + ", ".join(f"{k} file {a} vs model {b}" for k, a, b in shapes[:6])
-                         + (f" (+{len(shapes) - 6} more)" if len(shapes) > 6 else ""))
+            parts.append(
+                "shape mismatches: "
+                + ", ".join(f"{k} file {a} vs model {b}" for k, a, b in shapes[:6])
+                + (f" (+{len(shapes) - 6} more)" if len(shapes) > 6 else "")
+            )
         for label, keys in (("missing keys", missing), ("unexpected keys", unexpected)):
             if keys:
-                parts.append(f"{label} ({len(keys)}): " + ", ".join(keys[:6])
-                             + (" ..." if len(keys) > 6 else ""))
+                parts.append(
+                    f"{label} ({len(keys)}): " + ", ".join(keys[:6]) + (" ..." if len(keys) > 6 else "")
+                )
         raise CheckpointError("; ".join(parts))
     model.load_state_dict(state_dict, strict=True)
 
@@ -90,10 +102,12 @@ def _likely_cause(shapes, missing, unexpected) -> str:
     if "backbone.pos_embed_x" in by_key:
         (_, n_file, c_file), (_, n_model, c_model) = by_key["backbone.pos_embed_x"]
         if c_file == c_model:
-            g_file, g_model = int(round(n_file ** 0.5)), int(round(n_model ** 0.5))
-            return (f"the checkpoint was trained with a {g_file * 16}px search region ({g_file}x{g_file} tokens) "
-                    f"but the config builds {g_model * 16}px; use the matching config (e.g. vitb_{g_file * 16} "
-                    f"for a {g_file * 16} checkpoint)")
+            g_file, g_model = int(round(n_file**0.5)), int(round(n_model**0.5))
+            return (
+                f"the checkpoint was trained with a {g_file * 16}px search region ({g_file}x{g_file} tokens) "
+                f"but the config builds {g_model * 16}px; use the matching config (e.g. vitb_{g_file * 16} "
+                f"for a {g_file * 16} checkpoint)"
+            )
     if any(k.endswith("pos_embed") or "patch_embed" in k for k in by_key):
         return "the checkpoint's ViT width differs from the config's (MODEL.BACKBONE.TYPE / EMBED_DIM)"
     if any(k.startswith("box_head.") for k in by_key):
@@ -105,8 +119,11 @@ def _likely_cause(shapes, missing, unexpected) -> str:
     return ""
 
 
-def save_safetensors(state_dict: Mapping[str, torch.Tensor], path: PathLike, metadata: Dict[str, str] = None) -> None:
+def save_safetensors(
+    state_dict: Mapping[str, torch.Tensor], path: PathLike, metadata: Dict[str, str] = None
+) -> None:
     """Write a state dict as ``.safetensors`` (contiguous copies, string metadata)."""
     from safetensors.torch import save_file
+
     tensors = {k: v.detach().contiguous().cpu() for k, v in state_dict.items()}
     save_file(tensors, str(path), metadata={k: str(v) for k, v in (metadata or {}).items()})

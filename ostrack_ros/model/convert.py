@@ -4,6 +4,7 @@ Official ``OSTrack_ep0300.pth.tar`` files may pickle training objects (e.g. a ``
 instance) that ``torch.load(weights_only=True)`` refuses. Unpickling runs code, so it happens only
 here, only with ``--trust``, and the result loads safely from then on.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="ostrack-convert", description=__doc__.splitlines()[0])
     parser.add_argument("src", type=Path, help="checkpoint (.pth / .pth.tar)")
     parser.add_argument("dst", type=Path, help="output .safetensors file")
-    parser.add_argument("--trust", action="store_true",
-                        help="allow full unpickling of SRC (runs code from the file: only for files you trust)")
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="allow full unpickling of SRC (runs code from the file: only for files you trust)",
+    )
     args = parser.parse_args(argv)
     if args.dst.suffix != ".safetensors":
         parser.error("DST must end in .safetensors")

@@ -1,4 +1,5 @@
 """Build an OSTrack network from a config, optionally with weights, on a device and dtype."""
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,7 @@ def build_model(config: ConfigLike, training: bool = False, fused_attn: bool = T
     ``training=True`` enables drop path at ``TRAIN.DROP_PATH_RATE`` (as the official builder does).
     """
     cfg = load_config(config)
-    model = OSTrack(cfg, drop_path_rate=cfg.train.drop_path_rate if training else 0.0,
-                    fused_attn=fused_attn)
+    model = OSTrack(cfg, drop_path_rate=cfg.train.drop_path_rate if training else 0.0, fused_attn=fused_attn)
     return model.train(training)
 
 
@@ -36,13 +36,19 @@ def resolve_device(device: Union[str, torch.device]) -> torch.device:
         if not torch.cuda.is_available():
             raise ValueError(f"device {device!r} requested but CUDA is not available to this torch build")
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"device {device!r} requested but only {torch.cuda.device_count()} CUDA device(s) exist")
+            raise ValueError(
+                f"device {device!r} requested but only {torch.cuda.device_count()} CUDA device(s) exist"
+            )
     return dev
 
 
-def load_model(config: ConfigLike, weights: Optional[Union[str, os.PathLike]],
-               device: Union[str, torch.device] = "cpu", dtype: torch.dtype = torch.float32,
-               fused_attn: bool = True) -> OSTrack:
+def load_model(
+    config: ConfigLike,
+    weights: Optional[Union[str, os.PathLike]],
+    device: Union[str, torch.device] = "cpu",
+    dtype: torch.dtype = torch.float32,
+    fused_attn: bool = True,
+) -> OSTrack:
     """Build the network, load ``weights`` strictly (None keeps random init), move it to
     ``device``/``dtype`` and put it in eval mode."""
     dev = resolve_device(device)

@@ -1,4 +1,5 @@
 """Fully-convolutional center head: score, offset and size maps, and box decoding at a peak."""
+
 from __future__ import annotations
 
 from typing import Tuple
@@ -9,8 +10,9 @@ from torch import nn
 
 def conv_bn_relu(cin: int, cout: int) -> nn.Sequential:
     """3x3 conv + BatchNorm + ReLU (keys ``.0`` conv, ``.1`` BN as in official checkpoints)."""
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=True), nn.BatchNorm2d(cout),
-                         nn.ReLU(inplace=True))
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1, bias=True), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+    )
 
 
 def clamped_sigmoid(x: torch.Tensor) -> torch.Tensor:

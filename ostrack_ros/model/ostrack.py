@@ -1,4 +1,5 @@
 """OSTrack network: one-stream ViT backbone + center head, with the official forward contract."""
+
 from __future__ import annotations
 
 from typing import Dict, Optional
@@ -28,21 +29,29 @@ class OSTrack(nn.Module):
         """Template image batch (B, 3, Ht, Wt), normalised -> template tokens (B, Nz, C)."""
         return self.backbone.embed_template(template)
 
-    def forward(self, template: torch.Tensor, search: torch.Tensor,
-                ce_template_mask: Optional[torch.Tensor] = None,
-                ce_keep_rate: Optional[float] = None) -> Dict[str, object]:
+    def forward(
+        self,
+        template: torch.Tensor,
+        search: torch.Tensor,
+        ce_template_mask: Optional[torch.Tensor] = None,
+        ce_keep_rate: Optional[float] = None,
+    ) -> Dict[str, object]:
         """Normalised template (B, 3, Ht, Wt) and search (B, 3, Hs, Ws) images -> output dict."""
         return self.forward_tokens(self.embed_template(template), search, ce_template_mask, ce_keep_rate)
 
-    def forward_tokens(self, template_tokens: torch.Tensor, search: torch.Tensor,
-                       ce_template_mask: Optional[torch.Tensor] = None,
-                       ce_keep_rate: Optional[float] = None) -> Dict[str, object]:
+    def forward_tokens(
+        self,
+        template_tokens: torch.Tensor,
+        search: torch.Tensor,
+        ce_template_mask: Optional[torch.Tensor] = None,
+        ce_keep_rate: Optional[float] = None,
+    ) -> Dict[str, object]:
         """Like ``forward`` with the template already embedded (see ``embed_template``)."""
         enc = self.backbone(template_tokens, search, ce_template_mask, ce_keep_rate)
         tokens = enc["tokens"]
         B, _, C = tokens.shape
         g = self.search_grid
-        feat = tokens[:, -g * g:].transpose(1, 2).reshape(B, C, g, g)
+        feat = tokens[:, -g * g :].transpose(1, 2).reshape(B, C, g, g)
         score_map, size_map, offset_map = self.box_head(feat)
         return {
             "pred_boxes": decode_peak(score_map, size_map, offset_map).view(B, 1, 4),
