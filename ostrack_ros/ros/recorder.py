@@ -23,6 +23,7 @@ from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
@@ -182,7 +183,11 @@ def _raise_keyboard_interrupt(signum, frame):
 
 def main(args: Optional[Sequence[str]] = None) -> int:
     """Entry point of ``ros2 run ostrack_ros recorder``; files are finalised on Ctrl-C or SIGTERM."""
-    rclpy.init(args=args)
+    # Our own SIGINT/SIGTERM handling (KeyboardInterrupt) instead of rclpy's, so the context is still
+    # valid in the finally below and the closing log line reaches /rosout.
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         node = Recorder()
     except (RecorderError, OSError) as exc:
@@ -190,10 +195,9 @@ def main(args: Optional[Sequence[str]] = None) -> int:
         if rclpy.ok():
             rclpy.shutdown()
         return 1
-    # launch escalates SIGINT to SIGTERM: both must end in the finally below, not kill the process.
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
-        rclpy.spin(node)
+        while rclpy.ok():  # short waits: without rclpy's handler a signal is seen between them
+            rclpy.spin_once(node, timeout_sec=0.2)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
