@@ -131,16 +131,18 @@ class VisionTransformerCE(nn.Module):
 
     @staticmethod
     def _ce_rows(mask: Optional[torch.Tensor], batch: int, num_template: int, device):
-        """Template query rows the CE scores need, and each sample's averaging weights over them."""
+        """Template query rows for the CE scores (all of them) and each sample's averaging weights.
+
+        Unselected rows get weight 0, so the weighted mean equals the official masked mean exactly,
+        while shapes stay static: no ``nonzero`` and no host sync per frame (CUDA, export)."""
+        rows = torch.arange(num_template, device=device)
         if mask is None:
-            rows = torch.arange(num_template, device=device)
             return rows, torch.full((batch, num_template), 1.0 / num_template, device=device)
         mask = mask.to(device=device, dtype=torch.bool)
         if mask.shape != (batch, num_template):
             raise ValueError(f"ce_template_mask must be ({batch}, {num_template}), got {tuple(mask.shape)}")
-        rows = mask.any(0).nonzero().flatten()
-        sel = mask[:, rows].float()
-        counts = sel.sum(1, keepdim=True)
-        if bool((counts == 0).any()):
+        weights = mask.float()
+        counts = weights.sum(1, keepdim=True)
+        if mask.device.type == "cpu" and bool((counts == 0).any()):  # checked where it costs no sync
             raise ValueError("ce_template_mask selects no template token for some sample")
-        return rows, sel / counts
+        return rows, weights / counts
