@@ -32,11 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="video file or frame folder to play instead of the synthetic one (env VIDEO)")
     p.add_argument("--init", default=env("INIT") or None,
                    help="x,y,w,h of the target in the first frame, pixels (env INIT)")
-    p.add_argument("--weights", default=env("WEIGHTS") or None,
-                   help="checkpoint for the tracker (env WEIGHTS; default: the embedded demo model)")
-    p.add_argument("--config", default=env("CONFIG") or None, help="experiment YAML or preset (env CONFIG)")
-    p.add_argument("--device", default=env("DEVICE", "auto"), help="auto | cpu | cuda[:N] (env DEVICE)")
-    p.add_argument("--fps", type=float, default=float(env("FPS", "15")), help="camera rate (env FPS)")
+    p.add_argument("--weights", help="checkpoint for the tracker (default: the embedded demo model)")
+    p.add_argument("--config", help="experiment YAML or preset name of --weights")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
+    p.add_argument("--fps", type=float, default=15.0, help="camera rate, frames per second")
     p.add_argument("--frames", type=int, default=150, help="length of the synthetic video")
     p.add_argument("--seed", type=int, default=DEMO_SEED, help="seed of the synthetic video")
     p.add_argument("--sequence-index", type=int, default=0, help="which sequence of that seed")
