@@ -1,9 +1,10 @@
 """Rebuild the embedded demo model: synthetic data -> the training pipeline -> ``assets/``.
 
-``python -m ostrack_ros.training.demo_model`` (``make train-demo``) writes a seeded synthetic
-training set, trains ``assets/demo_model.yaml`` from scratch on it with the ordinary trainer and
-copies the final weights to ``assets/demo_model.safetensors``. Evaluate on a set made with another
-seed (``ostrack-eval``).
+``python -m ostrack_ros.training.demo_model`` (``make train-demo``) writes seeded synthetic sets and
+trains in two stages with the ordinary trainer: stage 1 from scratch with ``demo_model.yaml`` on
+80 long sequences, stage 2 fine-tunes with ``demo_model_stage2.yaml`` on 400 short sequences of
+new targets (stage 1 alone overfits its 80 targets). The result goes to
+``assets/demo_model.safetensors``. Evaluate on a set made with another seed (``ostrack-eval``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import logging
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 from typing import Sequence as Seq
@@ -19,7 +21,7 @@ from typing import Sequence as Seq
 import torch
 from safetensors.torch import load_file
 
-from ..assets import DEMO_CONFIG, DEMO_WEIGHTS
+from ..assets import ASSET_DIR, DEMO_CONFIG, DEMO_WEIGHTS
 from ..configs import load_config
 from ..data.synthetic import SyntheticConfig, generate_dataset
 from ..model import save_safetensors
@@ -27,11 +29,23 @@ from .checkpoints import latest_checkpoint
 from .processing import Augmentation
 from .trainer import Trainer, TrainOptions
 
-TRAIN_SEED = 1000  # synthetic training set seed (evaluate with any other seed)
-VAL_SEED = 1001
-TRAIN_SEQUENCES = 80
-VAL_SEQUENCES = 8
-SEQUENCE_LENGTH = 100
+STAGE2_CONFIG = ASSET_DIR / "demo_model_stage2.yaml"
+
+
+@dataclass(frozen=True)
+class SyntheticSet:
+    """One seeded synthetic set of the recipe."""
+
+    name: str
+    seed: int
+    sequences: int
+    length: int
+
+
+STAGE1_DATA = SyntheticSet("synthetic_train", 1000, 80, 100)
+STAGE2_DATA = SyntheticSet("synthetic_diverse", 2000, 400, 30)
+VAL_DATA = SyntheticSet("synthetic_val", 1001, 8, 100)  # evaluate with any other seed
+TRAIN_SEED = STAGE1_DATA.seed
 # Short schedule from scratch: template and search crops are mirrored together, never independently
 # (the official recipe also mirrors each crop on its own, which slows a small model down).
 DEMO_AUGMENTATION = Augmentation(grayscale=0.05, joint_flip=0.5, crop_flip=0.0, brightness=0.2)
@@ -41,20 +55,52 @@ def install_weights(weights: Path, **facts) -> None:
     """Copy trained weights to ``assets/demo_model.safetensors`` with the recipe's facts as metadata."""
     metadata = {
         "config": DEMO_CONFIG.name,
-        "train_seed": TRAIN_SEED,
-        "train_sequences": TRAIN_SEQUENCES,
-        "sequence_length": SEQUENCE_LENGTH,
+        "stage2_config": STAGE2_CONFIG.name,
+        "data_seeds": f"{STAGE1_DATA.seed},{STAGE2_DATA.seed}",
         **facts,
     }
     save_safetensors(load_file(str(weights)), DEMO_WEIGHTS, metadata=metadata)
 
 
+def _make_data(root: Path, spec: SyntheticSet, workers: int) -> Path:
+    folder = root / spec.name
+    if not (folder / "list.txt").is_file():
+        generate_dataset(
+            folder, spec.sequences, spec.seed, SyntheticConfig(length=spec.length), workers=workers
+        )
+    return folder
+
+
+def _train_stage(config: Path, data: Path, val: Path, out: Path, args, init: Optional[Path]) -> Trainer:
+    """Run (or resume) one stage; returns the finished trainer."""
+    resume = out if latest_checkpoint(out) is not None else None
+    options = TrainOptions(
+        train_data=[data],
+        val_data=[val],
+        output_dir=out,
+        device=args.device,
+        workers=args.workers,
+        seed=TRAIN_SEED,
+        augmentation=DEMO_AUGMENTATION,
+        resume=resume,
+        init_weights=None if resume else init,
+    )
+    trainer = Trainer(load_config(config), options)
+    trainer.fit()
+    trainer.close()
+    return trainer
+
+
+def _final_weights(folder: Path) -> Path:
+    final = latest_checkpoint(folder)
+    if final is None:
+        raise RuntimeError(f"training wrote no checkpoint into {folder}")
+    return final.with_name(final.name.replace(".pth.tar", ".safetensors"))
+
+
 def main(argv: Optional[Seq[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ostrack_ros.training.demo_model", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument(
-        "--config", type=Path, default=DEMO_CONFIG, help="experiment YAML (default: the demo's)"
     )
     parser.add_argument(
         "--work-dir", type=Path, default=Path("build/demo_model"), help="data, logs, checkpoints"
@@ -68,6 +114,11 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     )
     parser.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda")
     parser.add_argument(
+        "--stage1-weights",
+        type=Path,
+        help="skip stage 1 and fine-tune these weights (e.g. a stage-1 result kept elsewhere)",
+    )
+    parser.add_argument(
         "--no-install", action="store_true", help="do not copy the result into ostrack_ros/assets"
     )
     args = parser.parse_args(argv)
@@ -75,33 +126,23 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     torch.set_num_threads(args.threads)
 
     started = time.perf_counter()
-    synth = SyntheticConfig(length=SEQUENCE_LENGTH)
-    train_dir, val_dir = args.work_dir / "synthetic_train", args.work_dir / "synthetic_val"
-    for folder, count, seed in ((train_dir, TRAIN_SEQUENCES, TRAIN_SEED), (val_dir, VAL_SEQUENCES, VAL_SEED)):
-        if not (folder / "list.txt").is_file():
-            generate_dataset(folder, count, seed, synth, workers=max(1, args.workers))
-    cfg = load_config(args.config)
-    options = TrainOptions(
-        train_data=[train_dir],
-        val_data=[val_dir],
-        output_dir=args.work_dir / "checkpoints",
-        device=args.device,
-        workers=args.workers,
-        seed=TRAIN_SEED,
-        augmentation=DEMO_AUGMENTATION,
-        resume=args.work_dir / "checkpoints",
-    )
-    trainer = Trainer(cfg, options)
-    result = trainer.fit()
-    trainer.close()
+    workers = max(1, args.workers)
+    val = _make_data(args.work_dir, VAL_DATA, workers)
+    stage1 = args.stage1_weights
+    if stage1 is None:
+        data = _make_data(args.work_dir, STAGE1_DATA, workers)
+        _train_stage(DEMO_CONFIG, data, val, args.work_dir / "stage1", args, init=None)
+        stage1 = _final_weights(args.work_dir / "stage1")
+    data = _make_data(args.work_dir, STAGE2_DATA, workers)
+    trainer = _train_stage(STAGE2_CONFIG, data, val, args.work_dir / "stage2", args, init=stage1)
+    weights = _final_weights(args.work_dir / "stage2")
     minutes = (time.perf_counter() - started) / 60
-    final = result.checkpoint or latest_checkpoint(options.output_dir)
-    if final is None:
-        raise RuntimeError(f"training wrote no checkpoint into {options.output_dir}")
-    weights = final.with_name(final.name.replace(".pth.tar", ".safetensors"))
-    print(f"trained {result.epochs} epochs / {result.steps} steps in {minutes:.1f} min; weights {weights}")
+    print(f"demo model trained in {minutes:.1f} min on {trainer.ctx.device}; weights {weights}")
     if not args.no_install:
-        install_weights(weights, epochs=result.epochs, minutes=minutes, device=str(trainer.ctx.device))
+        stage1_source = "this run" if args.stage1_weights is None else args.stage1_weights.name
+        install_weights(
+            weights, minutes=f"{minutes:.1f}", device=str(trainer.ctx.device), stage1=stage1_source
+        )
         print(f"installed {DEMO_WEIGHTS}")
     return 0
 
