@@ -5,7 +5,7 @@ import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import cv2
 import numpy as np
@@ -56,8 +56,10 @@ def summarize_run(seen: Observation, source: DemoInput) -> DemoSummary:
                        pct(50), pct(95))
 
 
-def save_still(video: Path, still: Path, position: float = 0.6) -> bool:
-    """Write the frame at ``position`` (fraction of the length) of ``video`` as a PNG."""
+def save_still(video: Path, still: Path, positions: Sequence[float] = (1 / 6, 1 / 2, 5 / 6),
+               max_width: int = 1440) -> bool:
+    """Write the frames at ``positions`` (fractions of the length) of ``video`` side by side as one
+    PNG strip (start, middle, end of the run), scaled down to at most ``max_width`` pixels."""
     capture = cv2.VideoCapture(str(video))
     if not capture.isOpened():
         return False
@@ -69,8 +71,13 @@ def save_still(video: Path, still: Path, position: float = 0.6) -> bool:
     capture.release()
     if not frames:
         return False
+    picked = [frames[min(int(p * len(frames)), len(frames) - 1)] for p in positions]
+    strip = cv2.hconcat(picked)
+    if strip.shape[1] > max_width:
+        scale = max_width / strip.shape[1]
+        strip = cv2.resize(strip, (max_width, round(strip.shape[0] * scale)), interpolation=cv2.INTER_AREA)
     still.parent.mkdir(parents=True, exist_ok=True)
-    return bool(cv2.imwrite(str(still), frames[min(int(position * len(frames)), len(frames) - 1)]))
+    return bool(cv2.imwrite(str(still), strip))
 
 
 def format_summary(s: DemoSummary, source: DemoInput, model: str, out_dir: Path) -> str:
