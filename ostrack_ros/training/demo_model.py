@@ -2,8 +2,8 @@
 
 ``python -m ostrack_ros.training.demo_model`` (``make train-demo``) writes seeded synthetic sets and
 trains in two stages with the ordinary trainer: stage 1 from scratch with ``demo_model.yaml`` on
-80 long sequences, stage 2 fine-tunes with ``demo_model_stage2.yaml`` on 400 short sequences of
-new targets (stage 1 alone overfits its 80 targets). The result goes to
+80 long sequences, stage 2 fine-tunes with ``demo_model_stage2.yaml`` in rounds, each on 400 short
+sequences of new targets (stage 1 alone overfits its 80 targets). The result goes to
 ``assets/demo_model.safetensors``. Evaluate on a set made with another seed (``ostrack-eval``).
 """
 
@@ -43,7 +43,11 @@ class SyntheticSet:
 
 
 STAGE1_DATA = SyntheticSet("synthetic_train", 1000, 80, 100)
-STAGE2_DATA = SyntheticSet("synthetic_diverse", 2000, 400, 30)
+# Stage 2 runs one round per set, each on targets the network has not seen yet.
+STAGE2_DATA = (
+    SyntheticSet("synthetic_diverse_2000", 2000, 400, 30),
+    SyntheticSet("synthetic_diverse_2001", 2001, 400, 30),
+)
 VAL_DATA = SyntheticSet("synthetic_val", 1001, 8, 100)  # evaluate with any other seed
 TRAIN_SEED = STAGE1_DATA.seed
 # Short schedule from scratch: template and search crops are mirrored together, never independently
@@ -56,7 +60,7 @@ def install_weights(weights: Path, **facts) -> None:
     metadata = {
         "config": DEMO_CONFIG.name,
         "stage2_config": STAGE2_CONFIG.name,
-        "data_seeds": f"{STAGE1_DATA.seed},{STAGE2_DATA.seed}",
+        "data_seeds": ",".join(str(d.seed) for d in (STAGE1_DATA, *STAGE2_DATA)),
         **facts,
     }
     save_safetensors(load_file(str(weights)), DEMO_WEIGHTS, metadata=metadata)
@@ -133,9 +137,12 @@ def main(argv: Optional[Seq[str]] = None) -> int:
         data = _make_data(args.work_dir, STAGE1_DATA, workers)
         _train_stage(DEMO_CONFIG, data, val, args.work_dir / "stage1", args, init=None)
         stage1 = _final_weights(args.work_dir / "stage1")
-    data = _make_data(args.work_dir, STAGE2_DATA, workers)
-    trainer = _train_stage(STAGE2_CONFIG, data, val, args.work_dir / "stage2", args, init=stage1)
-    weights = _final_weights(args.work_dir / "stage2")
+    weights = stage1
+    for round_index, spec in enumerate(STAGE2_DATA, start=1):
+        data = _make_data(args.work_dir, spec, workers)
+        out = args.work_dir / f"stage2_round{round_index}"
+        trainer = _train_stage(STAGE2_CONFIG, data, val, out, args, init=weights)
+        weights = _final_weights(out)
     minutes = (time.perf_counter() - started) / 60
     print(f"demo model trained in {minutes:.1f} min on {trainer.ctx.device}; weights {weights}")
     if not args.no_install:
