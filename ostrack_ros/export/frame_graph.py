@@ -56,9 +56,13 @@ class FrameNetwork(nn.Module):
         if self.weights_input:
             rows = torch.arange(self.num_template, device=device)
             weights = torch.full((1, self.num_template), 1.0 / self.num_template, device=device)
-        else:  # CTR_POINT / CTR_REC / ALL (or no CE): fixed rows, baked in as constants
+        else:  # CTR_POINT / CTR_REC / ALL (or no CE): only the selected rows, baked in as constants
             mask = ce_template_mask(cfg, 1, device) if cfg.model.backbone.uses_ce else None
-            rows, weights = model.backbone.ce_rows_from_mask(mask, 1, self.num_template, device)
+            if mask is None:
+                rows = torch.arange(self.num_template, device=device)
+            else:
+                rows = mask[0].nonzero().flatten()  # once, at build time: e.g. token 27 for CTR_POINT
+            weights = torch.full((1, rows.numel()), 1.0 / rows.numel(), device=device)
         self.register_buffer("ce_rows", rows, persistent=False)
         self.register_buffer("ce_row_weights", weights.float(), persistent=False)
 
