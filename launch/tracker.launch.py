@@ -17,7 +17,7 @@ from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-OVERRIDABLE = ("weights", "config", "device", "precision")
+OVERRIDABLE = ("weights", "config", "device", "precision", "backend")
 
 
 def _tracker_node(context, *args, **kwargs):
@@ -52,6 +52,9 @@ def generate_launch_description() -> LaunchDescription:
                               description="auto | cpu | cuda | cuda:N; empty = params_file value"),
         DeclareLaunchArgument("precision", default_value="",
                               description="fp32 | fp16 | bf16; empty = params_file value"),
+        DeclareLaunchArgument("backend", default_value="",
+                              description="torch | cuda-graph | torch-compile | onnxruntime | tensorrt; "
+                                          "empty = params_file value"),
         DeclareLaunchArgument("params_file", default_value=os.path.join(share, "config", "tracker.yaml"),
                               description="Node parameter file"),
         DeclareLaunchArgument("namespace", default_value="", description="Namespace of the node"),

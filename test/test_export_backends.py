@@ -105,3 +105,20 @@ def test_clear_errors():
     if importlib.util.find_spec("tensorrt") is None:
         with pytest.raises(BackendError, match="TensorRT is not installed"):
             create_backend("tensorrt", CONFIG, WEIGHTS, device="cpu")
+
+
+def test_tracker_from_files_takes_a_backend(cache, seq):
+    tracker = Tracker.from_files(CONFIG, WEIGHTS, backend="onnxruntime")
+    assert type(tracker.model).__name__ == "OnnxRuntimeBackend"
+    tracker.initialize(seq["frames"][0], seq["init_box"])
+    np.testing.assert_allclose(tracker.track(seq["frames"][1]).box, seq["boxes"][1], rtol=0, atol=BOX_ATOL)
+    with pytest.raises(BackendError, match="unknown backend"):
+        Tracker.from_files(CONFIG, WEIGHTS, backend="tflite")
+
+
+def test_node_parameter_offers_exactly_the_backends():
+    from ostrack_ros.export import BACKENDS
+    from ostrack_ros.ros.parameters import NodeParams
+
+    spec = next(s for s in NodeParams.specs() if s.name == "backend")
+    assert spec.choices == BACKENDS and spec.read_only and spec.default == "torch"

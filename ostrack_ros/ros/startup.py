@@ -27,6 +27,7 @@ class ModelChoice:
     device: str
     precision: str
     notes: List[Tuple[str, str]] = field(default_factory=list)  # (level, message)
+    backend: str = "torch"
 
 
 def choose_model(params: NodeParams, cuda_available: Callable[[], bool]) -> ModelChoice:
@@ -61,7 +62,7 @@ def choose_model(params: NodeParams, cuda_available: Callable[[], bool]) -> Mode
                            "(use device:=cpu or device:=auto)")
     if params.precision == "fp16" and device == "cpu":
         raise StartupError("precision fp16 needs a CUDA device; use fp32 or bf16 on CPU")
-    return ModelChoice(config, weights, device, params.precision, notes)
+    return ModelChoice(config, weights, device, params.precision, notes, backend=params.backend)
 
 
 def load_tracker(choice: ModelChoice) -> Any:
@@ -74,7 +75,8 @@ def load_tracker(choice: ModelChoice) -> Any:
 
     dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[choice.precision]
     try:
-        return Tracker.from_files(choice.config, choice.weights, device=choice.device, dtype=dtype)
+        return Tracker.from_files(choice.config, choice.weights, device=choice.device, dtype=dtype,
+                                  backend=choice.backend)
     except ConfigError as exc:
         raise StartupError(f"bad config '{choice.config}': {_one_line(exc)}") from None
     except CheckpointError as exc:

@@ -74,11 +74,19 @@ class Tracker:
 
     @classmethod
     def from_files(cls, config: str | os.PathLike | OSTrackConfig, weights: str | os.PathLike | None,
-                   device: str | torch.device = "cpu", dtype: torch.dtype | str = torch.float32) -> Tracker:
-        """Build the network for ``config``, load ``weights`` strictly and wrap it in a tracker."""
+                   device: str | torch.device = "cpu", dtype: torch.dtype | str = torch.float32,
+                   backend: str = "torch") -> Tracker:
+        """Build the network for ``config``, load ``weights`` strictly and wrap it in a tracker.
+
+        ``backend`` other than ``torch`` (``cuda-graph``, ``torch-compile``, ``onnxruntime``,
+        ``tensorrt``) runs the same network through ``ostrack_ros.export.create_backend``."""
         cfg = load_config(config)
         dtype = as_dtype(dtype)
-        return cls(load_model(cfg, weights, device=device, dtype=dtype), cfg, device=device, dtype=dtype)
+        if backend == "torch":
+            return cls(load_model(cfg, weights, device=device, dtype=dtype), cfg, device=device, dtype=dtype)
+        from ..export import create_backend
+        return cls(create_backend(backend, cfg, weights, device=device, dtype=dtype), cfg, device=device,
+                   dtype=dtype)
 
     @property
     def state(self) -> Box | None:
