@@ -18,7 +18,6 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 import rclpy
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
@@ -28,6 +27,7 @@ from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
 from .conversions import BadImageError, detection_box, image_to_rgb
+from .node_lifecycle import declare_read_only, shutdown
 from .throttle import KeyedThrottle
 
 NODE_NAME = "recorder"
@@ -49,9 +49,8 @@ class RecorderParams:
 
 
 def _declare(node: Node) -> RecorderParams:
-    def declare(name, default, description, **extra):
-        descriptor = ParameterDescriptor(description=description, read_only=True, **extra)
-        return node.declare_parameter(name, default, descriptor).value
+    def declare(name, default, description, **descriptor_fields):
+        return declare_read_only(node, name, default, description, **descriptor_fields)
 
     return RecorderParams(
         video_path=declare("video_path", "recording/overlay.mp4",
@@ -192,8 +191,7 @@ def main(args: Optional[Sequence[str]] = None) -> int:
         node = Recorder()
     except (RecorderError, OSError) as exc:
         rclpy.logging.get_logger(NODE_NAME).error(str(exc))
-        if rclpy.ok():
-            rclpy.shutdown()
+        shutdown()
         return 1
     try:
         while rclpy.ok():  # short waits: without rclpy's handler a signal is seen between them
@@ -203,9 +201,7 @@ def main(args: Optional[Sequence[str]] = None) -> int:
     finally:
         node.get_logger().info(f"recorded {node.video_frames} video frames and {node.detection_rows} "
                                "detection rows")
-        node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+        shutdown(node)
     return 0
 
 

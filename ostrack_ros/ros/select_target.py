@@ -21,6 +21,7 @@ from std_msgs.msg import Header
 from vision_msgs.msg import Detection2D
 
 from .conversions import BadImageError, compressed_to_rgb, image_to_rgb, make_detection
+from .node_lifecycle import shutdown
 
 WINDOW = "select_target: SPACE = mark target, q = quit"
 NO_GUI_HELP = (
@@ -126,9 +127,7 @@ def main(args: Optional[Sequence[str]] = None) -> int:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+        shutdown(node)
     return 0
 
 

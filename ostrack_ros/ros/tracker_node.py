@@ -42,6 +42,7 @@ from .diagnostics import diagnostic_array, diagnostic_status
 from .frame_stats import FrameStats
 from .init_requests import ClickCollector, FrameRingBuffer, InitBoxError, InitRequest, checked_init_box
 from .mailbox import Mailbox
+from .node_lifecycle import shutdown
 from .overlay import OverlayOptions, draw_overlay
 from .parameters import NodeParams, ParamSpec
 from .startup import StartupError, choose_model, load_tracker
@@ -402,12 +403,10 @@ def main(args: Optional[Sequence[str]] = None) -> int:
         node = TrackerNode()
     except StartupError as exc:
         rclpy.logging.get_logger(NODE_NAME).error(str(exc))
-        if rclpy.ok():
-            rclpy.shutdown()
+        shutdown()
         return 1
     except KeyboardInterrupt:  # Ctrl-C while the model loads: no traceback
-        if rclpy.ok():
-            rclpy.shutdown()
+        shutdown()
         return 130
     executor = SingleThreadedExecutor()
     executor.add_node(node)
@@ -417,9 +416,7 @@ def main(args: Optional[Sequence[str]] = None) -> int:
         pass
     finally:
         executor.shutdown()
-        node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+        shutdown(node)
     # The process ends now: keep the interpreter's final GC pass off torch's huge object graph, which
     # cuts exit time ~3x and keeps `ros2 launch` shutdown inside its 5 s SIGINT grace period.
     gc.freeze()

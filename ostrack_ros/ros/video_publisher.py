@@ -19,7 +19,7 @@ from typing import List, Optional, Sequence
 import cv2
 import numpy as np
 import rclpy
-from rcl_interfaces.msg import IntegerRange, ParameterDescriptor
+from rcl_interfaces.msg import IntegerRange
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
@@ -28,6 +28,7 @@ from rclpy.time import Time
 from sensor_msgs.msg import Image
 
 from .conversions import bridge
+from .node_lifecycle import declare_read_only, shutdown
 from .throttle import KeyedThrottle
 
 NODE_NAME = "video_publisher"
@@ -117,9 +118,8 @@ class PublisherParams:
 
 
 def _declare(node: Node) -> PublisherParams:
-    def declare(name, default, description, **ranges):
-        descriptor = ParameterDescriptor(description=description, read_only=True, **ranges)
-        return node.declare_parameter(name, default, descriptor).value
+    def declare(name, default, description, **descriptor_fields):
+        return declare_read_only(node, name, default, description, **descriptor_fields)
 
     return PublisherParams(
         path=declare("path", "", "video file or folder of images to play (required)"),
@@ -241,8 +241,7 @@ def main(args: Optional[Sequence[str]] = None) -> int:
         node = VideoPublisher()
     except SourceError as exc:
         rclpy.logging.get_logger(NODE_NAME).error(str(exc))
-        if rclpy.ok():
-            rclpy.shutdown()
+        shutdown()
         return 1
     try:
         while rclpy.ok() and not node.done:
@@ -254,9 +253,7 @@ def main(args: Optional[Sequence[str]] = None) -> int:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+        shutdown(node)
     return 0
 
 
