@@ -20,7 +20,7 @@ export OSTRACK_REFERENCE_DIR ?= $(abspath $(SHARED))/fixtures/ostrack_reference
 export VENV SHARED
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test demo bench lint format train-demo clean
+.PHONY: help setup test demo bench eval lint format train-demo clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -40,6 +40,10 @@ bench: setup  ## run every benchmarks/bench_*.py with BENCH_THREADS torch/OpenMP
 		echo "== $$script"; \
 		OMP_NUM_THREADS=$(BENCH_THREADS) MKL_NUM_THREADS=$(BENCH_THREADS) $(PY) $$script; \
 	done
+
+eval: setup  ## ostrack-eval of the demo model on an unseen synthetic set (seed 7, 20 x 100 frames)
+	$(PY) -m ostrack_ros.data.synthetic --out build/eval_synthetic_seed7 --sequences 20 --seed 7
+	$(VENV)/bin/ostrack-eval --dataset build/eval_synthetic_seed7 --out build/eval_demo_seed7 --threads $(BENCH_THREADS)
 
 lint: setup  ## ruff (settings in ruff.toml)
 	$(VENV)/bin/ruff check .

@@ -236,8 +236,9 @@ def import_official(root: Path):
 
 
 def compare_with_official(root: Path, preset: str, device: torch.device, images, init_box, frames: int,
-                          warmup: int) -> str:
-    """Time the official tracker and ours alternately on the same frames and the same random weights."""
+                          warmup: int, backends: tuple[str, ...] = ("torch",)) -> str:
+    """Time the official tracker and ours (one tracker per backend) round-robin, frame by frame, on the
+    same frames and the same random weights; ratios ours/official come from one run."""
     import tempfile
     import types
 
@@ -245,10 +246,12 @@ def compare_with_official(root: Path, preset: str, device: torch.device, images,
     official_config.update_config_from_file(str(root / "experiments/ostrack" / f"{preset}.yaml"))
     ocfg = official_config.cfg
     torch.manual_seed(0)
-    ours = Tracker(build_model(preset).eval(), preset, device=device)
+    state = build_model(preset).eval().state_dict()
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = Path(tmp) / "OSTrack_random.pth.tar"
-        torch.save({"net": ours.model.state_dict()}, checkpoint)
+        torch.save({"net": state}, checkpoint)
+        ours = {name: Tracker.from_files(preset, checkpoint, device=device, backend=name)
+                for name in backends}
         params = types.SimpleNamespace(
             cfg=ocfg, checkpoint=str(checkpoint), debug=0, save_all_boxes=False,
             template_factor=ocfg.TEST.TEMPLATE_FACTOR, template_size=ocfg.TEST.TEMPLATE_SIZE,
@@ -260,29 +263,37 @@ def compare_with_official(root: Path, preset: str, device: torch.device, images,
         try:
             theirs = official_tracker(params, "bench")
             theirs.initialize(images[0], {"init_bbox": list(init_box)})
-            ours.initialize(images[0], init_box)
-            t_theirs, t_ours, diffs = [], [], []
+            for tracker in ours.values():
+                tracker.initialize(images[0], init_box)
+            times = {name: [] for name in ("official", *ours)}
+            diffs = {name: [] for name in ours}
             for i in range(warmup + frames):
                 image = images[1 + i % (len(images) - 1)]
                 synchronize(device)
                 start = clock()
                 their_box = theirs.track(image)["target_bbox"]
                 synchronize(device)
-                middle = clock()
-                our_box = ours.track(image).box
-                synchronize(device)
                 if i >= warmup:
-                    t_theirs.append(middle - start)
-                    t_ours.append(clock() - middle)
-                diffs.append(float(np.abs(np.subtract(their_box, our_box)).max()))
+                    times["official"].append(clock() - start)
+                for name, tracker in ours.items():
+                    start = clock()
+                    box = tracker.track(image).box
+                    synchronize(device)
+                    if i >= warmup:
+                        times[name].append(clock() - start)
+                    diffs[name].append(float(np.abs(np.subtract(their_box, box)).max()))
         finally:
             torch.Tensor.cuda, torch.nn.Module.cuda = saved
-    official_ms, our_ms = statistics.median(t_theirs) * 1e3, statistics.median(t_ours) * 1e3
-    return (f"official OSTrack tracker vs ours, {preset}, {device}, {torch.get_num_threads()} threads, "
-            f"alternating frame by frame, median of {frames} ({clock.__name__}): "
-            f"official {official_ms:.1f} ms, ours {our_ms:.1f} ms "
-            f"-> ours/official = {our_ms / official_ms:.2f} (target <= 0.80); same weights, max |box diff| "
-            f"{max(diffs):.2e} px over {len(diffs)} free-running frames")
+    official_ms = statistics.median(times["official"]) * 1e3
+    lines = [f"official OSTrack tracker vs ours, {preset}, {device}, {torch.get_num_threads()} threads, "
+             f"round-robin frame by frame, median of {frames} ({clock.__name__}), same random weights, "
+             f"free-running from the same init: official {official_ms:.1f} ms/frame"]
+    for name in ours:
+        ours_ms = statistics.median(times[name]) * 1e3
+        lines.append(f"  ours ({name} backend): {ours_ms:.1f} ms/frame -> ours/official = "
+                     f"{ours_ms / official_ms:.2f} (target <= 0.80); max |box diff| vs official "
+                     f"{max(diffs[name]):.2e} px over {len(diffs[name])} frames")
+    return "\n".join(lines)
 
 
 def print_table(rows: list[Row]) -> None:
@@ -325,6 +336,8 @@ def main(argv=None) -> int:
     parser.add_argument("--official", type=Path,
                         help="checkout of github.com/botaoye/OSTrack (outside this repo) to time alongside")
     parser.add_argument("--official-frames", type=int, default=20)
+    parser.add_argument("--official-backends", nargs="+", default=["torch"],
+                        help="our tracker backends timed next to the official one (e.g. torch onnxruntime)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -353,7 +366,7 @@ def main(argv=None) -> int:
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     if args.official:
         print(compare_with_official(args.official, args.presets[0], device, images, init_box,
-                                    args.official_frames, args.warmup))
+                                    args.official_frames, args.warmup, tuple(args.official_backends)))
     return 0
 
 
