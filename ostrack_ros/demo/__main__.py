@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=float, default=15.0, help="camera rate, frames per second")
     p.add_argument("--frames", type=int, default=150, help="length of the synthetic video")
     p.add_argument("--seed", type=int, default=DEMO_SEED, help="seed of the synthetic video")
-    p.add_argument("--sequence-index", type=int, default=0, help="which sequence of that seed")
+    p.add_argument("--sequence-index", type=int, default=1,
+                   help="which sequence of that seed (0 is a hard one: look-alike distractors)")
     p.add_argument("--out", type=Path, default=Path("demo_output"), help="output folder")
     p.add_argument("--timeout", type=float, default=110.0, help="stop the run after this many seconds")
     return p

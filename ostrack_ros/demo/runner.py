@@ -34,7 +34,7 @@ class DemoOptions:
     frames: int = 150
     fps: float = 15.0
     seed: int = DEMO_SEED
-    sequence_index: int = 0
+    sequence_index: int = 1
     video: Optional[Path] = None
     init: Optional[str] = None
     weights: Optional[str] = None

@@ -47,6 +47,10 @@ STAGE1_DATA = SyntheticSet("synthetic_train", 1000, 80, 100)
 STAGE2_DATA = (
     SyntheticSet("synthetic_diverse_2000", 2000, 400, 30),
     SyntheticSet("synthetic_diverse_2001", 2001, 400, 30),
+    SyntheticSet("synthetic_diverse_2002", 2002, 400, 30),
+    SyntheticSet("synthetic_diverse_2003", 2003, 400, 30),
+    SyntheticSet("synthetic_diverse_2004", 2004, 400, 30),
+    SyntheticSet("synthetic_diverse_2005", 2005, 400, 30),
 )
 VAL_DATA = SyntheticSet("synthetic_val", 1001, 8, 100)  # evaluate with any other seed
 TRAIN_SEED = STAGE1_DATA.seed
