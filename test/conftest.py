@@ -106,3 +106,16 @@ def reference_dir() -> Path:
         pytest.fail(f"reference fixtures not found at {REFERENCE_DIR}: put the shared folder beside the "
                     "repository (../shared) or set OSTRACK_REFERENCE_DIR", pytrace=False)
     return REFERENCE_DIR
+
+
+@pytest.fixture
+def ros_context():
+    """A private rclpy context, so a test neither needs nor disturbs a global ``rclpy.init()``."""
+    require_ros()
+    import rclpy
+
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    yield context
+    if context.ok():
+        rclpy.shutdown(context=context)

@@ -5,10 +5,8 @@ environment (localhost discovery, domain id) comes from conftest.py.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
@@ -23,12 +21,10 @@ from std_msgs.msg import Header
 from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2D, Detection2DArray
 
+from conftest import REFERENCE_DIR
 from ostrack_ros.ros.conversions import bridge, make_detection
 from ostrack_ros.ros.tracker_node import TrackerNode
 
-REFERENCE_DIR = Path(os.environ.get(
-    "OSTRACK_REFERENCE_DIR", Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" /
-    "ostrack_reference"))
 TINY_DIR = REFERENCE_DIR / "tiny"
 FRAME_ID = "camera_optical"
 

@@ -3,21 +3,19 @@ shared sequence like the torch tracker does; export cache, prebuilt graphs and c
 from __future__ import annotations
 
 import importlib.util
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from conftest import REFERENCE_DIR
 from ostrack_ros.export import BackendError, create_backend, export_onnx
 from ostrack_ros.tracking import Tracker
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-REF = Path(os.environ.get("OSTRACK_REFERENCE_DIR",
-                          Path(__file__).resolve().parents[1].parent / "shared/fixtures/ostrack_reference"))
+REF = REFERENCE_DIR
 TINY = REF / "tiny"
 CONFIG, WEIGHTS = TINY / "config.yaml", TINY / "checkpoint.pth.tar"
 pytestmark = pytest.mark.skipif(not (TINY / "tracker_sequence.npz").is_file(),

@@ -2,19 +2,17 @@
 from __future__ import annotations
 
 import importlib.util
-import os
-from pathlib import Path
 
 import pytest
 
+from conftest import REFERENCE_DIR
 from ostrack_ros.export.cli import main
 from ostrack_ros.export.onnx_export import read_metadata
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-REF = Path(os.environ.get("OSTRACK_REFERENCE_DIR",
-                          Path(__file__).resolve().parents[1].parent / "shared/fixtures/ostrack_reference"))
+REF = REFERENCE_DIR
 TINY = REF / "tiny"
 pytestmark = pytest.mark.skipif(not (TINY / "checkpoint.pth.tar").is_file(),
                                 reason=f"reference data missing: {TINY}")

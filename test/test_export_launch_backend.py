@@ -54,15 +54,6 @@ def onnxruntime_launch(params_file, tmp_path):
     ])
 
 
-@pytest.fixture
-def ros_context():
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    yield context
-    if context.ok():
-        rclpy.shutdown(context=context)
-
-
 @pytest.mark.launch(fixture=onnxruntime_launch)
 async def test_node_tracks_with_the_onnxruntime_backend(ros_context, tmp_path):
     with np.load(os.path.join(TINY, "tracker_sequence.npz")) as data:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from conftest import REFERENCE_DIR
 from ostrack_ros.export import BackendError, export_onnx
 from ostrack_ros.export.onnx_export import read_metadata
 from ostrack_ros.export.ort_backend import OnnxRuntimeBackend
@@ -18,8 +18,7 @@ from ostrack_ros.model import ce_template_mask, load_model
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-REF = Path(os.environ.get("OSTRACK_REFERENCE_DIR",
-                          Path(__file__).resolve().parents[1].parent / "shared/fixtures/ostrack_reference"))
+REF = REFERENCE_DIR
 TINY = REF / "tiny"
 pytestmark = pytest.mark.skipif(not (TINY / "model_io.npz").is_file(),
                                 reason=f"reference data missing: {TINY}")

@@ -54,15 +54,6 @@ def tracker_launch(params_file):
     ])
 
 
-@pytest.fixture
-def ros_context():
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    yield context
-    if context.ok():
-        rclpy.shutdown(context=context)
-
-
 @pytest.mark.launch(fixture=tracker_launch)
 async def test_frames_in_detections_out_through_the_launch_file(ros_context):
     with np.load(os.path.join(TINY, "tracker_sequence.npz")) as data:

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 
+from conftest import REFERENCE_DIR
 from ostrack_ros.model import CheckpointError, build_model, load_model, load_state_dict_file
 from ostrack_ros.model.convert import main as convert_main
 
-REF = Path(
-    os.environ.get(
-        "OSTRACK_REFERENCE_DIR",
-        Path(__file__).resolve().parents[1].parent / "shared/fixtures/ostrack_reference",
-    )
-)
+REF = REFERENCE_DIR
 TINY_CFG, TINY_CKPT = REF / "tiny/config.yaml", REF / "tiny/checkpoint.pth.tar"
 
 

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
+from conftest import REFERENCE_DIR
 from ostrack_ros.model import ce_template_mask, kept_token_counts, load_model
 
-REF = Path(
-    os.environ.get(
-        "OSTRACK_REFERENCE_DIR",
-        Path(__file__).resolve().parents[1].parent / "shared/fixtures/ostrack_reference",
-    )
-)
+REF = REFERENCE_DIR
 TOL = {"pred_boxes": 1e-6, "score_map": 1e-5, "size_map": 2e-6, "offset_map": 5e-5, "backbone_feat": 1e-4}
 CASES = ("b1_", "b2_", "b1_keep1_")
 

@@ -44,16 +44,6 @@ def make_detection() -> Detection2D:
     return msg
 
 
-@pytest.fixture
-def ros_context():
-    """A private rclpy context, so this test neither needs nor disturbs a global rclpy.init()."""
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    yield context
-    if context.ok():
-        rclpy.shutdown(context=context)
-
-
 def spin_until(executor: SingleThreadedExecutor, done, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not done() and time.monotonic() < deadline:

@@ -1,20 +1,15 @@
 """``ostrack-track`` on an image folder and a video file, and its error paths."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 
+from conftest import REFERENCE_DIR
 from ostrack_ros.tracking import Tracker
 from ostrack_ros.tracking.cli import format_line, main
 from ostrack_ros.tracking.frames import FrameSource
 
-REFERENCE_DIR = Path(os.environ.get(
-    "OSTRACK_REFERENCE_DIR",
-    Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ostrack_reference"))
 TINY = REFERENCE_DIR / "tiny"
 pytestmark = pytest.mark.skipif(not (TINY / "tracker_sequence.npz").is_file(),
                                 reason=f"reference data missing: {TINY}")

@@ -2,20 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from conftest import REFERENCE_DIR
 from ostrack_ros.configs import load_config
 from ostrack_ros.model import build_model
 from ostrack_ros.tracking import Tracker, TrackingError, as_dtype
 
-REFERENCE_DIR = Path(os.environ.get(
-    "OSTRACK_REFERENCE_DIR",
-    Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ostrack_reference"))
 TINY_CONFIG = REFERENCE_DIR / "tiny" / "config.yaml"
 pytestmark = pytest.mark.skipif(not TINY_CONFIG.is_file(), reason=f"reference config missing: {TINY_CONFIG}")
 

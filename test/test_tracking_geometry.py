@@ -1,13 +1,11 @@
 """Crop geometry, Hann window and box post-processing against the official tracker's golden data."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
+from conftest import REFERENCE_DIR
 from ostrack_ros.tracking.geometry import (
     clip_box,
     crop_window,
@@ -16,9 +14,6 @@ from ostrack_ros.tracking.geometry import (
 )
 from ostrack_ros.tracking.window import hann1d, hann2d
 
-REFERENCE_DIR = Path(os.environ.get(
-    "OSTRACK_REFERENCE_DIR",
-    Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ostrack_reference"))
 SEQUENCE = REFERENCE_DIR / "tiny" / "tracker_sequence.npz"
 pytestmark = pytest.mark.skipif(not SEQUENCE.is_file(), reason=f"reference data missing: {SEQUENCE}")
 

@@ -6,18 +6,13 @@ Tolerances are the fixture README's; never loosen them.
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
+from conftest import REFERENCE_DIR
 from ostrack_ros.tracking import Tracker, sample_target
 
-REFERENCE_DIR = Path(os.environ.get(
-    "OSTRACK_REFERENCE_DIR",
-    Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ostrack_reference"))
 TINY = REFERENCE_DIR / "tiny"
 pytestmark = pytest.mark.skipif(not (TINY / "tracker_sequence.npz").is_file(),
                                 reason=f"reference data missing: {TINY}")
