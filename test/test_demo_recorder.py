@@ -24,30 +24,21 @@ from ostrack_ros.ros.recorder import Recorder, RecorderError  # noqa: E402
 pytestmark = pytest.mark.ros
 
 
-@pytest.fixture
-def context():
-    ctx = rclpy.Context()
-    rclpy.init(context=ctx)
-    yield ctx
-    if ctx.ok():
-        rclpy.shutdown(context=ctx)
-
-
 def _header(i: int) -> Header:
     header = Header(frame_id="cam")
     header.stamp.sec, header.stamp.nanosec = 100 + i, 5
     return header
 
 
-def test_records_video_and_csv(tmp_path, context):
+def test_records_video_and_csv(tmp_path, ros_context):
     video, table = tmp_path / "out" / "overlay.mp4", tmp_path / "out" / "det.csv"
-    recorder = Recorder(context=context, parameter_overrides=[
+    recorder = Recorder(context=ros_context, parameter_overrides=[
         Parameter("video_path", value=str(video)), Parameter("detections_path", value=str(table)),
         Parameter("fps", value=10)])
-    probe = rclpy.create_node("probe", context=context)
+    probe = rclpy.create_node("probe", context=ros_context)
     image_pub = probe.create_publisher(Image, "debug_image", 10)
     det_pub = probe.create_publisher(type(make_detection_array(_header(0))), "detections", 10)
-    executor = SingleThreadedExecutor(context=context)
+    executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(recorder)
     executor.add_node(probe)
     deadline = time.monotonic() + 10
@@ -89,11 +80,11 @@ def test_records_video_and_csv(tmp_path, context):
     assert rows[1]["tracked"] == "0" and rows[1]["x"] == ""
 
 
-def test_bad_parameters_fail_with_one_reason(tmp_path, context):
+def test_bad_parameters_fail_with_one_reason(tmp_path, ros_context):
     def recorder(**params):
         params.setdefault("detections_path", str(tmp_path / "d.csv"))
         overrides = [Parameter(k, value=v) for k, v in params.items()]
-        return Recorder(context=context, parameter_overrides=overrides)
+        return Recorder(context=ros_context, parameter_overrides=overrides)
 
     with pytest.raises(RecorderError, match="nothing to record"):
         recorder(video_path="", detections_path="")

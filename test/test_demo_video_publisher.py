@@ -21,15 +21,6 @@ from ostrack_ros.ros.video_publisher import SourceError, VideoPublisher  # noqa:
 pytestmark = pytest.mark.ros
 
 
-@pytest.fixture
-def context():
-    ctx = rclpy.Context()
-    rclpy.init(context=ctx)
-    yield ctx
-    if ctx.ok():
-        rclpy.shutdown(context=ctx)
-
-
 def _frames(n: int, h: int = 24, w: int = 32) -> list:
     """Distinct BGR frames: frame i has blue = 10 * i and a red bar in column i."""
     frames = []
@@ -63,10 +54,10 @@ def _play(context, **params) -> tuple:
     return pub, received
 
 
-def test_folder_publishes_every_frame_in_order_with_increasing_stamps(tmp_path, context):
+def test_folder_publishes_every_frame_in_order_with_increasing_stamps(tmp_path, ros_context):
     for i, frame in enumerate(_frames(12)):     # names sort naturally: f2 before f10
         cv2.imwrite(str(tmp_path / f"f{i}.png"), frame)
-    pub, msgs = _play(context, path=str(tmp_path), fps=200, encoding="rgb8", frame_id="cam_left",
+    pub, msgs = _play(ros_context, path=str(tmp_path), fps=200, encoding="rgb8", frame_id="cam_left",
                       wait_for_subscribers=1)
     assert pub.published == 12 and len(msgs) == 12
     stamps = [m.header.stamp.sec * 10**9 + m.header.stamp.nanosec for m in msgs]
@@ -79,34 +70,36 @@ def test_folder_publishes_every_frame_in_order_with_increasing_stamps(tmp_path, 
         assert rgb[0, 0, 2] == 10 * i and rgb[5, i, 0] == 255   # blue channel, red bar: frame i
 
 
-def test_video_file_loop_and_max_frames(tmp_path, context):
+def test_video_file_loop_and_max_frames(tmp_path, ros_context):
     path = tmp_path / "clip.mp4"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (32, 24))
     for frame in _frames(5):
         writer.write(frame)
     writer.release()
-    pub, msgs = _play(context, path=str(path), fps=200.0, loop=True, max_frames=13, wait_for_subscribers=1)
+    pub, msgs = _play(ros_context, path=str(path), fps=200.0, loop=True, max_frames=13,
+                      wait_for_subscribers=1)
     assert pub.published == 13 and len(msgs) == 13               # 5 + 5 + 3 across two rewinds
     assert {(m.encoding, m.height, m.width) for m in msgs} == {("bgr8", 24, 32)}
     assert abs(pub.fps - 200.0) < 1e-9
 
 
-def test_bad_parameters_fail_with_one_reason(tmp_path, context):
+def test_bad_parameters_fail_with_one_reason(tmp_path, ros_context):
     with pytest.raises(SourceError, match="'path' is required"):
-        VideoPublisher(context=context)
+        VideoPublisher(context=ros_context)
     with pytest.raises(SourceError, match="no such video file or image folder"):
-        VideoPublisher(context=context, parameter_overrides=[Parameter("path", value=str(tmp_path / "x"))])
+        VideoPublisher(context=ros_context,
+                       parameter_overrides=[Parameter("path", value=str(tmp_path / "x"))])
     with pytest.raises(SourceError, match="holds no images"):
-        VideoPublisher(context=context, parameter_overrides=[Parameter("path", value=str(tmp_path))])
+        VideoPublisher(context=ros_context, parameter_overrides=[Parameter("path", value=str(tmp_path))])
     cv2.imwrite(str(tmp_path / "a.png"), _frames(1)[0])
     with pytest.raises(SourceError, match="rgb8 or bgr8"):
-        VideoPublisher(context=context, parameter_overrides=[Parameter("path", value=str(tmp_path)),
+        VideoPublisher(context=ros_context, parameter_overrides=[Parameter("path", value=str(tmp_path)),
                                                              Parameter("encoding", value="mono8")])
 
 
-def test_undecodable_image_is_skipped(tmp_path, context):
+def test_undecodable_image_is_skipped(tmp_path, ros_context):
     for i, frame in enumerate(_frames(3)):
         cv2.imwrite(str(tmp_path / f"{i}.png"), frame)
     (tmp_path / "1.png").write_bytes(b"not a png")
-    pub, msgs = _play(context, path=str(tmp_path), fps=200.0, wait_for_subscribers=1)
+    pub, msgs = _play(ros_context, path=str(tmp_path), fps=200.0, wait_for_subscribers=1)
     assert pub.published == 2 and len(msgs) == 2
