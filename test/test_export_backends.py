@@ -94,8 +94,8 @@ def test_prebuilt_graph_is_used_and_checked_against_the_config(tmp_path, cache):
 def test_clear_errors():
     with pytest.raises(BackendError, match="unknown backend"):
         create_backend("tflite", CONFIG, WEIGHTS)
-    with pytest.raises(BackendError, match="fp32"):
-        create_backend("onnxruntime", CONFIG, WEIGHTS, dtype=torch.float16)
+    with pytest.raises(BackendError, match="fp32 or fp16"):
+        create_backend("onnxruntime", CONFIG, WEIGHTS, dtype=torch.bfloat16)
     if not torch.cuda.is_available():
         for name in ("cuda-graph", "tensorrt"):
             with pytest.raises(BackendError, match="CUDA|TensorRT"):

@@ -3,7 +3,7 @@
 - ``torch``: ``OSTrack`` eager, any device and dtype (the reference);
 - ``cuda-graph``: the per-frame pass captured once as a CUDA graph (CUDA; fp32/fp16/bf16);
 - ``torch-compile``: ``torch.compile`` of the per-frame pass (the first frame compiles);
-- ``onnxruntime``: the exported fp32 graphs (CPU, or CUDA with onnxruntime-gpu);
+- ``onnxruntime``: the exported graphs, fp32 or fp16 (CPU, or CUDA with onnxruntime-gpu);
 - ``tensorrt``: TensorRT engines built from the exported graphs (CUDA; fp32 or fp16).
 
 ``weights`` may be a checkpoint (graphs/engines are exported on first use into the cache, see
@@ -31,6 +31,7 @@ from .onnx_export import (
     ExportedOnnx,
     check_graph_fits,
     export_onnx,
+    read_metadata,
     template_graph_path,
 )
 
@@ -43,8 +44,9 @@ def create_backend(name: str, config: Union[PathLike, OSTrackConfig], weights: O
                    device: Union[str, torch.device] = "cpu", dtype: torch.dtype = torch.float32):
     """A model-like object (``embed_template`` / ``forward_tokens``) for backend ``name``.
 
-    ``dtype`` is the compute precision: torch backends run in it; onnxruntime runs fp32 only;
-    tensorrt builds an fp16 engine for ``torch.float16``. Errors are ``BackendError`` with the fix.
+    ``dtype`` is the compute precision: torch backends run in it; onnxruntime runs the fp32 or the
+    fp16 graph; tensorrt builds an fp16 engine for ``torch.float16``. Errors are ``BackendError``
+    with the fix.
     """
     if name not in BACKENDS:
         raise BackendError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
@@ -62,12 +64,17 @@ def create_backend(name: str, config: Union[PathLike, OSTrackConfig], weights: O
         from .compiled import CompiledBackend, CudaGraphBackend
         return CudaGraphBackend(model) if name == "cuda-graph" else CompiledBackend(model)
     if name == "onnxruntime":
-        if dtype != torch.float32:
-            raise BackendError("the onnxruntime backend runs the fp32 graph; for fp16 use tensorrt or torch")
+        if dtype not in (torch.float32, torch.float16):
+            raise BackendError(f"the onnxruntime backend runs fp32 or fp16 graphs, not {dtype}")
         from .ort_backend import OnnxRuntimeBackend
+        fp16 = dtype == torch.float16
         if weights is not None and Path(weights).suffix == ".onnx":
-            return OnnxRuntimeBackend(_prebuilt_onnx(weights, cfg), cfg, dev)
-        with _exported(cfg, weights) as graphs:
+            graphs = _prebuilt_onnx(weights, cfg)
+            if (read_metadata(graphs.frame).get("ostrack_ros.precision") == "fp16") != fp16:
+                raise BackendError(f"{weights} is not an {'fp16' if fp16 else 'fp32'} graph; pass the "
+                                   "precision it was exported in")
+            return OnnxRuntimeBackend(graphs, cfg, dev)
+        with _exported(cfg, weights, OPSET, fp16) as graphs:
             return OnnxRuntimeBackend(graphs, cfg, dev)
     return _tensorrt_backend(cfg, weights, dev, dtype)
 
@@ -88,16 +95,24 @@ class _exported:
     """Context: the graphs of (cfg, weights) from the cache, or exported into a temporary folder
     for random-init weights (nothing to key a cache entry on)."""
 
-    def __init__(self, cfg: OSTrackConfig, weights: Optional[PathLike]) -> None:
+    def __init__(self, cfg: OSTrackConfig, weights: Optional[PathLike], opset: int, fp16: bool) -> None:
         self.cfg, self.weights, self._tmp = cfg, weights, None
+        self.opset, self.fp16 = opset, fp16
 
     def __enter__(self) -> ExportedOnnx:
+        def export(folder: Path) -> ExportedOnnx:
+            return export_onnx(self.cfg, self.weights, folder / FRAME_ONNX, opset=self.opset, fp16=self.fp16)
+
         if self.weights is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="ostrack-export-")
-            return export_onnx(self.cfg, None, Path(self._tmp.name) / FRAME_ONNX)
-        key = network_key(self.cfg, self.weights, f"onnx{FORMAT_VERSION}-opset{OPSET}")
-        folder = cached_dir("onnx", key, lambda tmp: export_onnx(self.cfg, self.weights, tmp / FRAME_ONNX))
+            return export(Path(self._tmp.name))
+        folder = cached_dir("onnx", network_key(self.cfg, self.weights, self.key), export)
         return ExportedOnnx(frame=folder / FRAME_ONNX, template=template_graph_path(folder / FRAME_ONNX))
+
+    @property
+    def key(self) -> str:
+        """Cache-key part naming the graph form."""
+        return f"onnx{FORMAT_VERSION}-opset{self.opset}" + ("-fp16" if self.fp16 else "")
 
     def __exit__(self, *exc) -> None:
         if self._tmp is not None:
@@ -105,7 +120,7 @@ class _exported:
 
 
 def _tensorrt_backend(cfg: OSTrackConfig, weights: Optional[PathLike], dev: torch.device, dtype: torch.dtype):
-    from .tensorrt_build import build_engine, engine_sidecar, import_tensorrt
+    from .tensorrt_build import build_engine, engine_sidecar, graph_recipe, import_tensorrt, is_strongly_typed
     from .trt_backend import TensorRTBackend
 
     if dtype not in (torch.float32, torch.float16):
@@ -131,15 +146,17 @@ def _tensorrt_backend(cfg: OSTrackConfig, weights: Optional[PathLike], dev: torc
         graphs = _prebuilt_onnx(weights, cfg)
         key = network_key(cfg, graphs.frame, trt.__version__, gpu, f"fp16={fp16}")
         folder = cached_dir("tensorrt", key, lambda tmp: build(graphs, tmp))
-    elif weights is None:  # random weights: build in a temporary folder (engines are read at load)
-        with _exported(cfg, None) as graphs, tempfile.TemporaryDirectory(prefix="ostrack-trt-") as tmp:
+        frame = folder / FRAME_ENGINE
+        return TensorRTBackend(frame, template_graph_path(frame), cfg, dev)
+    recipe = graph_recipe(trt.__version__, is_strongly_typed(trt), fp16)
+    exported = _exported(cfg, weights, recipe.opset, recipe.fp16_graph)
+    if weights is None:  # random weights: build in a temporary folder (engines are read at load)
+        with exported as graphs, tempfile.TemporaryDirectory(prefix="ostrack-trt-") as tmp:
             build(graphs, Path(tmp))
             frame = Path(tmp) / FRAME_ENGINE
             return TensorRTBackend(frame, template_graph_path(frame), cfg, dev)
-    else:
-        key = network_key(cfg, weights, f"onnx{FORMAT_VERSION}-opset{OPSET}", trt.__version__, gpu,
-                          f"fp16={fp16}")
-        with _exported(cfg, weights) as graphs:
-            folder = cached_dir("tensorrt", key, lambda tmp: build(graphs, tmp))
+    key = network_key(cfg, weights, exported.key, trt.__version__, gpu, f"fp16={fp16}")
+    with exported as graphs:
+        folder = cached_dir("tensorrt", key, lambda tmp: build(graphs, tmp))
     frame = folder / FRAME_ENGINE
     return TensorRTBackend(frame, template_graph_path(frame), cfg, dev)

@@ -21,12 +21,13 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--weights", type=Path, help="checkpoint (.pth.tar / .pth / .safetensors); "
                         "omit for random weights (benchmarks only)")
     parser.add_argument("--format", choices=("onnx", "tensorrt"), default="onnx")
-    parser.add_argument("--fp16", action="store_true", help="tensorrt: fp16 engine (LayerNorm, softmax, "
-                        "reductions and CE top-k stay fp32)")
+    parser.add_argument("--fp16", action="store_true", help="half precision with LayerNorm and the CE "
+                        "scores/top-k in fp32: an fp16 engine (tensorrt) or an fp16 graph with fp32 "
+                        "inputs/outputs (onnx: for onnxruntime-gpu or strongly typed TensorRT)")
     parser.add_argument("--out", type=Path, help="frame graph/engine path (default: ostrack_<config>.onnx "
                         "or .engine); the template graph goes next to it as <stem>.template.<ext>")
-    parser.add_argument("--opset", type=int, default=OPSET, help=f"ONNX opset (default {OPSET}; lower "
-                        "decomposes LayerNorm, for runtimes without LayerNormalization)")
+    parser.add_argument("--opset", type=int, help=f"ONNX opset (default {OPSET}; for tensorrt the newest "
+                        "its parser reads: 16 for TensorRT 8.5, 13 for 8.4)")
     parser.add_argument("--verify", action="store_true",
                         help="run the graphs on onnxruntime (CPU) next to torch and print the differences")
     parser.add_argument("--workspace-gib", type=float, default=2.0, help="tensorrt builder workspace")
@@ -44,10 +45,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     if args.weights is None:
         print("ostrack-export: warning: no --weights, exporting random weights", file=sys.stderr)
+    opset, fp16_graph = args.opset or OPSET, args.fp16
     try:
-        if args.format == "tensorrt":
-            from .tensorrt_build import import_tensorrt
-            import_tensorrt()  # fail before the export, not after
+        if args.format == "tensorrt":  # fail before the export, not after
+            from .tensorrt_build import graph_recipe, import_tensorrt, is_strongly_typed
+            trt = import_tensorrt()
+            recipe = graph_recipe(trt.__version__, is_strongly_typed(trt), args.fp16)
+            opset, fp16_graph = args.opset or recipe.opset, recipe.fp16_graph
     except BackendError as exc:
         print(f"ostrack-export: error: {exc}", file=sys.stderr)
         return 2
@@ -56,21 +60,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     onnx_path = out.with_suffix(".onnx")
     try:
         start = time.perf_counter()
-        graphs = export_onnx(cfg, args.weights, onnx_path, model=model, opset=args.opset)
+        graphs = export_onnx(cfg, args.weights, onnx_path, model=model, opset=opset, fp16=fp16_graph)
         size = graphs.frame.stat().st_size / 2 ** 20
         print(f"wrote {graphs.frame} ({size:.1f} MiB) and {graphs.template} "
-              f"in {time.perf_counter() - start:.1f} s (opset {args.opset})")
+              f"in {time.perf_counter() - start:.1f} s (opset {opset}, {'fp16' if fp16_graph else 'fp32'})")
         if args.verify:
             _verify(graphs, cfg, model)
         if args.format == "tensorrt":
             from .tensorrt_build import build_engine
-            meta = graph_metadata(cfg, args.weights, args.opset)
+            meta = graph_metadata(cfg, args.weights, opset, fp16_graph)
             for src, dst in ((graphs.frame, out), (graphs.template, template_graph_path(out))):
                 start = time.perf_counter()
                 build_engine(src, dst, fp16=args.fp16, workspace_gib=args.workspace_gib, metadata=meta)
                 precision = "fp16" if args.fp16 else "fp32"
                 print(f"wrote {dst} ({precision}) in {time.perf_counter() - start:.1f} s")
-    except BackendError as exc:
+    except (BackendError, ValueError) as exc:
         print(f"ostrack-export: error: {exc}", file=sys.stderr)
         return 2
     return 0

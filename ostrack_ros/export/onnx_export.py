@@ -1,27 +1,37 @@
 """Export OSTrack to two static-shape ONNX graphs: a small template graph and the per-frame graph.
 
 Opset 17 keeps LayerNorm one ``LayerNormalization`` node (an fp16 engine can then keep it in fp32
-instead of overflowing a decomposed mean/variance); no graph contains NonZero, so TensorRT 8.4
-(JetPack 5) parses it. Graph metadata records what the file was built from, so a backend can refuse
-a graph that does not fit the configuration it is used with.
+instead of overflowing a decomposed mean/variance); TensorRT parses that op from 8.6. Lower opsets
+serve older parsers: 16 for TensorRT 8.5 (JetPack 5.1; LayerNorm decomposed, its scopes recorded so
+the engine builder pins them to fp32) and 13 for TensorRT 8.4 (attention then exported explicitly,
+since SDPA needs opset 14). No graph contains NonZero. ``fp16`` writes a half-precision graph with
+fp32 inputs/outputs, CE scores and LayerNorm statistics: what strongly typed TensorRT (11+) and
+onnxruntime-gpu need for fp16. Graph metadata records what the file was built from, so a backend can
+refuse a graph that does not fit the configuration it is used with.
 """
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
+from torch import nn
 
 from ..configs import OSTrackConfig, config_from_dict, config_to_dict, load_config
 from ..model import OSTrack, load_model
+from ..model.attention import CandidateScores
 from .frame_graph import TEMPLATE_INPUT, TOKENS, FrameNetwork, TemplateNetwork
 
-OPSET = 17
+OPSET = 17  # default: LayerNormalization stays one op
+MIN_OPSET = 13  # TensorRT 8.4's parser reads opsets up to 13
+FP16_MIN_OPSET = 17  # a decomposed LayerNorm's statistics overflow in fp16
+FP32_MODULES = (nn.LayerNorm, CandidateScores)  # what an fp16 engine keeps in fp32
 FORMAT_VERSION = "1"  # bump when graph inputs/outputs change
 PathLike = Union[str, os.PathLike]
 
@@ -40,7 +50,8 @@ def template_graph_path(frame_path: PathLike) -> Path:
     return frame_path.with_name(frame_path.stem + ".template" + frame_path.suffix)
 
 
-def graph_metadata(cfg: OSTrackConfig, weights: Optional[PathLike], opset: int = OPSET) -> Dict[str, str]:
+def graph_metadata(cfg: OSTrackConfig, weights: Optional[PathLike], opset: int = OPSET,
+                   fp16: bool = False) -> Dict[str, str]:
     """String metadata stored in both graphs: the configuration and what it was exported from."""
     return {
         "ostrack_ros.format": FORMAT_VERSION,
@@ -48,7 +59,41 @@ def graph_metadata(cfg: OSTrackConfig, weights: Optional[PathLike], opset: int =
         "ostrack_ros.weights": Path(weights).name if weights is not None else "<random init>",
         "ostrack_ros.torch": torch.__version__,
         "ostrack_ros.opset": str(opset),
+        "ostrack_ros.precision": "fp16" if fp16 else "fp32",
     }
+
+
+class FloatIO(nn.Module):
+    """A reduced-precision network behind float32 graph inputs and outputs, so every backend feeds and
+    reads fp32 whatever the graph computes in. Only the first ``cast_inputs`` inputs are cast (the CE
+    row weights stay fp32, as the network uses them)."""
+
+    def __init__(self, net: nn.Module, dtype: torch.dtype, cast_inputs: int) -> None:
+        super().__init__()
+        self.net, self.dtype, self.cast_inputs = net, dtype, cast_inputs
+
+    def forward(self, *args: torch.Tensor):
+        args = tuple(a.to(self.dtype) if i < self.cast_inputs else a for i, a in enumerate(args))
+        outs = self.net(*args)
+        if isinstance(outs, torch.Tensor):
+            return outs.float()
+        return tuple(o.float() if o.is_floating_point() else o for o in outs)
+
+
+def fp32_scopes(model: nn.Module, node_names: Sequence[str]) -> List[str]:
+    """Node-name scopes (e.g. ``/backbone/blocks.0/norm1/``) of the ops an fp16 engine must keep in
+    fp32: every LayerNorm (decomposed or not) and the CE scores (``CandidateScores``).
+
+    The exporter names nodes after the path of module calls, so a scope that is the tail of such a
+    module's qualified name (and of no other kind of module's) holds that module's ops."""
+    fp32 = {name: isinstance(module, FP32_MODULES) for name, module in model.named_modules() if name}
+
+    def holds_fp32_module(scope: str) -> bool:
+        dotted = scope.strip("/").replace("/", ".")
+        return {v for n, v in fp32.items() if n == dotted or n.endswith("." + dotted)} == {True}
+
+    scopes = {name.rsplit("/", 1)[0] + "/" for name in node_names if "/" in name}
+    return sorted(s for s in scopes if holds_fp32_module(s))
 
 
 def network_sections(cfg: OSTrackConfig) -> Dict[str, object]:
@@ -70,26 +115,38 @@ def check_graph_fits(path: PathLike, cfg: OSTrackConfig) -> None:
 
 
 def export_onnx(config: Union[PathLike, OSTrackConfig], weights: Optional[PathLike], out: PathLike,
-                model: Optional[OSTrack] = None, opset: int = OPSET) -> ExportedOnnx:
-    """Export the network of ``config`` + ``weights`` (or an already loaded fp32 ``model``) to ``out``
-    (the frame graph) and ``<out stem>.template.onnx``; returns both paths. ``opset`` below 17
-    decomposes LayerNorm (only for old runtimes without the LayerNormalization op)."""
+                model: Optional[OSTrack] = None, opset: int = OPSET, fp16: bool = False) -> ExportedOnnx:
+    """Export the network of ``config`` + ``weights`` (or an already loaded ``model``, left untouched)
+    to ``out`` (the frame graph) and ``<out stem>.template.onnx``; returns both paths.
+
+    ``opset`` below 17 decomposes LayerNorm and below 14 writes attention explicitly (only for old
+    TensorRT parsers). ``fp16`` computes in half precision behind fp32 inputs/outputs."""
+    if opset < MIN_OPSET:
+        raise ValueError(f"opset {opset} is not supported: use {MIN_OPSET} or newer")
+    if fp16 and opset < FP16_MIN_OPSET:
+        raise ValueError(f"an fp16 graph needs opset {FP16_MIN_OPSET} or newer (one LayerNormalization op "
+                         f"with fp32 statistics); opset {opset} would decompose LayerNorm into fp16 ops")
     cfg = load_config(config)
     if model is None:
         model = load_model(cfg, weights, device="cpu", dtype=torch.float32)
-    model = model.float().cpu().eval()
+    dtype = torch.float16 if fp16 else torch.float32
+    model = copy.deepcopy(model).to(device="cpu", dtype=dtype).eval()
+    model.backbone.set_fused_attn(opset >= 14)  # SDPA exports from opset 14
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    frame, template = FrameNetwork(model).eval(), TemplateNetwork(model).eval()
+    frame_net = FrameNetwork(model).eval()
+    frame, template = frame_net, TemplateNetwork(model).eval()
+    if fp16:
+        frame, template = FloatIO(frame_net, dtype, 2).eval(), FloatIO(template, dtype, 1).eval()
     t_size, s_size = cfg.data.template.size, cfg.data.search.size
     template_img = torch.zeros(1, 3, t_size, t_size)
     search_img = torch.zeros(1, 3, s_size, s_size)
     with torch.inference_mode():
         tokens = template(template_img)
-    frame_args = (tokens, search_img) + ((frame.ce_row_weights,) if frame.weights_input else ())
-    meta = graph_metadata(cfg, weights, opset)
+    frame_args = (tokens, search_img) + ((frame_net.ce_row_weights,) if frame_net.weights_input else ())
+    meta = graph_metadata(cfg, weights, opset, fp16)
     _export(template, (template_img,), template_graph_path(out), [TEMPLATE_INPUT], [TOKENS], meta, opset)
-    _export(frame, frame_args, out, frame.input_names, frame.output_names, meta, opset)
+    _export(frame, frame_args, out, frame_net.input_names, frame_net.output_names, meta, opset)
     return ExportedOnnx(frame=out, template=template_graph_path(out))
 
 
@@ -111,7 +168,8 @@ def _export(module: torch.nn.Module, args, path: Path, input_names, output_names
         raw.unlink(missing_ok=True)
     graph = onnx.load(str(path))
     check_static_graph(graph, str(path))
-    onnx.helper.set_model_props(graph, meta)
+    scopes = fp32_scopes(module, [node.name for node in graph.graph.node])
+    onnx.helper.set_model_props(graph, dict(meta, **{"ostrack_ros.fp32_scopes": json.dumps(scopes)}))
     onnx.save(graph, str(path))
 
 

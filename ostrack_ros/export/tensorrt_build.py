@@ -1,17 +1,23 @@
 """Build TensorRT engines from the exported ONNX graphs through the TensorRT Python API.
 
-With ``fp16`` the builder may use half precision everywhere except the layers that decide or
-normalise: LayerNorm (whose mean/variance overflow in fp16), softmax, reductions and the CE top-k,
-which are pinned to fp32 so candidate elimination keeps the tokens the fp32 network keeps.
+Two generations of TensorRT take precision differently, and ``graph_recipe`` says which graph each
+needs. Up to 10.x (JetPack 5.1 and 6) networks are weakly typed: an fp16 engine is the fp32 graph
+built with the FP16 flag, and the layers that normalise or decide (LayerNorm, whose statistics
+overflow in fp16, the CE scores and top-k) are pinned to fp32 by the scopes recorded at export.
+From 11 TensorRT is strongly typed: the fp16 engine is built from the fp16 graph, whose casts already
+keep those ops in fp32. fp32 engines never use TF32, so they track like the fp32 network.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from .backend_base import BackendError
+from .onnx_export import FP16_MIN_OPSET, OPSET, read_metadata
 
 PathLike = Union[str, os.PathLike]
 
@@ -28,15 +34,69 @@ def import_tensorrt():
     return tensorrt
 
 
-def pin_fp32_layers(network, trt) -> List[str]:
-    """Force fp32 compute and outputs on normalisation, softmax, reduction and top-k layers."""
-    kinds = {getattr(trt.LayerType, name) for name in ("NORMALIZATION", "SOFTMAX", "REDUCE", "TOPK")
+@dataclass(frozen=True)
+class GraphRecipe:
+    """The ONNX graph a TensorRT version builds an engine of the wanted precision from."""
+
+    opset: int  # the newest opset its ONNX parser reads (LayerNormalization from 8.6, 16 in 8.5, 13 in 8.4)
+    fp16_graph: bool  # strongly typed TensorRT takes the precision from the graph
+
+
+def tensorrt_version(version: str) -> Tuple[int, int]:
+    """``"8.5.2.2"`` -> ``(8, 5)``."""
+    match = re.match(r"(\d+)\.(\d+)", version)
+    if not match:
+        raise BackendError(f"cannot read the TensorRT version {version!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def is_strongly_typed(trt) -> bool:
+    """TensorRT 11 dropped weak typing (and with it the FP16 builder flag)."""
+    return not hasattr(trt.BuilderFlag, "FP16")
+
+
+def graph_recipe(version: str, strongly_typed: bool, fp16: bool) -> GraphRecipe:
+    """Which graph ``ostrack-export``/``create_backend`` write for TensorRT ``version``."""
+    release = tensorrt_version(version)
+    if release < (8, 4):
+        raise BackendError(f"TensorRT {version} is too old: 8.4 (JetPack 5.0) or newer is needed")
+    opset = OPSET if release >= (8, 6) else 16 if release >= (8, 5) else 13
+    if fp16 and strongly_typed and opset < FP16_MIN_OPSET:
+        raise BackendError(f"TensorRT {version} is strongly typed but cannot parse an fp16 graph")
+    return GraphRecipe(opset=opset, fp16_graph=fp16 and strongly_typed)
+
+
+def check_graph_for_engine(meta: Dict[str, str], version: str, strongly_typed: bool, fp16: bool,
+                           where: str) -> None:
+    """Refuse, with the fix, a graph that this TensorRT cannot build the requested engine from."""
+    recipe = graph_recipe(version, strongly_typed, fp16)
+    opset = int(meta.get("ostrack_ros.opset", OPSET))
+    graph_fp16 = meta.get("ostrack_ros.precision") == "fp16"
+    wanted = f"ostrack-export --format onnx --opset {recipe.opset}" + (" --fp16" if recipe.fp16_graph else "")
+    if opset > recipe.opset:
+        raise BackendError(f"{where}: TensorRT {version} parses ONNX opsets up to {recipe.opset}, the graph "
+                           f"has {opset}; export it with `{wanted}` (ostrack-export --format tensorrt "
+                           "picks this itself)")
+    if graph_fp16 and not fp16:
+        raise BackendError(f"{where} is an fp16 graph: build an fp16 engine from it, or an fp32 engine "
+                           "from the fp32 graph")
+    if strongly_typed and fp16 and not graph_fp16:
+        raise BackendError(f"{where}: TensorRT {version} is strongly typed, so an fp16 engine needs the fp16 "
+                           f"graph: `{wanted}`")
+
+
+def pin_fp32_layers(network, trt, scopes: Sequence[str] = ()) -> List[str]:
+    """Force fp32 compute and outputs on the layers under ``scopes`` (LayerNorm and the CE scores, as
+    recorded at export) and on every normalisation, reduction and top-k layer. Softmax elsewhere
+    stays free, so TensorRT can still fuse the attention."""
+    kinds = {getattr(trt.LayerType, name) for name in ("NORMALIZATION", "REDUCE", "TOPK")
              if hasattr(trt.LayerType, name)}  # NORMALIZATION exists from TensorRT 8.6
+    prefixes = tuple(scopes)
     pinned = []
     for i in range(network.num_layers):
         layer = network.get_layer(i)
-        # Before 8.6 the parser decomposes LayerNormalization into layers named after the ONNX node.
-        if layer.type in kinds or "LayerNormalization" in layer.name:
+        # The parser names layers after their ONNX nodes, so a decomposed LayerNorm keeps its scope.
+        if layer.type in kinds or (prefixes and layer.name.startswith(prefixes)):
             layer.precision = trt.float32
             for j in range(layer.num_outputs):
                 if layer.get_output(j).dtype in (trt.float32, trt.float16):
@@ -50,6 +110,9 @@ def build_engine(onnx_path: PathLike, engine_path: PathLike, fp16: bool = False,
     """Parse ``onnx_path``, build a serialized engine into ``engine_path`` and a JSON sidecar
     (``<engine>.json``: precision, TensorRT version, device, graph metadata) next to it."""
     trt = import_tensorrt()
+    meta = read_metadata(onnx_path)
+    strongly_typed = is_strongly_typed(trt)
+    check_graph_for_engine(meta, trt.__version__, strongly_typed, fp16, str(onnx_path))
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
     flags = 0
@@ -66,12 +129,14 @@ def build_engine(onnx_path: PathLike, engine_path: PathLike, fp16: bool = False,
         config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, workspace)
     else:  # TensorRT 8.4
         config.max_workspace_size = workspace
+    if hasattr(trt.BuilderFlag, "TF32"):
+        config.clear_flag(trt.BuilderFlag.TF32)  # fp32 means fp32: TF32 would move CE decisions
     pinned: List[str] = []
-    if fp16:
-        if not getattr(builder, "platform_has_fast_fp16", True):  # property removed in TensorRT 10
-            raise BackendError("this GPU has no fast fp16; build the engine without --fp16")
+    if fp16 and not getattr(builder, "platform_has_fast_fp16", True):  # property removed in TensorRT 10
+        raise BackendError("this GPU has no fast fp16; build the engine without --fp16")
+    if fp16 and not strongly_typed:
         config.set_flag(trt.BuilderFlag.FP16)
-        pinned = pin_fp32_layers(network, trt)
+        pinned = pin_fp32_layers(network, trt, json.loads(meta.get("ostrack_ros.fp32_scopes", "[]")))
         strict = getattr(trt.BuilderFlag, "OBEY_PRECISION_CONSTRAINTS", None) or trt.BuilderFlag.STRICT_TYPES
         config.set_flag(strict)
     serialized = builder.build_serialized_network(network, config)

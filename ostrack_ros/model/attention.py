@@ -8,6 +8,29 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .candidate_elimination import ce_scores
+
+
+class CandidateScores(nn.Module):
+    """CE score of each search token: the attention the selected template rows pay it, averaged over
+    the rows (``row_weights``) and heads, in fp32 so top-k decisions survive fp16/bf16 networks.
+    A module of its own so exported graphs name these ops (an fp16 TensorRT engine pins them)."""
+
+    def __init__(self, scale: float) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, ce_rows: torch.Tensor, row_weights: torch.Tensor,
+                num_template: int, attn: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """(B, heads, N, d) queries/keys -> (B, N - num_template) scores; ``attn`` (the explicit path's
+        full attention matrix) is read instead of recomputing the rows."""
+        if attn is None:  # fused path: only the selected rows, never the full matrix
+            logits = q.index_select(2, ce_rows).float() @ k.float().transpose(-2, -1)
+            rows = (logits * self.scale).softmax(dim=-1)
+        else:
+            rows = attn.index_select(2, ce_rows).float()
+        return ce_scores(rows[..., num_template:], row_weights)
+
 
 class Attention(nn.Module):
     """ViT attention (``qkv`` + ``proj``, official key names).
@@ -38,27 +61,30 @@ class Attention(nn.Module):
         self.attn_drop = nn.Dropout(attn_drop)
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
+        self.candidate_scores = CandidateScores(self.scale)
 
     def forward(
-        self, x: torch.Tensor, ce_rows: Optional[torch.Tensor] = None, num_template: int = 0
+        self,
+        x: torch.Tensor,
+        ce_rows: Optional[torch.Tensor] = None,
+        ce_row_weights: Optional[torch.Tensor] = None,
+        num_template: int = 0,
     ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-        """Return (output, ce_attn). ``ce_rows`` (R,) picks template query rows whose attention to the
-        search keys is returned as ``ce_attn`` (B, heads, R, N - num_template), softmax over all keys."""
+        """Return (output, CE scores or None). ``ce_rows`` (R,) picks the template query rows, weighted
+        by ``ce_row_weights`` (B, R), whose attention (softmax over all keys) scores the search tokens."""
         B, N, C = x.shape
         q, k, v = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4).unbind(0)
-        ce_attn = None
+        scores = None
         if self.fused:
             out = F.scaled_dot_product_attention(
                 q, k, v, dropout_p=self.attn_drop.p if self.training else 0.0
             )
             if ce_rows is not None:
-                # Only the selected template rows, in fp32 so top-k decisions survive fp16/bf16.
-                rows = q.index_select(2, ce_rows).float() @ k.float().transpose(-2, -1)
-                ce_attn = (rows * self.scale).softmax(dim=-1)[..., num_template:]
+                scores = self.candidate_scores(q, k, ce_rows, ce_row_weights, num_template)
         else:
             attn = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)
             if ce_rows is not None:
-                ce_attn = attn.index_select(2, ce_rows)[..., num_template:].float()
+                scores = self.candidate_scores(q, k, ce_rows, ce_row_weights, num_template, attn=attn)
             out = self.attn_drop(attn) @ v
         out = out.transpose(1, 2).reshape(B, N, C)
-        return self.proj_drop(self.proj(out)), ce_attn
+        return self.proj_drop(self.proj(out)), scores

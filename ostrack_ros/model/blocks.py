@@ -9,7 +9,7 @@ from timm.layers import DropPath, Mlp
 from torch import nn
 
 from .attention import Attention
-from .candidate_elimination import ce_scores, eliminate, num_kept
+from .candidate_elimination import eliminate, num_kept
 
 
 class CEBlock(nn.Module):
@@ -56,11 +56,10 @@ class CEBlock(nn.Module):
         num_search = x.shape[1] - num_template
         keep = num_kept(num_search, keep_ratio)
         prune = keep < num_search
-        attn_out, ce_attn = self.attn(self.norm1(x), ce_rows if prune else None, num_template)
+        attn_out, scores = self.attn(self.norm1(x), ce_rows if prune else None, ce_row_weights, num_template)
         x = x + self.drop_path(attn_out)
         removed = None
         if prune:
-            scores = ce_scores(ce_attn, ce_row_weights)
             x, global_index, removed = eliminate(x, num_template, scores, keep, global_index)
         x = x + self.drop_path(self.mlp(self.norm2(x)))
         return x, global_index, removed
