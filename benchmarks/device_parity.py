@@ -1,7 +1,9 @@
 """Parity of the model and tracker on any device (CPU or CUDA) against the official reference data.
 
 fp32 must meet the fixture README's tolerances (TF32 is switched off); fp16/bf16 are reported as
-box differences to our own fp32 run on the same device. Prints a table; exits 1 if fp32 fails.
+box differences to our own fp32 run on the same device: on the random tiny network, and on the
+trained demo model tracking the same shared sequence (teacher-forced on its ground truth) through
+every backend available here. Prints tables; exits 1 if fp32 fails.
 Usage: python benchmarks/device_parity.py --device cuda [--reference DIR]
 """
 
@@ -16,6 +18,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ostrack_ros.assets import demo_model_paths  # noqa: E402
+from ostrack_ros.export import BackendError  # noqa: E402
 from ostrack_ros.model import load_model  # noqa: E402
 from ostrack_ros.tracking import Tracker  # noqa: E402
 
@@ -62,6 +66,45 @@ def track(ref: Path, device: str, dtype: torch.dtype, teacher: bool):
         boxes.append(tracker.track(seq["frames"][t]).box)
         argmax.append(int(tracker.last_step.response.flatten().argmax()))
     return np.asarray(boxes), np.asarray(argmax), seq
+
+
+def demo_sequence_run(ref: Path, device: str, backend: str, dtype: torch.dtype):
+    """Demo model on the shared sequence, each frame searched from the ground-truth previous box:
+    (boxes, kept token sets per frame and CE stage)."""
+    config, weights = demo_model_paths()
+    seq = np.load(ref / "tiny/tracker_sequence.npz")
+    tracker = Tracker.from_files(config, weights, device=device, dtype=dtype, backend=backend)
+    tracker.initialize(seq["frames"][0], tuple(seq["gt_boxes"][0]))
+    boxes, kept = [], []
+    for t in range(1, len(seq["frames"])):
+        tracker.state = tuple(seq["gt_boxes"][t - 1])
+        boxes.append(tracker.track(seq["frames"][t]).box)
+        kept.append([frozenset(k[0].tolist()) for k in tracker.last_step.output["kept_indices"]])
+    return np.asarray(boxes), kept
+
+
+def demo_precision_rows(ref: Path, device: str):
+    """Every (backend, precision) available here against torch fp32 on the same device."""
+    runs = [("torch", torch.float16), ("torch", torch.bfloat16), ("onnxruntime", torch.float32),
+            ("onnxruntime", torch.float16)]
+    if device.startswith("cuda"):
+        runs += [("cuda-graph", torch.float32), ("cuda-graph", torch.float16), ("tensorrt", torch.float32),
+                 ("tensorrt", torch.float16)]
+    base, base_kept = demo_sequence_run(ref, device, "torch", torch.float32)
+    rows = []
+    for backend, dtype in runs:
+        label = f"{backend} {str(dtype)[6:]}"
+        try:
+            boxes, kept = demo_sequence_run(ref, device, backend, dtype)
+        except BackendError as exc:
+            rows.append((label, "unavailable", str(exc).split(";")[0][:60]))
+            continue
+        err = np.abs(boxes - base).max(axis=1)
+        stages = sum(a == b for x, y in zip(kept, base_kept) for a, b in zip(x, y))
+        over = f"{int((err > 1).sum())}/{len(err)} > 1 px"
+        rows.append((label, f"{np.median(err):.3f}/{err.max():.2f} px, {over}",
+                     f"CE sets {stages}/{sum(len(x) for x in kept)} identical"))
+    return rows
 
 
 def main() -> int:
@@ -115,6 +158,12 @@ def main() -> int:
     for label, value, bound, good in rows:
         print(f"{label:<{width}}  {value:>12}  {bound:>12}  {'ok' if good else 'FAIL'}")
     print("fp32 parity:", "PASS" if ok else "FAIL")
+    print(f"\ndemo model on the shared sequence, teacher-forced, vs torch fp32 on {args.device} "
+          "(median/max box difference):")
+    demo_rows = demo_precision_rows(args.reference, args.device)
+    width = max(len(r[0]) for r in demo_rows)
+    for label, value, extra in demo_rows:
+        print(f"{label:<{width}}  {value:>32}  {extra}")
     return 0 if ok else 1
 
 

@@ -84,8 +84,14 @@ async def test_node_tracks_with_the_onnxruntime_backend(ros_context, tmp_path):
     try:
         await pump_until(lambda: arrays, 120.0, "the first detections array (graphs exported)")
         assert list((tmp_path / "cache" / "onnx").glob("*/frame.onnx")), "the node did not use onnxruntime"
-        init.publish(make_detection(arrays[-1].header, init_box, 1.0, "user", ""))
-        await pump_until(lambda: len(singles) >= 3, 30.0, "detections after init")
+        for _ in range(6):  # a loaded machine can delay the init past its frame: send it again
+            init.publish(make_detection(arrays[-1].header, init_box, 1.0, "user", ""))
+            retry_at = time.monotonic() + 10.0
+            await pump_until(lambda t=retry_at: len(singles) >= 3 or time.monotonic() > t, 15.0,
+                             "detections after init")
+            if len(singles) >= 3:
+                break
+        assert len(singles) >= 3, "no detections within 60 s of the init"
         assert singles[-1].header.frame_id == "export_cam"
         assert all(np.isfinite(d.bbox.size_x) and d.bbox.size_x > 0 for d in singles)
     finally:

@@ -17,6 +17,8 @@ from typing import List, Optional, Tuple
 from typing import Sequence as Seq
 
 from ..data import Sequence, read_sequence, sequence_folders
+from ..export.backend_base import BackendError
+from ..tracking.cli import add_runtime_arguments
 from .metrics import OPEScores, evaluate_sequence, summarize
 from .plots import save_plots
 from .report import format_table, write_summary
@@ -47,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--weights", type=Path, help="checkpoint (.pth.tar / .safetensors); "
                         "default: the embedded demo model")
     parser.add_argument("--name", help="tracker name in tables and plots (default: weights file stem)")
-    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
+    add_runtime_arguments(parser)
     parser.add_argument("--sequences", nargs="+", metavar="SEQ", help="evaluate only these sequences")
     parser.add_argument("--compare", nargs="+", default=[], metavar="NAME=DIR",
                         help="also score existing results folders (<seq>.txt per sequence)")
@@ -97,9 +99,10 @@ def _run_tracker(args, sequences: List[Sequence]) -> Tuple[str, Path]:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     name = args.name or weights.name.split(".")[0]
-    tracker = Tracker.from_files(config, weights, device=device)
+    tracker = Tracker.from_files(config, weights, device=device, dtype=args.precision, backend=args.backend)
     results_dir = args.out / "results" / name
-    log.info("tracking %d sequences with %s on %s -> %s", len(sequences), name, device, results_dir)
+    log.info("tracking %d sequences with %s on %s (%s, %s) -> %s", len(sequences), name, device,
+             args.precision, args.backend, results_dir)
     run_dataset(tracker, sequences, results_dir, progress=not args.no_progress)
     return name, results_dir
 
@@ -124,7 +127,7 @@ def main(argv: Optional[Seq[str]] = None) -> int:
         entries = [] if args.results_only else [_run_tracker(args, sequences)]
         entries += compare
         scores = [score_results(name, folder, sequences) for name, folder in entries]
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, BackendError) as exc:
         print(f"ostrack-eval: error: {exc}", file=sys.stderr)
         return 2
     plots = save_plots(scores, args.out, dataset=args.dataset.name)

@@ -14,6 +14,7 @@ import torch
 from tqdm import tqdm
 
 from ..configs import DEFAULT_PRESET, ConfigError
+from ..export.backend_base import BackendError
 from ..model import CheckpointError
 from .errors import TrackingError
 from .frames import FrameSource
@@ -42,10 +43,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--init", required=True, type=parse_box, metavar="x,y,w,h",
                         help="target box in the first frame, pixels")
     parser.add_argument("--out", help="write boxes here instead of stdout")
-    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
-    parser.add_argument("--precision", default="fp32", choices=sorted(PRECISIONS))
+    add_runtime_arguments(parser)
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     return parser
+
+
+def add_runtime_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--device``, ``--precision`` and ``--backend``, as the node's parameters of the same names
+    (shared by ostrack-track and ostrack-eval)."""
+    from ..export import BACKENDS
+
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
+    parser.add_argument("--precision", default="fp32", choices=sorted(PRECISIONS))
+    parser.add_argument("--backend", default="torch", choices=BACKENDS,
+                        help="inference runtime (default torch; see docs/JETSON.md)")
 
 
 def resolve_model(config: str | None, weights: str | None) -> tuple[str, str]:
@@ -73,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     config, weights = resolve_model(args.config, args.weights)
     frames = FrameSource(args.video)
-    tracker = Tracker.from_files(config, weights, device=args.device, dtype=args.precision)
+    tracker = Tracker.from_files(config, weights, device=args.device, dtype=args.precision,
+                                 backend=args.backend)
     out = open(args.out, "w") if args.out else sys.stdout  # noqa: SIM115 (stdout must not be closed)
     count, tracking_time = 0, 0.0
     try:
@@ -96,8 +108,9 @@ def run(args: argparse.Namespace) -> int:
     if count == 0:
         raise TrackingError(f"'{args.video}' yielded no frames")
     fps = (count - 1) / tracking_time if tracking_time > 0 else float("nan")
-    print(f"ostrack-track: {count} frames ({tracker.device}, {args.precision}), {fps:.1f} fps in track()"
-          + (f", boxes written to {args.out}" if args.out else ""), file=sys.stderr)
+    print(f"ostrack-track: {count} frames ({tracker.device}, {args.precision}, {args.backend}), "
+          f"{fps:.1f} fps in track()" + (f", boxes written to {args.out}" if args.out else ""),
+          file=sys.stderr)
     return 0
 
 
@@ -106,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return run(args)
-    except (TrackingError, ConfigError, CheckpointError, ValueError, OSError) as exc:
+    except (TrackingError, ConfigError, CheckpointError, BackendError, ValueError, OSError) as exc:
         print(f"ostrack-track: error: {exc}", file=sys.stderr)
         return 1
 
