@@ -181,3 +181,27 @@ def test_pinning_follows_recorded_scopes_and_layer_kinds(opset16):
     assert all(layer.precision == "f32" and layer.outputs == ["f32"]
                for layer in layers if layer.name in pinned)
     assert all(layer.precision is None for layer in layers if layer.name not in pinned)
+
+
+def test_tensorrt_api_gaps_are_named():
+    """A TensorRT module lacking a call is refused at import with the list (the real 8.6.1, 10.3.0
+    and 11.4 bindings have no gaps)."""
+    from ostrack_ros.export import tensorrt_build
+
+    def fake(api, weak):
+        owners = {}
+        for owner, names in api:
+            owners.setdefault(owner, {})[names[0]] = 1
+        top = {k: v for k, v in owners.pop("", {}).items() if k not in owners}
+        flags = dict(owners.pop("BuilderFlag", {}), **({"FP16": 1} if weak else {}))
+        return SimpleNamespace(**top, BuilderFlag=SimpleNamespace(**flags),
+                               **{k: SimpleNamespace(**v) for k, v in owners.items()})
+
+    strong = fake(tensorrt_build._API, weak=False)
+    assert tensorrt_build.api_gaps(strong) == []
+    weak = fake(tensorrt_build._API + tensorrt_build._WEAK_TYPING_API, weak=True)
+    assert tensorrt_build.api_gaps(weak) == []
+    del weak.IExecutionContext.execute_async_v3
+    del weak.ILayer.set_output_type
+    assert tensorrt_build.api_gaps(weak) == [
+        "IExecutionContext.execute_async_v3 or IExecutionContext.execute_async_v2", "ILayer.set_output_type"]

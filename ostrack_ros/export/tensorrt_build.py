@@ -31,7 +31,51 @@ def import_tensorrt():
             f"TensorRT is not installed here ({exc}). It ships with JetPack on Jetsons (python3-libnvinfer) "
             "and as the tensorrt wheel on x86 CUDA machines (pip install tensorrt); or use the onnxruntime "
             "backend / export --format onnx") from None
+    gaps = api_gaps(tensorrt)
+    if gaps:
+        raise BackendError(f"TensorRT {getattr(tensorrt, '__version__', '?')} lacks what ostrack_ros calls "
+                           f"({', '.join(gaps)}); TensorRT 8.4 to 11 are supported")
     return tensorrt
+
+
+# Every TensorRT Python API the builder and the backend call: (owner, alternatives); one alternative
+# must exist. Checked at import so an unsupported release fails with a list, not mid-build.
+_API = (
+    ("", ("Logger",)), ("Logger", ("WARNING",)), ("", ("Builder",)), ("", ("OnnxParser",)),
+    ("", ("Runtime",)), ("", ("float32",)), ("", ("float16",)), ("", ("int32",)), ("", ("int8",)),
+    ("", ("bool",)), ("", ("__version__",)), ("BuilderFlag", ("TF32",)), ("LayerType", ("REDUCE",)),
+    ("LayerType", ("TOPK",)), ("Builder", ("create_network",)), ("Builder", ("create_builder_config",)),
+    ("Builder", ("build_serialized_network",)), ("OnnxParser", ("parse",)),
+    ("OnnxParser", ("num_errors",)), ("OnnxParser", ("get_error",)),
+    ("IBuilderConfig", ("set_memory_pool_limit", "max_workspace_size")),
+    ("IBuilderConfig", ("set_flag",)), ("IBuilderConfig", ("clear_flag",)),
+    ("INetworkDefinition", ("num_layers",)), ("INetworkDefinition", ("get_layer",)),
+    ("Runtime", ("deserialize_cuda_engine",)), ("ICudaEngine", ("create_execution_context",)),
+    ("ICudaEngine", ("num_io_tensors", "num_bindings")),
+    ("ICudaEngine", ("get_tensor_name", "get_binding_name")),
+    ("ICudaEngine", ("get_tensor_mode", "binding_is_input")),
+    ("ICudaEngine", ("get_tensor_shape", "get_binding_shape")),
+    ("ICudaEngine", ("get_tensor_dtype", "get_binding_dtype")),
+    ("IExecutionContext", ("set_tensor_address", "execute_async_v2")),
+    ("IExecutionContext", ("execute_async_v3", "execute_async_v2")),
+)
+# Weakly typed releases (those with the FP16 flag) are also asked to pin layers to fp32.
+_WEAK_TYPING_API = (
+    ("BuilderFlag", ("OBEY_PRECISION_CONSTRAINTS", "STRICT_TYPES")), ("ILayer", ("precision",)),
+    ("ILayer", ("set_output_type",)), ("ILayer", ("num_outputs",)), ("ILayer", ("get_output",)),
+    ("ILayer", ("type",)), ("ILayer", ("name",)), ("ITensor", ("dtype",)),
+)
+
+
+def api_gaps(trt) -> List[str]:
+    """``owner.name`` of each API ``_API`` lists that this ``tensorrt`` module lacks."""
+    needed = _API + (() if is_strongly_typed(trt) else _WEAK_TYPING_API)
+    gaps = []
+    for owner, names in needed:
+        scope = getattr(trt, owner, None) if owner else trt
+        if scope is None or not any(hasattr(scope, name) for name in names):
+            gaps.append(" or ".join(f"{owner}.{n}" if owner else n for n in names))
+    return gaps
 
 
 @dataclass(frozen=True)
