@@ -4,8 +4,8 @@ CPU (default, what ``make bench`` runs): torch eager next to onnxruntime for the
 model, the embedded demo model (when shipped) and the vitb_256 CE preset (random weights), with the
 torch/onnxruntime ratio. ``--device cuda``: torch eager fp32/fp16, the CUDA-graph and torch.compile
 backends, onnxruntime-gpu and TensorRT (each only when importable) for the vitb_256/384 CE presets,
-the end-to-end ``Tracker.track`` time of the main ones, and fp16-vs-fp32 tracker boxes on the
-shared reference sequence (tiny model). Anything missing is reported as n/a, never fatal.
+and the end-to-end ``Tracker.track`` time of the main ones (fp16 accuracy per backend:
+``device_parity.py``). Anything missing is reported as n/a, never fatal.
 
 Usage: python benchmarks/bench_export.py [--device cuda] [--quick] [--out table.md]
 """
@@ -130,7 +130,7 @@ def run_cpu(args) -> list[str]:
     device = torch.device("cpu")
     threads = torch.get_num_threads()
     table = Table(["model", "torch eager fp32 ms", "onnxruntime fp32 ms", "torch / onnxruntime",
-                   "export s"])
+                   "onnxruntime fp16 graph ms", "export s"])
     for label, config, weights in cpu_models(args.quick):
         cfg = load_config(config)
         torch.manual_seed(0)
@@ -140,16 +140,18 @@ def run_cpu(args) -> list[str]:
             start = time.perf_counter()
             graphs = export_onnx(cfg, weights, Path(tmp) / "frame.onnx", model=model)
             export_s = time.perf_counter() - start
-            ort = ort_backend(graphs, cfg, device)
-            torch_step, ort_step = frame_step(model, cfg, device, torch.float32), frame_step(ort, cfg, device,
-                                                                                              torch.float32)
-            # Interleave the two so a shared machine's load hits both alike.
-            t_times, o_times = [], []
+            half = export_onnx(cfg, weights, Path(tmp) / "half.onnx", model=model, fp16=True)
+            steps = [frame_step(model, cfg, device, torch.float32),
+                     frame_step(ort_backend(graphs, cfg, device), cfg, device, torch.float32),
+                     frame_step(ort_backend(half, cfg, device), cfg, device, torch.float32)]
+            # Interleave them so a shared machine's load hits all alike.
+            times = [[], [], []]
             for _ in range(3):
-                t_times.append(measure(torch_step, device, iters, 2).median)
-                o_times.append(measure(ort_step, device, iters, 2).median)
-        t_ms, o_ms = min(t_times), min(o_times)
-        table.add(label, f"{t_ms:.2f}", f"{o_ms:.2f}", f"{t_ms / o_ms:.2f}x", f"{export_s:.0f}")
+                for step, bucket in zip(steps, times):
+                    bucket.append(measure(step, device, iters, 2).median)
+        t_ms, o_ms, h_ms = (min(t) for t in times)
+        table.add(label, f"{t_ms:.2f}", f"{o_ms:.2f}", f"{t_ms / o_ms:.2f}x", f"{h_ms:.2f}",
+                  f"{export_s:.0f}")
     return [f"CPU: {platform.processor() or platform.machine()}, {threads} torch/onnxruntime thread(s), "
             f"torch {torch.__version__}", ""] + table.lines
 
@@ -166,18 +168,26 @@ def gpu_variants(quick: bool):
     def compiled(dtype, mode):
         return lambda m, g: CompiledBackend(m.to(dtype=dtype), mode=mode)
 
-    def onnxruntime_gpu(m, g):
-        import onnxruntime
-        if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
-            raise RuntimeError("onnxruntime-gpu not installed (no CUDAExecutionProvider)")
-        return ort_backend(g(), m.config, next(m.parameters()).device)
+    def onnxruntime_gpu(fp16):
+        def make(m, g):
+            import onnxruntime
+            if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+                raise RuntimeError("onnxruntime-gpu not installed (no CUDAExecutionProvider)")
+            return ort_backend(g(17, fp16), m.config, next(m.parameters()).device)
+        return make
 
     def tensorrt(fp16):
         def make(m, g):
-            from ostrack_ros.export.tensorrt_build import build_engine, import_tensorrt
+            from ostrack_ros.export.tensorrt_build import (
+                build_engine,
+                graph_recipe,
+                import_tensorrt,
+                is_strongly_typed,
+            )
             from ostrack_ros.export.trt_backend import TensorRTBackend
-            import_tensorrt()
-            graphs = g()
+            trt = import_tensorrt()
+            recipe = graph_recipe(trt.__version__, is_strongly_typed(trt), fp16)
+            graphs = g(recipe.opset, recipe.fp16_graph)
             engines = [build_engine(p, p.with_suffix(f".fp16{fp16}.engine"), fp16=fp16)
                        for p in (graphs.frame, graphs.template)]
             return TensorRTBackend(engines[0], engines[1], m.config, next(m.parameters()).device)
@@ -189,7 +199,8 @@ def gpu_variants(quick: bool):
     if not quick:
         variants += [("torch.compile", "fp32", compiled(torch.float32, "default")),
                      ("torch.compile reduce-overhead", "fp16", compiled(torch.float16, "reduce-overhead"))]
-    variants += [("onnxruntime-gpu", "fp32", onnxruntime_gpu), ("TensorRT", "fp16", tensorrt(True))]
+    variants += [("onnxruntime-gpu", "fp32", onnxruntime_gpu(False)),
+                 ("onnxruntime-gpu", "fp16", onnxruntime_gpu(True)), ("TensorRT", "fp16", tensorrt(True))]
     if not quick:
         variants.append(("TensorRT", "fp32", tensorrt(False)))
     return variants
@@ -208,11 +219,12 @@ def run_cuda(args) -> list[str]:
         tmp = tempfile.TemporaryDirectory()
         exported = {}
 
-        def graphs(cfg=cfg, tmp=tmp, exported=exported):
-            if "g" not in exported:
+        def graphs(opset=17, fp16=False, cfg=cfg, tmp=tmp, exported=exported):
+            if (opset, fp16) not in exported:
                 torch.manual_seed(0)
-                exported["g"] = export_onnx(cfg, None, Path(tmp.name) / "frame.onnx", model=build_model(cfg))
-            return exported["g"]
+                exported[opset, fp16] = export_onnx(cfg, None, Path(tmp.name) / f"frame{opset}_{fp16}.onnx",
+                                                    model=build_model(cfg), opset=opset, fp16=fp16)
+            return exported[opset, fp16]
 
         for label, precision, make in gpu_variants(args.quick):
             if args.variants and not any(v in label for v in args.variants):
@@ -246,7 +258,7 @@ def run_cuda(args) -> list[str]:
              f"CUDA {torch.version.cuda}, batch 1, random weights; frame = template tokens cached, "
              "search crop -> maps + CE indices; "
              "tracker = Tracker.track on a 640x480 frame (crop, normalise, network, peak, map back)", ""]
-    lines += table.lines + [""] + fp16_box_differences(device)
+    lines += table.lines + ["", "fp16 vs fp32 boxes and CE sets per backend: benchmarks/device_parity.py"]
     return lines
 
 
@@ -261,62 +273,6 @@ def tracker_latency(backend, cfg, device, dtype, iters: int) -> float:
         tracker.state = (300.0, 220.0, 40.0, 40.0)
         tracker.track(frame)
     return measure(step, device, iters, 5).median
-
-
-def fp16_box_differences(device: torch.device) -> list[str]:
-    """fp16 (eager, CUDA graph) vs fp32 tracker boxes on the shared reference sequence, for the tiny
-    fixture network (random "peaky" weights, teacher-forced on the official boxes) and the trained
-    demo model (teacher-forced on the ground truth)."""
-    path = REFERENCE_DIR / "tiny" / "tracker_sequence.npz"
-    if not path.is_file():
-        return [f"fp16 vs fp32 boxes: n/a (reference sequence missing at {path})"]
-    with np.load(path) as data:
-        seq = {k: data[k] for k in ("frames", "init_box", "boxes", "gt_boxes")}
-    models = [("tiny", REFERENCE_DIR / "tiny" / "config.yaml", REFERENCE_DIR / "tiny" / "checkpoint.pth.tar",
-               seq["boxes"])]
-    try:
-        from ostrack_ros.assets import demo_model_paths
-        models.append(("demo", *demo_model_paths(), seq["gt_boxes"]))
-    except (ImportError, FileNotFoundError) as exc:
-        print(f"# demo model skipped: {exc}")
-    table = Table(["shared sequence (39 frames)", "max box diff vs fp32 (px), teacher-forced",
-                   "median (px)", "free-running max (px)", "CE stages with same token set"])
-    for name, config, weights, states in models:
-        def run(model, dtype, teacher: bool, config=config, states=states):
-            tracker = Tracker(model, config, device=device, dtype=dtype)
-            tracker.initialize(seq["frames"][0], states[0])
-            boxes, kept = [], []
-            for t in range(1, len(seq["frames"])):
-                if teacher:
-                    tracker.state = states[t - 1]
-                boxes.append(tracker.track(seq["frames"][t]).box)
-                kept.append([frozenset(k[0].tolist()) for k in tracker.last_step.output["kept_indices"]])
-            return np.array(boxes), kept
-
-        ref_model = load_model(config, weights, device=device)
-        ref_tf, ref_kept = run(ref_model, torch.float32, True)
-        ref_free, _ = run(ref_model, torch.float32, False)
-        if name == "tiny":
-            print(f"# tiny fp32 on {device}: max {np.abs(ref_tf - seq['boxes'][1:]).max():.4f} px from the "
-                  "official fp32 boxes (teacher-forced)")
-        half = torch.float16
-        variants = [("CUDA graph fp32", True, torch.float32), ("torch eager fp16", False, half),
-                    ("CUDA graph fp16", True, half)]
-        for label, graphed, dtype in variants:
-            def make(config=config, weights=weights, graphed=graphed, dtype=dtype):
-                model = load_model(config, weights, device=device, dtype=dtype)
-                return CudaGraphBackend(model) if graphed else model
-            try:
-                tf, kept = run(make(), dtype, True)
-                free, _ = run(make(), dtype, False)
-                same = sum(a == b for fa, fb in zip(kept, ref_kept) for a, b in zip(fa, fb))
-                total = sum(len(f) for f in kept)
-                diff = np.abs(tf - ref_tf)
-                table.add(f"{name}: {label}", f"{diff.max():.4f}", f"{np.median(diff):.4f}",
-                          f"{np.abs(free - ref_free).max():.4f}", f"{same}/{total}")
-            except Exception as exc:
-                table.add(f"{name}: {label}", na(exc), "", "", "")
-    return table.lines
 
 
 def main(argv: list[str] | None = None) -> int:
