@@ -50,7 +50,7 @@ class NodeParams:
                             choices=("fp32", "fp16", "bf16"))
     # Same names as ostrack_ros.export.BACKENDS (kept literal: this module stays torch-free).
     backend: str = _param("torch", "Inference runtime: torch (eager), cuda-graph, torch-compile, "
-                          "onnxruntime (fp32) or tensorrt (CUDA); see docs/JETSON.md", read_only=True,
+                          "onnxruntime (fp32/fp16) or tensorrt (CUDA); see docs/JETSON.md", read_only=True,
                           choices=("torch", "cuda-graph", "torch-compile", "onnxruntime", "tensorrt"))
     image_transport: str = _param("raw", "raw: sensor_msgs/Image on 'image'; compressed: "
                                   "sensor_msgs/CompressedImage on 'image/compressed'",
