@@ -13,7 +13,7 @@ setup(
     version="0.1.0",
     description="OSTrack one-stream tracker (ViT + candidate elimination) as a ROS 2 perception package",
     license="Apache-2.0",
-    python_requires=">=3.10",
+    python_requires=">=3.8",  # Humble on JetPack 5 containers runs Python 3.8
     # Every folder of the package, also one without __init__.py (an implicit namespace package).
     packages=find_namespace_packages(include=[PACKAGE, PACKAGE + ".*"], exclude=["*.__pycache__"]),
     package_data={PACKAGE: ["configs/presets/*.yaml", "assets/*"]},

@@ -26,6 +26,7 @@ from torch import nn
 from ..configs import OSTrackConfig, config_from_dict, config_to_dict, load_config
 from ..model import OSTrack, load_model
 from ..model.attention import CandidateScores
+from .backend_base import BackendError
 from .frame_graph import TEMPLATE_INPUT, TOKENS, FrameNetwork, TemplateNetwork
 
 OPSET = 17  # default: LayerNormalization stays one op
@@ -131,7 +132,9 @@ def export_onnx(config: Union[PathLike, OSTrackConfig], weights: Optional[PathLi
         model = load_model(cfg, weights, device="cpu", dtype=torch.float32)
     dtype = torch.float16 if fp16 else torch.float32
     model = copy.deepcopy(model).to(device="cpu", dtype=dtype).eval()
-    model.backbone.set_fused_attn(opset >= 14)  # SDPA exports from opset 14
+    # SDPA has an ONNX form from opset 14 and torch 2.1 (JetPack 5.1's NVIDIA torch is 2.0): otherwise
+    # the explicit attention path, the same math, is exported.
+    model.backbone.set_fused_attn(opset >= 14 and torch.__version__ >= "2.1")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     frame_net = FrameNetwork(model).eval()
@@ -177,7 +180,11 @@ def fold_constants(src: Path, dst: Path) -> None:
     """Fold every shape computation into constants with onnxruntime's hardware-agnostic (BASIC) graph
     optimisations; TensorRT needs e.g. TopK's K as an initializer. Unused opset imports are dropped."""
     import onnx
-    import onnxruntime as ort
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise BackendError("exporting folds the graph's shape arithmetic with onnxruntime (CPU): "
+                           "pip install onnxruntime") from None
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
