@@ -11,7 +11,7 @@ from .backend_base import BackendError, FrameBackend
 from .frame_graph import CE_WEIGHTS, SEARCH, TEMPLATE_INPUT, TOKENS
 from .onnx_export import ExportedOnnx
 
-# onnxruntime type string -> (numpy dtype, torch dtype), for binding CUDA tensors in place
+# onnxruntime type string -> (numpy dtype, torch dtype), for binding torch tensors in place
 _TYPES = {"tensor(float)": (np.float32, torch.float32), "tensor(float16)": (np.float16, torch.float16),
           "tensor(int32)": (np.int32, torch.int32), "tensor(int64)": (np.int64, torch.int64)}
 
@@ -26,7 +26,7 @@ def import_onnxruntime():
 
 
 class OnnxRuntimeBackend(FrameBackend):
-    """Runs ``ExportedOnnx`` graphs; on CUDA, torch tensors are bound in place (no host round trip)."""
+    """Runs ``ExportedOnnx`` graphs with torch tensors bound in place (on CUDA: no host round trip)."""
 
     name = "onnxruntime"
 
@@ -52,7 +52,7 @@ class OnnxRuntimeBackend(FrameBackend):
         if inputs[:2] != [TOKENS, SEARCH] or template_inputs != [TEMPLATE_INPUT]:
             raise BackendError(f"{graphs.frame} is not an ostrack-export graph (inputs {inputs})")
         super().__init__(config, device, weights_input=CE_WEIGHTS in inputs)
-        self._outputs: Dict[int, List[torch.Tensor]] = {}  # preallocated CUDA outputs per session
+        self._outputs: Dict[int, List[torch.Tensor]] = {}  # preallocated outputs per session
 
     def _embed(self, template: torch.Tensor) -> torch.Tensor:
         return self._run(self._template, {TEMPLATE_INPUT: template})[0]
@@ -65,22 +65,24 @@ class OnnxRuntimeBackend(FrameBackend):
         return self._run(self._session, feeds)
 
     def _run(self, session, feeds: Dict[str, torch.Tensor]) -> List[torch.Tensor]:
-        if self.device.type == "cpu":
-            outs = session.run(None, {k: v.detach().contiguous().numpy() for k, v in feeds.items()})
-            return [torch.from_numpy(o) for o in outs]
-        index = self.device.index or 0
+        """One session run with inputs and outputs bound in place as torch tensors on ``self.device``:
+        the same I/O binding on CPU and CUDA (so the CPU tests run the CUDA path's logic too), and on
+        CUDA no host round trip."""
+        kind, index = self.device.type, self.device.index or 0  # onnxruntime's device names match torch's
+        types = {meta.name: _TYPES[meta.type] for meta in session.get_inputs()}
+        # Converted copies are kept alive until the run ends: onnxruntime reads them by address.
+        feeds = {k: v.detach().to(self.device, types[k][1]).contiguous() for k, v in feeds.items()}
         binding = session.io_binding()
-        feeds = {k: v.detach().contiguous() for k, v in feeds.items()}  # keep alive during the run
         for name, tensor in feeds.items():
-            binding.bind_input(name, "cuda", index, np.float32, list(tensor.shape), tensor.data_ptr())
+            binding.bind_input(name, kind, index, types[name][0], list(tensor.shape), tensor.data_ptr())
         outputs = self._outputs.get(id(session))
         if outputs is None:
             outputs = [torch.empty(o.shape, dtype=_TYPES[o.type][1], device=self.device)
                        for o in session.get_outputs()]
             self._outputs[id(session)] = outputs
         for meta, out in zip(session.get_outputs(), outputs):
-            binding.bind_output(meta.name, "cuda", index, _TYPES[meta.type][0], list(out.shape),
-                                out.data_ptr())
-        torch.cuda.current_stream(self.device).synchronize()  # inputs written by torch kernels
+            binding.bind_output(meta.name, kind, index, _TYPES[meta.type][0], list(out.shape), out.data_ptr())
+        if kind == "cuda":
+            torch.cuda.current_stream(self.device).synchronize()  # inputs written by torch kernels
         session.run_with_iobinding(binding)
         return [out.clone() for out in outputs]
