@@ -131,7 +131,13 @@ def export_onnx(config: Union[PathLike, OSTrackConfig], weights: Optional[PathLi
     if model is None:
         model = load_model(cfg, weights, device="cpu", dtype=torch.float32)
     dtype = torch.float16 if fp16 else torch.float32
-    model = copy.deepcopy(model).to(device="cpu", dtype=dtype).eval()
+    device = "cpu"
+    if fp16 and torch.__version__ < "2.1":  # no half convolution on the CPU before torch 2.1
+        if not torch.cuda.is_available():
+            raise ValueError("exporting an fp16 graph needs torch >= 2.1 or a CUDA device "
+                             f"(torch {torch.__version__} has no half-precision CPU convolution)")
+        device = "cuda"
+    model = copy.deepcopy(model).to(device=device, dtype=dtype).eval()
     # SDPA has an ONNX form from opset 14 and torch 2.1 (JetPack 5.1's NVIDIA torch is 2.0): otherwise
     # the explicit attention path, the same math, is exported.
     model.backbone.set_fused_attn(opset >= 14 and torch.__version__ >= "2.1")
@@ -142,8 +148,8 @@ def export_onnx(config: Union[PathLike, OSTrackConfig], weights: Optional[PathLi
     if fp16:
         frame, template = FloatIO(frame_net, dtype, 2).eval(), FloatIO(template, dtype, 1).eval()
     t_size, s_size = cfg.data.template.size, cfg.data.search.size
-    template_img = torch.zeros(1, 3, t_size, t_size)
-    search_img = torch.zeros(1, 3, s_size, s_size)
+    template_img = torch.zeros(1, 3, t_size, t_size, device=device)
+    search_img = torch.zeros(1, 3, s_size, s_size, device=device)
     with torch.inference_mode():
         tokens = template(template_img)
     frame_args = (tokens, search_img) + ((frame_net.ce_row_weights,) if frame_net.weights_input else ())

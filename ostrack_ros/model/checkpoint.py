@@ -51,8 +51,9 @@ def load_state_dict_file(path: PathLike) -> Dict[str, torch.Tensor]:
 
 
 def _pickled_global(message: str) -> str:
-    """The class named in torch's weights_only refusal, as ' (module.Class)', or ''."""
-    match = re.search(r"GLOBAL ([\w.]+)", message)
+    """The class named in torch's weights_only refusal, as ' (module.Class)', or ''. torch >= 2.4
+    says "GLOBAL module.Class", older releases (JetPack 5's 2.0/2.1) "Unsupported class module.Class"."""
+    match = re.search(r"(?:GLOBAL|Unsupported class) ([\w.]+)", message)
     return f" ({match.group(1)})" if match else ""
 
 

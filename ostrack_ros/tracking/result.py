@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Tuple
 
 import numpy as np
 
-Box = tuple[float, float, float, float]
+Box = Tuple[float, float, float, float]  # typing.Tuple: a runtime alias, and Python 3.8 has no tuple[...]
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def save_checkpoint(
     epoch: int,
     optimizer: Optional[torch.optim.Optimizer] = None,
     scheduler: Any = None,
-    scaler: Optional[torch.amp.GradScaler] = None,
+    scaler: Optional[object] = None,  # a GradScaler (torch.amp or torch.cuda.amp)
     step: int = 0,
 ) -> Path:
     """Write ``folder/OSTrack_epNNNN.pth.tar`` and ``.safetensors``; returns the ``.pth.tar`` path."""

@@ -79,9 +79,7 @@ class Trainer:
         self.optimizer = build_optimizer(self.model, cfg)
         self.scheduler = build_scheduler(self.optimizer, cfg)
         self.amp_dtype = torch.bfloat16 if self.ctx.device.type == "cpu" else torch.float16
-        self.scaler = torch.amp.GradScaler(
-            self.ctx.device.type, enabled=cfg.train.amp and self.amp_dtype == torch.float16
-        )
+        self.scaler = grad_scaler(self.ctx.device, cfg.train.amp and self.amp_dtype == torch.float16)
         self.loss_weights = LossWeights(1.0, cfg.train.giou_weight, cfg.train.l1_weight)
         self.start_epoch = 0
         self.step = 0
@@ -276,3 +274,11 @@ class Trainer:
     def network(self):
         """The bare network (unwrapped from DDP)."""
         return unwrap(self.model)
+
+
+def grad_scaler(device: torch.device, enabled: bool):
+    """fp16 loss scaling: ``torch.amp.GradScaler`` (torch >= 2.3), else the CUDA one of older torch
+    (JetPack 5 ships 2.0/2.1), which only ever scales on CUDA."""
+    if hasattr(torch.amp, "GradScaler"):
+        return torch.amp.GradScaler(device.type, enabled=enabled)
+    return torch.cuda.amp.GradScaler(enabled=enabled and device.type == "cuda")
