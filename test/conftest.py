@@ -30,6 +30,21 @@ if (Path(sys.prefix) / "share" / "ament_index").is_dir():
         os.environ["AMENT_PREFIX_PATH"] = os.pathsep.join([sys.prefix, *_prefixes])
 
 REFERENCE_DIR = Path(os.environ["OSTRACK_REFERENCE_DIR"])
+TINY_DIR = REFERENCE_DIR / "tiny"
+# Tolerances of the fixture README for float32 on CPU (never loosened to pass), and its CE layers.
+MAP_TOL = {"score_map": 1e-5, "size_map": 2e-6, "offset_map": 5e-5}
+FIXTURE_TOL = dict(MAP_TOL, pred_boxes=1e-6, backbone_feat=1e-4)
+CE_LAYERS = (3, 6, 9)
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    """The fixtures' tiny seeded CE network, fp32 on CPU (one per test module)."""
+    if not (TINY_DIR / "checkpoint.pth.tar").is_file():
+        pytest.skip(f"reference data missing: {TINY_DIR}")
+    from ostrack_ros.model import load_model
+
+    return load_model(TINY_DIR / "config.yaml", TINY_DIR / "checkpoint.pth.tar")
 
 
 def pytest_configure(config: pytest.Config) -> None:

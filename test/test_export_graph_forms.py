@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REFERENCE_DIR
+from conftest import CE_LAYERS, FIXTURE_TOL, MAP_TOL, TINY_DIR
 from ostrack_ros.export import BackendError, export_onnx
 from ostrack_ros.export.onnx_export import read_metadata
 from ostrack_ros.export.ort_backend import OnnxRuntimeBackend
@@ -23,19 +23,11 @@ from ostrack_ros.model import ce_template_mask, load_model
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-TINY = REFERENCE_DIR / "tiny"
+TINY = TINY_DIR
 needs_fixture = pytest.mark.skipif(not (TINY / "model_io.npz").is_file(),
                                    reason=f"reference data missing: {TINY}")
 needs_half_export = pytest.mark.skipif(torch.__version__ < "2.1" and not torch.cuda.is_available(),
                                        reason="fp16 export needs torch >= 2.1 on CPU (half convolution)")
-TOL = {"score_map": 1e-5, "size_map": 2e-6, "offset_map": 5e-5, "pred_boxes": 1e-6}  # fixture README
-CE_LAYERS = (3, 6, 9)
-
-
-@pytest.fixture(scope="module")
-def tiny_model():
-    return load_model(TINY / "config.yaml", TINY / "checkpoint.pth.tar")
-
 
 @pytest.fixture(scope="module")
 def opset16(tiny_model, tmp_path_factory):
@@ -61,7 +53,7 @@ def test_older_opsets_match_the_reference(tiny_model, opset16, opset, tmp_path):
     with np.load(TINY / "model_io.npz") as io:
         out = backend.forward_tokens(backend.embed_template(torch.from_numpy(io["b1_template"])),
                                      torch.from_numpy(io["b1_search"]), ce_template_mask(backend.config, 1))
-        for key, atol in TOL.items():
+        for key, atol in dict(MAP_TOL, pred_boxes=FIXTURE_TOL["pred_boxes"]).items():
             np.testing.assert_allclose(out[key].numpy(), io["b1_" + key], rtol=0, atol=atol, err_msg=key)
         for i, layer in enumerate(CE_LAYERS):
             assert set(out["kept_indices"][i][0].tolist()) == set(io[f"b1_ce{layer}_kept"][0].tolist())

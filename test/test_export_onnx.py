@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REFERENCE_DIR
+from conftest import CE_LAYERS, FIXTURE_TOL, MAP_TOL, REFERENCE_DIR
 from ostrack_ros.export import BackendError, export_onnx
 from ostrack_ros.export.onnx_export import read_metadata
 from ostrack_ros.export.ort_backend import OnnxRuntimeBackend
@@ -22,14 +22,6 @@ REF = REFERENCE_DIR
 TINY = REF / "tiny"
 pytestmark = pytest.mark.skipif(not (TINY / "model_io.npz").is_file(),
                                 reason=f"reference data missing: {TINY}")
-TOL = {"score_map": 1e-5, "size_map": 2e-6, "offset_map": 5e-5}  # fixture README, float32 CPU
-CE_LAYERS = (3, 6, 9)
-
-
-@pytest.fixture(scope="module")
-def tiny_model():
-    return load_model(TINY / "config.yaml", TINY / "checkpoint.pth.tar")
-
 
 @pytest.fixture(scope="module")
 def graphs(tiny_model, tmp_path_factory):
@@ -69,7 +61,7 @@ def test_onnxruntime_matches_reference(backend, io, case):
         search = torch.from_numpy(io[case + "search"][b:b + 1])
         mask = ce_template_mask(backend.config, 1)
         out = backend.forward_tokens(backend.embed_template(template), search, mask)
-        for key, atol in dict(TOL, pred_boxes=1e-6).items():
+        for key, atol in dict(MAP_TOL, pred_boxes=FIXTURE_TOL["pred_boxes"]).items():
             np.testing.assert_allclose(out[key].numpy(), io[case + key][b:b + 1], rtol=0, atol=atol,
                                        err_msg=key)
         for i, layer in enumerate(CE_LAYERS):
@@ -115,7 +107,7 @@ def test_demo_model_exports_and_matches_torch(tmp_path):
     t, s = model.config.data.template.size, model.config.data.search.size
     agreement = compare_to_torch(backend, model, torch.randn(1, 3, t, t, generator=gen),
                                  torch.randn(1, 3, s, s, generator=gen))
-    for key, atol in TOL.items():
+    for key, atol in MAP_TOL.items():
         assert agreement.max_abs_diff[key] <= atol, agreement
     assert all(agreement.ce_sets_equal), agreement
 
@@ -133,7 +125,7 @@ def test_vitb_256_ce_preset_exports_and_matches_torch(tmp_path):
     gen = torch.Generator().manual_seed(0)
     agreement = compare_to_torch(backend, model, torch.randn(1, 3, 128, 128, generator=gen),
                                  torch.randn(1, 3, 256, 256, generator=gen))
-    for key, atol in TOL.items():
+    for key, atol in MAP_TOL.items():
         assert agreement.max_abs_diff[key] <= atol, agreement
     assert all(agreement.ce_sets_equal), agreement
 

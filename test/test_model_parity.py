@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REFERENCE_DIR
+from conftest import FIXTURE_TOL, REFERENCE_DIR
 from ostrack_ros.model import ce_template_mask, kept_token_counts, load_model
 
 REF = REFERENCE_DIR
-TOL = {"pred_boxes": 1e-6, "score_map": 1e-5, "size_map": 2e-6, "offset_map": 5e-5, "backbone_feat": 1e-4}
 CASES = ("b1_", "b2_", "b1_keep1_")
 
 
@@ -38,7 +37,7 @@ def run_case(model, io, p):
 @pytest.mark.parametrize("case", CASES)
 def test_outputs_match_reference(model, io, case):
     out = run_case(model, io, case)
-    for key, atol in TOL.items():
+    for key, atol in FIXTURE_TOL.items():
         np.testing.assert_allclose(out[key].numpy(), io[case + key], rtol=0, atol=atol, err_msg=key)
     feat = out["backbone_feat"].numpy()
     assert np.array_equal(feat == 0, io[case + "backbone_feat"] == 0), "removed tokens must be exact zeros"
