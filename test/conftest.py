@@ -123,6 +123,17 @@ def reference_dir() -> Path:
     return REFERENCE_DIR
 
 
+@pytest.fixture(scope="module")
+def ros():
+    """rclpy's default context for one test module: the node harness creates its nodes there."""
+    require_ros()
+    import rclpy
+
+    rclpy.init()
+    yield
+    rclpy.shutdown()
+
+
 @pytest.fixture
 def ros_context():
     """A private rclpy context, so a test neither needs nor disturbs a global ``rclpy.init()``."""

@@ -10,7 +10,6 @@ from conftest import require_ros
 
 require_ros()
 
-import rclpy  # noqa: E402
 from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
 
 from ostrack_ros.ros.target_state import TrackState  # noqa: E402
@@ -20,13 +19,6 @@ pytestmark = pytest.mark.ros
 MS = 1_000_000
 KEEP_PUBLISHING = {"image_reliability": "reliable", "image_queue_depth": 5,
                    "lost_score_threshold": 0.0, "reacquire_score_threshold": 0.0}
-
-
-@pytest.fixture(scope="module")
-def ros():
-    rclpy.init()
-    yield
-    rclpy.shutdown()
 
 
 @pytest.fixture(scope="module")

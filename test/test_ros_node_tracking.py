@@ -8,7 +8,6 @@ from conftest import require_ros
 
 require_ros()
 
-import rclpy  # noqa: E402
 
 from ostrack_ros.ros.target_state import TrackState  # noqa: E402
 from ros_harness import FRAME_ID, Harness, stamp_ns, tiny_sequence, tiny_tracker  # noqa: E402
@@ -16,13 +15,6 @@ from ros_harness import FRAME_ID, Harness, stamp_ns, tiny_sequence, tiny_tracker
 pytestmark = pytest.mark.ros
 MS = 1_000_000
 RELIABLE = {"image_reliability": "reliable", "image_queue_depth": 5}
-
-
-@pytest.fixture(scope="module")
-def ros():
-    rclpy.init()
-    yield
-    rclpy.shutdown()
 
 
 @pytest.fixture(scope="module")
