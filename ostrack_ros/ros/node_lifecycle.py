@@ -1,10 +1,12 @@
 """Small rclpy helpers shared by this package's executables: read-only parameters and shutdown."""
 from __future__ import annotations
 
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
 import rclpy
 from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 
 
@@ -20,3 +22,15 @@ def shutdown(node: Optional[Node] = None) -> None:
         node.destroy_node()
     if rclpy.ok():
         rclpy.shutdown()
+
+
+@contextmanager
+def until_stopped(node: Node) -> Iterator[Node]:
+    """Run an executable's main loop: Ctrl-C and an external shutdown end it quietly, and ``node`` and
+    rclpy are shut down however it ends."""
+    try:
+        yield node
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        shutdown(node)

@@ -19,7 +19,6 @@ import cv2
 import numpy as np
 import rclpy
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
@@ -27,7 +26,7 @@ from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
 from .conversions import BadImageError, detection_box, image_to_rgb
-from .node_lifecycle import declare_read_only, shutdown
+from .node_lifecycle import declare_read_only, shutdown, until_stopped
 from .throttle import KeyedThrottle
 
 NODE_NAME = "recorder"
@@ -193,15 +192,13 @@ def main(args: Optional[Sequence[str]] = None) -> int:
         rclpy.logging.get_logger(NODE_NAME).error(str(exc))
         shutdown()
         return 1
-    try:
-        while rclpy.ok():  # short waits: without rclpy's handler a signal is seen between them
-            rclpy.spin_once(node, timeout_sec=0.2)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.get_logger().info(f"recorded {node.video_frames} video frames and {node.detection_rows} "
-                               "detection rows")
-        shutdown(node)
+    with until_stopped(node):
+        try:
+            while rclpy.ok():  # short waits: without rclpy's handler a signal is seen between them
+                rclpy.spin_once(node, timeout_sec=0.2)
+        finally:
+            node.get_logger().info(f"recorded {node.video_frames} video frames and {node.detection_rows} "
+                                   "detection rows")
     return 0
 
 

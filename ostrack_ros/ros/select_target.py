@@ -13,7 +13,6 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
@@ -21,7 +20,7 @@ from std_msgs.msg import Header
 from vision_msgs.msg import Detection2D
 
 from .conversions import BadImageError, compressed_to_rgb, image_to_rgb, make_detection
-from .node_lifecycle import shutdown
+from .node_lifecycle import until_stopped
 
 WINDOW = "select_target: SPACE = mark target, q = quit"
 NO_GUI_HELP = (
@@ -122,12 +121,8 @@ def main(args: Optional[Sequence[str]] = None) -> int:
         return 2
     rclpy.init(args=args)
     node = TargetSelector()
-    try:
+    with until_stopped(node):
         run_gui(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        shutdown(node)
     return 0
 
 

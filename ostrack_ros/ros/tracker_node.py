@@ -20,7 +20,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Point
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -42,7 +42,7 @@ from .diagnostics import diagnostic_array, diagnostic_status
 from .frame_stats import FrameStats
 from .init_requests import ClickCollector, FrameRingBuffer, InitBoxError, InitRequest, checked_init_box
 from .mailbox import Mailbox
-from .node_lifecycle import shutdown
+from .node_lifecycle import shutdown, until_stopped
 from .overlay import OverlayOptions, draw_overlay
 from .parameters import NodeParams, ParamSpec
 from .startup import StartupError, choose_model, load_tracker
@@ -410,13 +410,11 @@ def main(args: Optional[Sequence[str]] = None) -> int:
         return 130
     executor = SingleThreadedExecutor()
     executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        executor.shutdown()
-        shutdown(node)
+    with until_stopped(node):
+        try:
+            executor.spin()
+        finally:
+            executor.shutdown()
     # The process ends now: keep the interpreter's final GC pass off torch's huge object graph, which
     # cuts exit time ~3x and keeps `ros2 launch` shutdown inside its 5 s SIGINT grace period.
     gc.freeze()

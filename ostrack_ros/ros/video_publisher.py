@@ -21,14 +21,13 @@ import numpy as np
 import rclpy
 from rcl_interfaces.msg import IntegerRange
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.time import Time
 from sensor_msgs.msg import Image
 
 from .conversions import bridge
-from .node_lifecycle import declare_read_only, shutdown
+from .node_lifecycle import declare_read_only, shutdown, until_stopped
 from .throttle import KeyedThrottle
 
 NODE_NAME = "video_publisher"
@@ -243,17 +242,13 @@ def main(args: Optional[Sequence[str]] = None) -> int:
         rclpy.logging.get_logger(NODE_NAME).error(str(exc))
         shutdown()
         return 1
-    try:
+    with until_stopped(node):
         while rclpy.ok() and not node.done:
             rclpy.spin_once(node, timeout_sec=0.1)
         # Give reliable subscribers a moment to acknowledge the last frames before leaving.
         linger_until = time.monotonic() + 0.5
         while rclpy.ok() and time.monotonic() < linger_until:
             rclpy.spin_once(node, timeout_sec=0.05)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        shutdown(node)
     return 0
 
 
