@@ -225,3 +225,21 @@ def test_tensorrt_api_gaps_are_named():
     del weak.ILayer.set_output_type
     assert tensorrt_build.api_gaps(weak) == [
         "IExecutionContext.execute_async_v3 or IExecutionContext.execute_async_v2", "ILayer.set_output_type"]
+
+
+def test_static_graph_check_refuses_what_tensorrt_cannot_parse(opset16):
+    """Every parameter input TensorRT's parser wants constant is constant in our graphs; a graph with
+    a run-time top-k K, a NonZero or a foreign domain is refused by name."""
+    from ostrack_ros.export.onnx_export import check_static_graph
+
+    model = onnx.load(str(opset16.frame))
+    check_static_graph(model, "ours")
+    helper = onnx.helper
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 8])
+    k = helper.make_tensor_value_info("k", onnx.TensorProto.INT64, [1])
+    nodes = [helper.make_node("TopK", ["x", "k"], ["v", "i"], name="topk"),
+             helper.make_node("NonZero", ["x"], ["nz"], name="nz")]
+    outputs = [helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None) for n in ("v", "i", "nz")]
+    bad = helper.make_model(helper.make_graph(nodes, "bad", [x, k], outputs))
+    with pytest.raises(RuntimeError, match=r"NonZero.*TopK topk"):
+        check_static_graph(bad, "bad")
