@@ -178,15 +178,9 @@ def gpu_variants(quick: bool):
 
     def tensorrt(fp16):
         def make(m, g):
-            from ostrack_ros.export.tensorrt_build import (
-                build_engine,
-                graph_recipe,
-                import_tensorrt,
-                is_strongly_typed,
-            )
+            from ostrack_ros.export.tensorrt_build import build_engine, import_tensorrt, recipe_for
             from ostrack_ros.export.trt_backend import TensorRTBackend
-            trt = import_tensorrt()
-            recipe = graph_recipe(trt.__version__, is_strongly_typed(trt), fp16)
+            recipe = recipe_for(import_tensorrt(), fp16)
             graphs = g(recipe.opset, recipe.fp16_graph)
             engines = [build_engine(p, p.with_suffix(f".fp16{fp16}.engine"), fp16=fp16)
                        for p in (graphs.frame, graphs.template)]

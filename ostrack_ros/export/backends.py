@@ -120,7 +120,7 @@ class _exported:
 
 
 def _tensorrt_backend(cfg: OSTrackConfig, weights: Optional[PathLike], dev: torch.device, dtype: torch.dtype):
-    from .tensorrt_build import build_engine, engine_sidecar, graph_recipe, import_tensorrt, is_strongly_typed
+    from .tensorrt_build import build_engine, engine_sidecar, import_tensorrt, recipe_for
     from .trt_backend import TensorRTBackend
 
     if dtype not in (torch.float32, torch.float16):
@@ -148,7 +148,7 @@ def _tensorrt_backend(cfg: OSTrackConfig, weights: Optional[PathLike], dev: torc
         folder = cached_dir("tensorrt", key, lambda tmp: build(graphs, tmp))
         frame = folder / FRAME_ENGINE
         return TensorRTBackend(frame, template_graph_path(frame), cfg, dev)
-    recipe = graph_recipe(trt.__version__, is_strongly_typed(trt), fp16)
+    recipe = recipe_for(trt, fp16)
     exported = _exported(cfg, weights, recipe.opset, recipe.fp16_graph)
     if weights is None:  # random weights: build in a temporary folder (engines are read at load)
         with exported as graphs, tempfile.TemporaryDirectory(prefix="ostrack-trt-") as tmp:

@@ -12,7 +12,7 @@ import torch
 from ..configs import ConfigError, load_config
 from ..model import CheckpointError, load_model
 from .backend_base import BackendError
-from .onnx_export import OPSET, export_onnx, graph_metadata, template_graph_path
+from .onnx_export import OPSET, export_onnx, template_graph_path
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
@@ -48,9 +48,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     opset, fp16_graph = args.opset or OPSET, args.fp16
     try:
         if args.format == "tensorrt":  # fail before the export, not after
-            from .tensorrt_build import graph_recipe, import_tensorrt, is_strongly_typed
-            trt = import_tensorrt()
-            recipe = graph_recipe(trt.__version__, is_strongly_typed(trt), args.fp16)
+            from .tensorrt_build import import_tensorrt, recipe_for
+            recipe = recipe_for(import_tensorrt(), args.fp16)
             opset, fp16_graph = args.opset or recipe.opset, recipe.fp16_graph
     except BackendError as exc:
         print(f"ostrack-export: error: {exc}", file=sys.stderr)
@@ -68,10 +67,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             _verify(graphs, cfg, model)
         if args.format == "tensorrt":
             from .tensorrt_build import build_engine
-            meta = graph_metadata(cfg, args.weights, opset, fp16_graph)
             for src, dst in ((graphs.frame, out), (graphs.template, template_graph_path(out))):
                 start = time.perf_counter()
-                build_engine(src, dst, fp16=args.fp16, workspace_gib=args.workspace_gib, metadata=meta)
+                build_engine(src, dst, fp16=args.fp16, workspace_gib=args.workspace_gib)
                 precision = "fp16" if args.fp16 else "fp32"
                 print(f"wrote {dst} ({precision}) in {time.perf_counter() - start:.1f} s")
     except (BackendError, ValueError) as exc:

@@ -52,7 +52,7 @@ class OnnxRuntimeBackend(FrameBackend):
         if inputs[:2] != [TOKENS, SEARCH] or template_inputs != [TEMPLATE_INPUT]:
             raise BackendError(f"{graphs.frame} is not an ostrack-export graph (inputs {inputs})")
         super().__init__(config, device, weights_input=CE_WEIGHTS in inputs)
-        self._outputs: Dict[int, List[torch.Tensor]] = {}  # preallocated outputs per session
+        self._io: Dict[int, tuple] = {}  # per session: input types, (name, numpy type, output buffer)
 
     def _embed(self, template: torch.Tensor) -> torch.Tensor:
         return self._run(self._template, {TEMPLATE_INPUT: template})[0]
@@ -69,20 +69,21 @@ class OnnxRuntimeBackend(FrameBackend):
         the same I/O binding on CPU and CUDA (so the CPU tests run the CUDA path's logic too), and on
         CUDA no host round trip."""
         kind, index = self.device.type, self.device.index or 0  # onnxruntime's device names match torch's
-        types = {meta.name: _TYPES[meta.type] for meta in session.get_inputs()}
+        if id(session) not in self._io:  # per session, once: input types and preallocated outputs
+            self._io[id(session)] = (
+                {meta.name: _TYPES[meta.type] for meta in session.get_inputs()},
+                [(meta.name, _TYPES[meta.type][0],
+                  torch.empty(meta.shape, dtype=_TYPES[meta.type][1], device=self.device))
+                 for meta in session.get_outputs()])
+        types, outputs = self._io[id(session)]
         # Converted copies are kept alive until the run ends: onnxruntime reads them by address.
         feeds = {k: v.detach().to(self.device, types[k][1]).contiguous() for k, v in feeds.items()}
         binding = session.io_binding()
         for name, tensor in feeds.items():
             binding.bind_input(name, kind, index, types[name][0], list(tensor.shape), tensor.data_ptr())
-        outputs = self._outputs.get(id(session))
-        if outputs is None:
-            outputs = [torch.empty(o.shape, dtype=_TYPES[o.type][1], device=self.device)
-                       for o in session.get_outputs()]
-            self._outputs[id(session)] = outputs
-        for meta, out in zip(session.get_outputs(), outputs):
-            binding.bind_output(meta.name, kind, index, _TYPES[meta.type][0], list(out.shape), out.data_ptr())
+        for name, np_type, out in outputs:
+            binding.bind_output(name, kind, index, np_type, list(out.shape), out.data_ptr())
         if kind == "cuda":
             torch.cuda.current_stream(self.device).synchronize()  # inputs written by torch kernels
         session.run_with_iobinding(binding)
-        return [out.clone() for out in outputs]
+        return [out.clone() for _, _, out in outputs]

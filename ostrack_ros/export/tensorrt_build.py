@@ -14,7 +14,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Sequence, Tuple, Union
 
 from .backend_base import BackendError
 from .onnx_export import FP16_MIN_OPSET, OPSET, read_metadata
@@ -110,6 +110,11 @@ def graph_recipe(version: str, strongly_typed: bool, fp16: bool) -> GraphRecipe:
     return GraphRecipe(opset=opset, fp16_graph=fp16 and strongly_typed)
 
 
+def recipe_for(trt, fp16: bool) -> GraphRecipe:
+    """``graph_recipe`` of the imported ``tensorrt`` module."""
+    return graph_recipe(trt.__version__, is_strongly_typed(trt), fp16)
+
+
 def check_graph_for_engine(meta: Dict[str, str], version: str, strongly_typed: bool, fp16: bool,
                            where: str) -> None:
     """Refuse, with the fix, a graph that this TensorRT cannot build the requested engine from."""
@@ -149,10 +154,10 @@ def pin_fp32_layers(network, trt, scopes: Sequence[str] = ()) -> List[str]:
     return pinned
 
 
-def build_engine(onnx_path: PathLike, engine_path: PathLike, fp16: bool = False, workspace_gib: float = 2.0,
-                 metadata: Optional[Dict[str, str]] = None) -> Path:
+def build_engine(onnx_path: PathLike, engine_path: PathLike, fp16: bool = False,
+                 workspace_gib: float = 2.0) -> Path:
     """Parse ``onnx_path``, build a serialized engine into ``engine_path`` and a JSON sidecar
-    (``<engine>.json``: precision, TensorRT version, device, graph metadata) next to it."""
+    (``<engine>.json``: precision, TensorRT version, the graph's metadata) next to it."""
     trt = import_tensorrt()
     meta = read_metadata(onnx_path)
     strongly_typed = is_strongly_typed(trt)
@@ -189,7 +194,7 @@ def build_engine(onnx_path: PathLike, engine_path: PathLike, fp16: bool = False,
     engine_path = Path(engine_path)
     engine_path.parent.mkdir(parents=True, exist_ok=True)
     engine_path.write_bytes(bytes(serialized))
-    sidecar = dict(metadata or {}, tensorrt=trt.__version__, fp16=str(fp16), fp32_layers=str(len(pinned)),
+    sidecar = dict(meta, tensorrt=trt.__version__, fp16=str(fp16), fp32_layers=str(len(pinned)),
                    onnx=Path(onnx_path).name)
     engine_sidecar(engine_path).write_text(json.dumps(sidecar, indent=1, sort_keys=True))
     return engine_path
