@@ -15,7 +15,6 @@ from ostrack_ros.tracking.geometry import (
 from ostrack_ros.tracking.window import hann1d, hann2d
 
 SEQUENCE = REFERENCE_DIR / "tiny" / "tracker_sequence.npz"
-pytestmark = pytest.mark.skipif(not SEQUENCE.is_file(), reason=f"reference data missing: {SEQUENCE}")
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +60,24 @@ def test_right_edge_padding_quirk():
     assert crop.pads == (0, 1, 0, 1)
     assert crop.image[-1].max() == 0 and crop.image[:, -1].max() == 0
     assert crop.image[:-1, :-1].min() == 200
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        (150.0, 5.0, 4.0, 4.0),  # right of the image
+        (5.0, 140.0, 4.0, 4.0),  # below it
+        (-500.0, -500.0, 10.0, 10.0),  # far above-left: the official slice is empty
+        (300.0, 300.0, 10.0, 10.0),  # far below-right
+    ],
+)
+def test_window_that_sees_no_image_gives_the_zero_crop(box):
+    """Official result (all padding) on every OpenCV: 4.x padded an empty patch, 5.x refuses one."""
+    image = np.full((100, 120, 3), 200, np.uint8)
+    crop = sample_target(image, box, 2.0, 16)
+    assert crop.image.shape == (16, 16, 3) and crop.image.dtype == np.uint8
+    assert crop.image.max() == 0
+    assert crop.size == crop_window(box, 2.0)[2]
 
 
 def test_map_back_and_clip(seq):

@@ -53,8 +53,13 @@ def sample_target(image: np.ndarray, box: Sequence[float], factor: float, output
     # Official quirk: one pixel more padding than needed on the right/bottom edge.
     x2_pad, y2_pad = max(x2 - width + 1, 0), max(y2 - height + 1, 0)
     patch = image[y1 + y1_pad:y2 - y2_pad, x1 + x1_pad:x2 - x2_pad]
-    padded = cv2.copyMakeBorder(patch, y1_pad, y2_pad, x1_pad, x2_pad, cv2.BORDER_CONSTANT, value=0)
-    resized = cv2.resize(padded, (output_size, output_size), interpolation=cv2.INTER_LINEAR)
+    if patch.size == 0:
+        # The window sees no image pixel: the official crop is all padding, i.e. zeros (OpenCV 4 padded
+        # an empty patch; OpenCV 5 refuses one, so the result is built here for every version).
+        resized = np.zeros((output_size, output_size) + image.shape[2:], image.dtype)
+    else:
+        padded = cv2.copyMakeBorder(patch, y1_pad, y2_pad, x1_pad, x2_pad, cv2.BORDER_CONSTANT, value=0)
+        resized = cv2.resize(padded, (output_size, output_size), interpolation=cv2.INTER_LINEAR)
     return Crop(resized, output_size / size, x1, y1, size, (x1_pad, x2_pad, y1_pad, y2_pad))
 
 
