@@ -16,7 +16,7 @@ test: export ROS_DOMAIN_ID ?= 42
 demo: export ROS_DOMAIN_ID ?= 43
 bench: export ROS_DOMAIN_ID ?= 44
 export AMENT_PREFIX_PATH := $(abspath $(VENV))$(if $(AMENT_PREFIX_PATH),:$(AMENT_PREFIX_PATH))
-export OSTRACK_REFERENCE_DIR ?= $(abspath $(SHARED))/fixtures/ostrack_reference
+
 export VENV SHARED
 
 .DEFAULT_GOAL := help

@@ -28,14 +28,14 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from reference_data import REFERENCE_DIR  # noqa: E402
+
 from ostrack_ros.configs import load_config  # noqa: E402
 from ostrack_ros.export.compiled import CompiledBackend, CudaGraphBackend  # noqa: E402
 from ostrack_ros.export.onnx_export import export_onnx  # noqa: E402
 from ostrack_ros.model import build_model, ce_template_mask, load_model  # noqa: E402
 from ostrack_ros.tracking import Tracker  # noqa: E402
 
-REFERENCE_DIR = Path(os.environ.get("OSTRACK_REFERENCE_DIR",
-                                    REPO.parent / "shared/fixtures/ostrack_reference"))
 GPU_PRESETS = ("vitb_256_mae_ce_32x4_ep300", "vitb_384_mae_ce_32x4_ep300")
 
 

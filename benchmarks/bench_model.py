@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import resource
 import statistics
 import sys
@@ -27,13 +26,13 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from reference_data import REFERENCE_DIR  # noqa: E402
+
 from ostrack_ros.configs import OSTrackConfig, load_config  # noqa: E402
 from ostrack_ros.model import build_model, ce_template_mask, resolve_device  # noqa: E402
 from ostrack_ros.tracking import Tracker  # noqa: E402
 
 PRESETS = ("vitb_256_mae_ce_32x4_ep300", "vitb_384_mae_ce_32x4_ep300")
-REFERENCE_DIR = Path(os.environ.get("OSTRACK_REFERENCE_DIR",
-                                    REPO.parent / "shared/fixtures/ostrack_reference"))
 
 
 @dataclasses.dataclass

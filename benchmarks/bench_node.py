@@ -31,6 +31,7 @@ import rclpy  # noqa: E402
 import torch  # noqa: E402
 from rclpy.executors import MultiThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
+from reference_data import REFERENCE_DIR  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 from vision_msgs.msg import Detection2D, Detection2DArray  # noqa: E402
 
@@ -40,8 +41,7 @@ from ostrack_ros.ros.overlay import OverlayOptions, draw_overlay  # noqa: E402
 from ostrack_ros.ros.tracker_node import TrackerNode  # noqa: E402
 from ostrack_ros.tracking import Tracker  # noqa: E402
 
-REFERENCE = Path(os.environ.get("OSTRACK_REFERENCE_DIR", REPO.parent / "shared/fixtures/ostrack_reference"))
-TINY = REFERENCE / "tiny"
+TINY = REFERENCE_DIR / "tiny"
 SIZES = ((640, 480), (1280, 720))
 
 

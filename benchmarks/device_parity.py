@@ -10,7 +10,6 @@ Usage: python benchmarks/device_parity.py --device cuda [--reference DIR]
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -18,6 +17,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from reference_data import REFERENCE_DIR  # noqa: E402
+
 from ostrack_ros.assets import demo_model_paths  # noqa: E402
 from ostrack_ros.export import BackendError  # noqa: E402
 from ostrack_ros.model import load_model  # noqa: E402
@@ -113,12 +114,7 @@ def main() -> int:
     parser.add_argument(
         "--reference",
         type=Path,
-        default=Path(
-            os.environ.get(
-                "OSTRACK_REFERENCE_DIR",
-                Path(__file__).resolve().parents[2] / "shared/fixtures/ostrack_reference",
-            )
-        ),
+        default=REFERENCE_DIR,
     )
     args = parser.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False

@@ -4,7 +4,7 @@
 # backend speed table. Writes parity.txt and export.md (and their logs) into OUTDIR.
 #
 # Usage: benchmarks/gpu_checks.sh OUTDIR [--quick]
-#   OSTRACK_REFERENCE_DIR must point at the reference fixtures when ../shared is not beside the repo.
+#   The reference fixtures come from test/fixtures/ (OSTRACK_REFERENCE_DIR overrides).
 set -uo pipefail
 out=${1:?usage: benchmarks/gpu_checks.sh OUTDIR [--quick]}
 shift

@@ -20,8 +20,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # parallel test runs on few cores
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")  # DDS never leaves this host
 os.environ.setdefault("ROS_DOMAIN_ID", "42")
-os.environ.setdefault("OSTRACK_REFERENCE_DIR",
-                      str(REPO_ROOT.parent / "shared" / "fixtures" / "ostrack_reference"))
+# Golden data from the official code, shipped in the repository (test/fixtures/ostrack_reference/).
+os.environ.setdefault("OSTRACK_REFERENCE_DIR", str(REPO_ROOT / "test" / "fixtures" / "ostrack_reference"))
 # The venv is an ament prefix (ROS wheels, and ostrack_ros installed by `make setup`): ros2 CLI,
 # launch and get_package_share_directory need it on AMENT_PREFIX_PATH.
 if (Path(sys.prefix) / "share" / "ament_index").is_dir():
@@ -40,11 +40,18 @@ CE_LAYERS = (3, 6, 9)
 @pytest.fixture(scope="module")
 def tiny_model():
     """The fixtures' tiny seeded CE network, fp32 on CPU (one per test module)."""
-    if not (TINY_DIR / "checkpoint.pth.tar").is_file():
-        pytest.skip(f"reference data missing: {TINY_DIR}")
     from ostrack_ros.model import load_model
 
     return load_model(TINY_DIR / "config.yaml", TINY_DIR / "checkpoint.pth.tar")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to run without the golden data: parity tests must fail loudly, never skip."""
+    if not (REFERENCE_DIR / "SHA256SUMS").is_file():
+        raise pytest.UsageError(
+            f"reference fixtures not found at {REFERENCE_DIR} (OSTRACK_REFERENCE_DIR): they ship in "
+            "test/fixtures/ostrack_reference/; unset the variable or point it at a complete copy"
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -118,8 +125,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def reference_dir() -> Path:
     """The official-code golden data (OSTRACK_REFERENCE_DIR); a clear failure when it is missing."""
     if not (REFERENCE_DIR / "README.md").is_file():
-        pytest.fail(f"reference fixtures not found at {REFERENCE_DIR}: put the shared folder beside the "
-                    "repository (../shared) or set OSTRACK_REFERENCE_DIR", pytrace=False)
+        pytest.fail(f"reference fixtures not found at {REFERENCE_DIR}: they ship in test/fixtures/; "
+                    "unset OSTRACK_REFERENCE_DIR or point it at a complete copy", pytrace=False)
     return REFERENCE_DIR
 
 

@@ -18,8 +18,6 @@ pytest.importorskip("onnxruntime")
 REF = REFERENCE_DIR
 TINY = REF / "tiny"
 CONFIG, WEIGHTS = TINY / "config.yaml", TINY / "checkpoint.pth.tar"
-pytestmark = pytest.mark.skipif(not (TINY / "tracker_sequence.npz").is_file(),
-                                reason=f"reference data missing: {TINY}")
 BOX_ATOL, SCORE_ATOL = 2e-3, 1e-5  # fixture README, float32 CPU
 
 

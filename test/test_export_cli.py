@@ -14,8 +14,6 @@ pytest.importorskip("onnxruntime")
 
 REF = REFERENCE_DIR
 TINY = REF / "tiny"
-pytestmark = pytest.mark.skipif(not (TINY / "checkpoint.pth.tar").is_file(),
-                                reason=f"reference data missing: {TINY}")
 ARGS = ["--config", str(TINY / "config.yaml"), "--weights", str(TINY / "checkpoint.pth.tar")]
 
 

@@ -24,8 +24,6 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 TINY = TINY_DIR
-needs_fixture = pytest.mark.skipif(not (TINY / "model_io.npz").is_file(),
-                                   reason=f"reference data missing: {TINY}")
 needs_half_export = pytest.mark.skipif(torch.__version__ < "2.1" and not torch.cuda.is_available(),
                                        reason="fp16 export needs torch >= 2.1 on CPU (half convolution)")
 
@@ -41,7 +39,6 @@ def ops_and_scopes(path):
     return model, scopes
 
 
-@needs_fixture
 @pytest.mark.parametrize("opset", [13, 16])
 def test_older_opsets_match_the_reference(tiny_model, opset16, opset, tmp_path):
     graphs = opset16 if opset == 16 else export_onnx(tiny_model.config, None, tmp_path / "t.onnx",
@@ -121,7 +118,6 @@ def test_fp16_demo_graph_stays_close_to_fp32(tmp_path):
         create_backend("onnxruntime", config, graphs.frame, dtype=torch.float32)
 
 
-@needs_fixture
 @needs_half_export
 def test_fp16_onnxruntime_tracker_follows_fp32(monkeypatch, tmp_path):
     """Tracker.from_files(backend="onnxruntime", dtype=fp16) exports the fp16 graph into the cache and

@@ -20,8 +20,6 @@ pytest.importorskip("onnxruntime")
 
 REF = REFERENCE_DIR
 TINY = REF / "tiny"
-pytestmark = pytest.mark.skipif(not (TINY / "model_io.npz").is_file(),
-                                reason=f"reference data missing: {TINY}")
 
 @pytest.fixture(scope="module")
 def graphs(tiny_model, tmp_path_factory):

@@ -11,8 +11,6 @@ from ostrack_ros.tracking.cli import format_line, main
 from ostrack_ros.tracking.frames import FrameSource
 
 TINY = REFERENCE_DIR / "tiny"
-pytestmark = pytest.mark.skipif(not (TINY / "tracker_sequence.npz").is_file(),
-                                reason=f"reference data missing: {TINY}")
 NUM_FRAMES = 6
 MODEL_ARGS = ["--config", str(TINY / "config.yaml"), "--weights", str(TINY / "checkpoint.pth.tar"),
               "--device", "cpu"]

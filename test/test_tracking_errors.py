@@ -13,7 +13,6 @@ from ostrack_ros.model import build_model
 from ostrack_ros.tracking import Tracker, TrackingError, as_dtype
 
 TINY_CONFIG = REFERENCE_DIR / "tiny" / "config.yaml"
-pytestmark = pytest.mark.skipif(not TINY_CONFIG.is_file(), reason=f"reference config missing: {TINY_CONFIG}")
 
 BOX = (40.0, 30.0, 24.0, 20.0)
 

@@ -14,8 +14,6 @@ from conftest import CE_LAYERS, REFERENCE_DIR
 from ostrack_ros.tracking import Tracker, sample_target
 
 TINY = REFERENCE_DIR / "tiny"
-pytestmark = pytest.mark.skipif(not (TINY / "tracker_sequence.npz").is_file(),
-                                reason=f"reference data missing: {TINY}")
 BOX_ATOL, SCORE_ATOL, WINDOW_BOX_ATOL = 2e-3, 1e-5, 5e-6
 
 
