@@ -93,11 +93,12 @@ def clip_box(box: Sequence[float], height: int, width: int, margin: float = 0) -
 def box_in_crop(box: Sequence[float], resize_factor: float, crop_size: int) -> torch.Tensor:
     """(1, 4) float32 (x, y, w, h) of ``box`` inside the crop centred on it, normalised by the crop size.
 
-    Official ``transform_bbox_to_crop`` for the template (GT_BOX candidate-elimination masks).
+    Official ``transform_bbox_to_crop`` for the template (GT_BOX candidate-elimination masks). The
+    official code adds ``(box centre - crop centre) * resize_factor`` to the crop centre; the template
+    crop is centred on this very box, so that offset is exactly zero and is left out (same floats).
     """
     b = torch.tensor([float(v) for v in box])  # float32, like the official torch.tensor(list)
     size = torch.tensor([float(crop_size), float(crop_size)])
-    centre_offset = (b[0:2] + 0.5 * b[2:4]) - (b[0:2] + 0.5 * b[2:4])
-    out_centre = (size - 1) / 2 + centre_offset * resize_factor
+    out_centre = (size - 1) / 2
     out_wh = b[2:4] * resize_factor
     return (torch.cat((out_centre - 0.5 * out_wh, out_wh)) / size[0]).view(1, 4)
