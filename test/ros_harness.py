@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import Point
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
@@ -23,6 +23,7 @@ from vision_msgs.msg import Detection2D, Detection2DArray
 
 from conftest import REFERENCE_DIR
 from ostrack_ros.ros.conversions import bridge, make_detection
+from ostrack_ros.ros.state_report import STATE_QOS
 from ostrack_ros.ros.tracker_node import TrackerNode
 
 TINY_DIR = REFERENCE_DIR / "tiny"
@@ -58,9 +59,10 @@ class Harness:
     """A TrackerNode (given tracker, parameter overrides) wired to a probe node on one executor."""
 
     def __init__(self, tracker: Any, params: Optional[Dict[str, Any]] = None,
-                 name: str = "tracker_under_test"):
+                 name: str = "tracker_under_test", **node_kwargs: Any):
         overrides = [Parameter(k, value=v) for k, v in (params or {}).items()]
-        self.node = TrackerNode(tracker=tracker, node_name=name, parameter_overrides=overrides)
+        self.node = TrackerNode(tracker=tracker, node_name=name, parameter_overrides=overrides,
+                                **node_kwargs)
         self.probe = rclpy.create_node(name + "_probe")
         self.transport = self.node.params.image_transport
         qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -76,11 +78,13 @@ class Harness:
         self.arrays: List[Detection2DArray] = []
         self.debug_images: List[Image] = []
         self.diagnostics: List[DiagnosticArray] = []
+        self.states: List[DiagnosticStatus] = []
         self.received_at: Dict[int, float] = {}
         self.probe.create_subscription(Detection2D, "detection", self._keep(self.detections), 10)
         self.probe.create_subscription(Detection2DArray, "detections", self._on_array, 100)
         self.probe.create_subscription(DiagnosticArray, "/diagnostics", self._keep(self.diagnostics), 10)
-        self.reset_client = self.probe.create_client(Trigger, "reset")
+        self.probe.create_subscription(DiagnosticStatus, f"/{name}/state", self._keep(self.states), STATE_QOS)
+        self.reset_client = self.probe.create_client(Trigger, f"/{name}/reset")
         self.executor = MultiThreadedExecutor(num_threads=2)
         self.executor.add_node(self.node)
         self.executor.add_node(self.probe)
@@ -133,6 +137,22 @@ class Harness:
 
     def send_init(self, box, ns: int = 0) -> None:
         self.init_pub.publish(make_detection(header(ns), box, 1.0, "user", ""))
+
+    def state_values(self, index: int = -1) -> Dict[str, str]:
+        """The key/values of a ~/state message (default: the latest), plus 'message'."""
+        with self.lock:
+            status = self.states[index]
+        return dict({kv.key: kv.value for kv in status.values}, message=status.message)
+
+    def events(self) -> List[str]:
+        with self.lock:
+            return [next(kv.value for kv in s.values if kv.key == "event") for s in self.states]
+
+    def wait_for_event(self, event: str, count: int = 1, timeout: float = 10.0) -> Dict[str, str]:
+        """Wait until ~/state has reported ``event`` ``count`` times; the values of the last one."""
+        self.wait_for(lambda: self.events().count(event) >= count, timeout, what=f"{count} x {event}")
+        index = [i for i, e in enumerate(self.events()) if e == event][count - 1]
+        return self.state_values(index)
 
     def click(self, x: float, y: float, debug: bool = False) -> None:
         (self.debug_click_pub if debug else self.point_pub).publish(Point(x=float(x), y=float(y)))

@@ -13,7 +13,7 @@ require_ros()
 from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
 
 from ostrack_ros.ros.target_state import TrackState  # noqa: E402
-from ros_harness import Harness, header, tiny_sequence, tiny_tracker  # noqa: E402
+from ros_harness import Harness, header, stamp_ns, tiny_sequence, tiny_tracker  # noqa: E402
 
 pytestmark = pytest.mark.ros
 MS = 1_000_000
@@ -52,8 +52,10 @@ def test_bad_images_and_bad_init_boxes_leave_tracking_intact(ros, seq, capfd):
             h.send_raw(msg)
             h.wait_for(lambda n=count: h.node.stats.rejected == n, what=f"{count} rejected frames")
         bad_boxes = [(float("nan"), 10, 20, 20), (50, 50, -20, 20), (50, 50, 0, 0), (1000, 1000, 30, 30)]
-        for box in bad_boxes:
+        for count, box in enumerate(bad_boxes, 1):  # one at a time: a newer init replaces a pending one
             h.send_init(box, 100 * MS)
+            answer = h.wait_for_event("init_refused", count)
+            assert answer["request_stamp"] == "0.100000000" and answer["track_id"] == track_id
         t = 1
         for ns in range(200, 700, 100):
             array = h.track_frame(frames[t], ns * MS)
@@ -81,26 +83,91 @@ def test_init_before_any_image_is_ignored_with_a_warning(ros, seq, capfd):
     assert "init ignored: no image received yet" in capfd.readouterr().err
 
 
-def test_size_change_and_time_jump_reset_tracking(ros, seq, capfd):
-    h = Harness(tiny_tracker(), KEEP_PUBLISHING)
+class RecordingTracker:
+    """The tiny tracker, noting every initialize (image, box) and every tracked box."""
+
+    def __init__(self) -> None:
+        self.inner, self.inits, self.boxes = tiny_tracker(), [], []
+
+    def initialize(self, image, box):
+        self.inits.append((image, tuple(box)))
+        self.inner.initialize(image, box)
+
+    def track(self, image, **kwargs):
+        result = self.inner.track(image, **kwargs)
+        self.boxes.append(tuple(result.box))
+        return result
+
+
+def scaled(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def test_size_change_rescales_the_box_when_the_aspect_ratio_allows_else_resets_with_a_reason(ros, seq, capfd):
+    tracker = RecordingTracker()
+    h = Harness(tracker, KEEP_PUBLISHING)
     try:
         frames = seq["frames"]
-        start_tracking(h, seq)
+        track_id = start_tracking(h, seq)
         assert len(h.track_frame(frames[1], 200 * MS).detections) == 1
-        big = np.zeros((480, 640, 3), np.uint8)
-        assert h.track_frame(big, 300 * MS).detections == []
-        assert h.node.state is TrackState.IDLE
-        first = h.node.track_id
-        start_tracking(h, seq, 400 * MS)
-        assert h.node.track_id != first
-        assert len(h.track_frame(frames[1], 500 * MS).detections) == 1
-        assert h.track_frame(frames[2], 50 * MS).detections == []  # bag loop: time jumps back
-        assert h.node.state is TrackState.IDLE
+        last = tracker.boxes[-1]
+        big = h.track_frame(scaled(frames[2], 640, 480), 300 * MS).detections  # same 4:3 aspect
+        assert len(big) == 1 and big[0].id == track_id and h.node.state is TrackState.TRACKING
+        image, box = tracker.inits[-1]  # re-initialised on the 640x480 frame from the box x2
+        assert image.shape == (480, 640, 3)
+        expected = np.array(last, float) * 2
+        x1, y1 = max(expected[0], 0), max(expected[1], 0)
+        assert np.allclose(box, (x1, y1, min(expected[0] + expected[2], 640) - x1,
+                                 min(expected[1] + expected[3], 480) - y1), atol=1e-6)
+        answer = h.wait_for_event("resized")
+        assert answer["state"] == "TRACKING" and answer["track_id"] == track_id
+        assert answer["stamp"] == "0.300000000"
+        wide = h.track_frame(scaled(frames[3], 640, 360), 400 * MS)  # 4:3 -> 16:9: cannot carry over
+        assert wide.detections == [] and h.node.state is TrackState.IDLE and h.node.track_id == ""
+        answer = h.wait_for_event("resized", 2)
+        assert answer["state"] == "IDLE" and "aspect ratio changed" in answer["reason"]
     finally:
         h.close()
     err = capfd.readouterr().err
-    assert "image size changed from 320x240 to 640x480: tracking reset" in err
-    assert "jumped back" in err
+    assert "image size changed from 320x240 to 640x480: target 1 re-initialised" in err
+    assert "aspect ratio 1.333 -> 1.778: the box cannot be carried over, tracking reset" in err
+
+
+def test_reordered_and_unstamped_frames_keep_the_track_a_large_jump_back_resets(ros, seq, capfd):
+    h = Harness(tiny_tracker(), KEEP_PUBLISHING)
+    try:
+        frames = seq["frames"]
+        track_id = start_tracking(h, seq)
+        assert len(h.track_frame(frames[1], 500 * MS).detections) == 1
+        dropped_before = h.node.stats.dropped
+        h.send_frame(frames[2], 499 * MS)  # 1 ms earlier than the last frame: a reordered message
+        h.wait_for(lambda: _value(h, "frames_out_of_order") == "1", what="out-of-order count")
+        assert len(h.track_frame(frames[3], 600 * MS).detections) == 1
+        assert len(h.track_frame(frames[4], 0).detections) == 1  # zero stamp: unknown time, still tracked
+        assert len(h.track_frame(frames[5], 700 * MS).detections) == 1
+        with h.lock:
+            assert not any(stamp_ns(a.header) == 499 * MS for a in h.arrays)
+        assert h.node.stats.dropped == dropped_before and h.node.track_id == track_id
+        h.send_frame(frames[6], 650 * MS)  # 50 ms back, below time_jump_reset_threshold: dropped too
+        h.wait_for(lambda: _value(h, "frames_out_of_order") == "2", what="second out-of-order frame")
+        assert h.node.state is TrackState.TRACKING
+        h.set_params(time_jump_reset_threshold=0.5)
+        assert h.track_frame(frames[7], 150 * MS).detections == []  # 0.55 s back >= 0.5 s: reset
+        assert h.node.state is TrackState.IDLE and h.node.track_id == ""
+        answer = h.wait_for_event("reset")
+        assert "image time jumped back by 0.550 s" in answer["reason"] and answer["track_id"] == ""
+    finally:
+        h.close()
+    err = capfd.readouterr().err
+    assert "1.0 ms earlier than the previous frame's: frame dropped as out of order" in err
+    assert "zero header stamp: processed as a frame of unknown time" in err
+    assert "image stamp jumped back by 0.550 s (bag loop or clock reset)" in err
+
+
+def _value(h: Harness, key: str) -> str:
+    return {kv.key: kv.value for kv in h.node.diagnostics_status().values}.get(key)
 
 
 def test_corrupt_compressed_frames_are_skipped(ros, seq, capfd):
