@@ -186,10 +186,6 @@ class Harness:
             time.sleep(0.01)
         raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
-    def settle(self, seconds: float = 0.3) -> None:
-        """Give in-flight messages time to arrive (for checks that something did NOT happen)."""
-        time.sleep(seconds)
-
     def close(self) -> None:
         self.executor.shutdown(timeout_sec=2.0)
         self.node.destroy_node()
