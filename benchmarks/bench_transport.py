@@ -89,7 +89,7 @@ def run_subscriber(args) -> None:
 def _env(with_profile: bool, profile: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in PROFILE_ENV_VARS}
     if with_profile:
-        env.update({name: profile for name in PROFILE_ENV_VARS})
+        env.update(dict.fromkeys(PROFILE_ENV_VARS, profile))
     return env
 
 

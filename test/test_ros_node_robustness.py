@@ -1,4 +1,5 @@
-"""Every bad input of issue #4 is survived with a warning, odd frames keep the track, and overload\nkeeps only the newest frame (deterministic: the test opens the tracker's gate)."""
+"""Every bad input of issue #4 is survived with a warning, odd frames keep the track, and overload
+keeps only the newest frame (deterministic: the test opens the tracker's gate)."""
 from __future__ import annotations
 
 import threading

@@ -69,7 +69,7 @@ def test_bad_config_and_bad_parameter_values(capfd, tiny, tmp_path):
     assert status == 1 and "precision must be one of fp32, fp16, bf16" in error_lines(err)[0]
 
 
-def test_corrupt_or_code_pickling_weights_get_our_one_line_never_torchs_weights_only_advice(capfd, tiny, tmp_path):
+def test_corrupt_or_pickled_code_weights_get_our_line_never_torchs_weights_only_advice(capfd, tiny, tmp_path):
     import os
     import pickle
 

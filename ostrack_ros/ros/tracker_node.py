@@ -368,8 +368,8 @@ class TrackerNode(Node):
         sx, sy = new_w / old_w, new_h / old_h
         change = f"image size changed from {old_w}x{old_h} to {new_w}x{new_h}"
         if abs(sx - sy) > ASPECT_TOLERANCE * max(sx, sy):
-            self._warn("size_change:reset", f"{change}, aspect ratio {old_w / old_h:.3f} -> {new_w / new_h:.3f}: "
-                       "the box cannot be carried over, tracking reset")
+            self._warn("size_change:reset", f"{change}, aspect ratio {old_w / old_h:.3f} -> "
+                       f"{new_w / new_h:.3f}: the box cannot be carried over, tracking reset")
             self._stop(f"{change} (aspect ratio changed)", "resized")
             return
         x, y, w, h = self._box
@@ -381,8 +381,8 @@ class TrackerNode(Node):
             self._stop(f"{change} (re-initialisation failed)", "resized")
             return
         self._frame_size, self._box = rgb.shape[:2], box
-        self._warn("size_change:rescaled", f"{change}: target {self.track_id} re-initialised from its last box "
-                   f"scaled by {sx:.3g}")
+        self._warn("size_change:rescaled", f"{change}: target {self.track_id} re-initialised from its "
+                   f"last box scaled by {sx:.3g}")
         self._report("resized", f"{change}: re-initialised from the scaled box", stamp_ns)
 
     def _process(self, frame: Frame, generation: int) -> None:
