@@ -17,7 +17,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.exceptions import ParameterException
@@ -101,6 +101,7 @@ class TrackerNode(Node):
         self._box: Optional[Tuple[float, float, float, float]] = None  # the target's last box
         self._score = float("nan")  # the target's last score
         self._last_init_at: Optional[float] = None
+        self.inits_received = self.inits_superseded = 0  # counted in the executor thread only
         self._input = InputMonitor()
         self._stats = FrameStats()
         self._frames: FrameRingBuffer[Frame] = FrameRingBuffer(self._params.frame_buffer_size)
@@ -225,11 +226,13 @@ class TrackerNode(Node):
         """Queue an init bound to its stamped frame, or to the frame that is newest NOW (not when the
         worker gets to it); a newer init replaces one still pending."""
         now = self._monotonic()
+        self.inits_received += 1
         quiet = self._last_init_at is not None and now - self._last_init_at < INIT_LOG_INTERVAL_S
         self._last_init_at = now
         stamp_ns = request_stamp_ns or self._frames.newest_stamp()
         request = InitRequest(box, stamp_ns, source, request_stamp_ns, quiet)
         for old in self._mailbox.put_command(request, supersedes=True):
+            self.inits_superseded += 1
             self.get_logger().debug(f"{old.source} superseded by a newer init before it was handled")
 
     def _on_init_point(self, msg: Point, scale: float = 1.0, source: str = "init_point") -> None:
@@ -274,9 +277,12 @@ class TrackerNode(Node):
 
     def diagnostics_status(self) -> DiagnosticStatus:
         """What the next /diagnostics message says (state, counters, input health, latency)."""
-        return diagnostic_status(f"{self.get_name()}: tracker", self.get_fully_qualified_name(),
-                                 self._state.state, self._stats.snapshot(), self.track_id,
-                                 self._input.health(self._monotonic()))
+        status = diagnostic_status(f"{self.get_name()}: tracker", self.get_fully_qualified_name(),
+                                   self._state.state, self._stats.snapshot(), self.track_id,
+                                   self._input.health(self._monotonic()))
+        status.values += [KeyValue(key="inits_received", value=str(self.inits_received)),
+                          KeyValue(key="inits_superseded", value=str(self.inits_superseded))]
+        return status
 
     def _publish_diagnostics(self) -> None:
         self._warnings.flush()  # summaries of held-back warnings whose window has closed
