@@ -28,12 +28,60 @@ from ostrack_ros.ros.tracker_node import TrackerNode
 
 TINY_DIR = REFERENCE_DIR / "tiny"
 FRAME_ID = "camera_optical"
+MS = 1_000_000
+#: every frame reaches the node, and the random tiny model is never declared lost
+KEEP_PUBLISHING = {"image_reliability": "reliable", "image_queue_depth": 10,
+                   "lost_score_threshold": 0.0, "reacquire_score_threshold": 0.0}
 
 
 def tiny_tracker():
     from ostrack_ros.tracking import Tracker
 
     return Tracker.from_files(TINY_DIR / "config.yaml", TINY_DIR / "checkpoint.pth.tar")
+
+
+class GatedTracker:
+    """The tiny tracker; while ``blocking``, track() waits until the test releases ``gate`` (one call
+    per release), so "the camera outruns the model" needs no timing. Records initialize calls as
+    (tag, box) and tracked frames' tags (pixel [0, 0, 0], see ``tagged``) and the calls in flight."""
+
+    def __init__(self, blocking: bool = False) -> None:
+        self.inner = tiny_tracker()
+        self.blocking = blocking
+        self.gate, self.entered = threading.Semaphore(0), threading.Semaphore(0)
+        self.inits: List[tuple] = []
+        self.tracked: List[int] = []
+        self._lock = threading.Lock()
+        self.in_flight = self.max_in_flight = 0
+
+    def initialize(self, image, box):
+        self.inits.append((int(image[0, 0, 0]), tuple(float(v) for v in box)))
+        self.inner.initialize(image, box)
+
+    def track(self, image, **kwargs):
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        if self.blocking:
+            self.entered.release()
+            assert self.gate.acquire(timeout=30), "the test never opened the gate"
+        with self._lock:
+            self.in_flight -= 1
+            self.tracked.append(int(image[0, 0, 0]))
+        return self.inner.track(image, **kwargs)
+
+    def open(self) -> None:
+        """Stop blocking and let a waiting call through (safe to call more than once)."""
+        self.blocking = False
+        self.gate.release()
+
+
+def tagged(frames, count: int) -> List[np.ndarray]:
+    """Copies of the first ``count`` frames with their index in pixel [0, 0, 0]."""
+    out = [f.copy() for f in frames[:count]]
+    for i, frame in enumerate(out):
+        frame[0, 0, 0] = i
+    return out
 
 
 def tiny_sequence() -> Dict[str, np.ndarray]:
@@ -79,7 +127,6 @@ class Harness:
         self.debug_images: List[Image] = []
         self.diagnostics: List[DiagnosticArray] = []
         self.states: List[DiagnosticStatus] = []
-        self.received_at: Dict[int, float] = {}
         self.probe.create_subscription(Detection2D, "detection", self._keep(self.detections), 10)
         self.probe.create_subscription(Detection2DArray, "detections", self._on_array, 100)
         self.probe.create_subscription(DiagnosticArray, "/diagnostics", self._keep(self.diagnostics), 10)
@@ -102,7 +149,6 @@ class Harness:
     def _on_array(self, msg: Detection2DArray) -> None:
         with self.lock:
             self.arrays.append(msg)
-            self.received_at[stamp_ns(msg.header)] = time.monotonic()
 
     def subscribe_debug(self) -> None:
         self.probe.create_subscription(Image, "debug_image", self._keep(self.debug_images), 10)

@@ -3,8 +3,6 @@ to the frame newest on arrival, an init flood kept to the newest one, diagnostic
 and silence (injected clock), and parameter files with typos or integers for floats."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from conftest import require_ros
@@ -21,12 +19,18 @@ from ostrack_ros.ros.input_monitor import STALE_PERIODS  # noqa: E402
 from ostrack_ros.ros.state_report import STATE_QOS  # noqa: E402
 from ostrack_ros.ros.target_state import TrackState  # noqa: E402
 from ostrack_ros.ros.tracker_node import TrackerNode  # noqa: E402
-from ros_harness import Harness, header, tiny_sequence, tiny_tracker  # noqa: E402
+from ros_harness import (  # noqa: E402
+    KEEP_PUBLISHING,
+    MS,
+    GatedTracker,
+    Harness,
+    header,
+    tagged,
+    tiny_sequence,
+    tiny_tracker,
+)
 
 pytestmark = pytest.mark.ros
-MS = 1_000_000
-KEEP = {"image_reliability": "reliable", "image_queue_depth": 10,
-        "lost_score_threshold": 0.0, "reacquire_score_threshold": 0.0}
 
 
 @pytest.fixture(scope="module")
@@ -44,30 +48,13 @@ class FakeClock:
         return self.now
 
 
-class Gated:
-    """The tiny tracker; track() blocks until the test releases it, initialize() records (tag, box)."""
-
-    def __init__(self) -> None:
-        self.inner, self.inits = tiny_tracker(), []
-        self.gate, self.entered = threading.Semaphore(0), threading.Semaphore(0)
-        self.blocking = False
-
-    def initialize(self, image, box):
-        self.inits.append((int(image[0, 0, 0]), tuple(float(v) for v in box)))
-        self.inner.initialize(image, box)
-
-    def track(self, image, **kwargs):
-        if self.blocking:
-            self.entered.release()
-            assert self.gate.acquire(timeout=30)
-        return self.inner.track(image, **kwargs)
-
-
-def tagged(frames, count):
-    out = [f.copy() for f in frames[:count]]
-    for i, frame in enumerate(out):
-        frame[0, 0, 0] = i
-    return out
+def tracking_and_busy(h: Harness, tracker: GatedTracker, frames) -> None:
+    """Track from frame 0, then block the worker inside track(frame 1) (stamp 200 ms)."""
+    h.track_frame(frames[0], 100 * MS)
+    h.init_and_wait(lambda: h.send_init(tuple(tiny_sequence()["init_box"]), 100 * MS))
+    tracker.blocking = True
+    h.send_frame(frames[1], 200 * MS)
+    assert tracker.entered.acquire(timeout=10)
 
 
 def diag(h: Harness) -> dict:
@@ -76,7 +63,7 @@ def diag(h: Harness) -> dict:
 
 
 def test_state_is_latched_and_answers_every_init_on_private_and_old_names(ros, seq):
-    h = Harness(tiny_tracker(), KEEP, name="state_probe_node")
+    h = Harness(tiny_tracker(), KEEP_PUBLISHING, name="state_probe_node")
     try:
         late = rclpy.create_node("late_state_listener")  # subscribes after the node published
         got = []
@@ -110,54 +97,42 @@ def test_state_is_latched_and_answers_every_init_on_private_and_old_names(ros, s
 
 
 def test_unstamped_init_uses_the_frame_newest_when_it_arrived_not_when_handled(ros, seq):
-    tracker = Gated()
-    h = Harness(tracker, KEEP, name="binding_probe_node")
+    tracker = GatedTracker()
+    h = Harness(tracker, KEEP_PUBLISHING, name="binding_probe_node")
     try:
         frames = tagged(seq["frames"], 4)
-        h.track_frame(frames[0], 100 * MS)
-        h.init_and_wait(lambda: h.send_init(tuple(seq["init_box"]), 100 * MS))
-        tracker.blocking = True
-        h.send_frame(frames[1], 200 * MS)
-        assert tracker.entered.acquire(timeout=10)  # the worker is busy with frame 1
+        tracking_and_busy(h, tracker, frames)  # the worker is busy with frame 1
         h.send_init((60.0, 50.0, 40.0, 30.0), 0)  # unstamped: means frame 1, the newest now
         h.wait_for(lambda: h.node.inits_received == 2, what="init callback")
         h.send_frame(frames[2], 300 * MS)  # newer by the time the worker gets to the init
         h.wait_for(lambda: h.node.stats.received == 3, what="frame 2 received")
-        tracker.blocking = False
-        tracker.gate.release()
+        tracker.open()
         answer = h.wait_for_event("init_accepted", 2)
         assert tracker.inits[-1] == (1, (60.0, 50.0, 40.0, 30.0))  # frame 1, not frame 2
         assert answer["stamp"] == "0.200000000" and answer["request_stamp"] == ""
     finally:
-        tracker.blocking = False
-        tracker.gate.release()
+        tracker.open()
         h.close()
 
 
 def test_init_flood_keeps_the_newest_logs_quietly_and_output_goes_on(ros, seq, capfd):
-    tracker, clock = Gated(), FakeClock()
-    h = Harness(tracker, KEEP, name="flood_probe_node", monotonic=clock)
+    tracker, clock = GatedTracker(), FakeClock()
+    h = Harness(tracker, KEEP_PUBLISHING, name="flood_probe_node", monotonic=clock)
     try:
         frames = tagged(seq["frames"], 6)
-        h.track_frame(frames[0], 100 * MS)
-        h.init_and_wait(lambda: h.send_init(tuple(seq["init_box"]), 100 * MS))
-        tracker.blocking = True
-        h.send_frame(frames[1], 200 * MS)
-        assert tracker.entered.acquire(timeout=10)
+        tracking_and_busy(h, tracker, frames)
         clock.now += 0.1  # 200 inits "within 0.1 s" of the first: a flood
         for i in range(200):  # in bursts of 5: the init subscription keeps the last 10 messages
             h.send_init((10.0 + i * 0.5, 20.0, 40.0, 30.0), 200 * MS)
             if i % 5 == 4:
                 h.wait_for(lambda n=i + 2: h.node.inits_received == n, what=f"{i + 2} inits received")
-        tracker.blocking = False
-        tracker.gate.release()
+        tracker.open()
         h.wait_for_event("init_accepted", 2)
         for t, ns in ((3, 400), (4, 500), (5, 600)):  # frames keep coming out, one each
             assert len(h.track_frame(frames[t], ns * MS).detections) == 1
         values = diag(h)
     finally:
-        tracker.blocking = False
-        tracker.gate.release()
+        tracker.open()
         h.close()
     assert len(tracker.inits) == 2 and tracker.inits[-1] == (1, (10.0 + 199 * 0.5, 20.0, 40.0, 30.0))
     assert values["inits_received"] == "201" and values["inits_superseded"] == "199"
@@ -167,7 +142,7 @@ def test_init_flood_keeps_the_newest_logs_quietly_and_output_goes_on(ros, seq, c
 
 def test_diagnostics_estimate_input_loss_and_warn_on_stale_input(ros, seq):
     clock = FakeClock()
-    h = Harness(tiny_tracker(), KEEP, name="diag_probe_node", monotonic=clock)
+    h = Harness(tiny_tracker(), KEEP_PUBLISHING, name="diag_probe_node", monotonic=clock)
     try:
         assert "no image received yet" in diag(h)["message"] and diag(h)["level"] == DiagnosticStatus.OK
         stamps = [100 * i for i in range(1, 11)] + [1300, 1400, 1800, 1900]  # 2 + 3 frames lost
@@ -205,7 +180,7 @@ def test_params_file_integers_for_floats_and_misspelt_keys(ros, tmp_path, capfd)
 
 
 def test_reset_clears_the_track_id_in_diagnostics(ros, seq):
-    h = Harness(tiny_tracker(), KEEP, name="trackid_probe_node")
+    h = Harness(tiny_tracker(), KEEP_PUBLISHING, name="trackid_probe_node")
     try:
         h.track_frame(seq["frames"][0], 100 * MS)
         h.init_and_wait(lambda: h.send_init(tuple(seq["init_box"]), 100 * MS))

@@ -2,8 +2,6 @@
 keeps only the newest frame (deterministic: the test opens the tracker's gate)."""
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 
@@ -14,12 +12,19 @@ require_ros()
 from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
 
 from ostrack_ros.ros.target_state import TrackState  # noqa: E402
-from ros_harness import Harness, header, stamp_ns, tiny_sequence, tiny_tracker  # noqa: E402
+from ros_harness import (  # noqa: E402
+    KEEP_PUBLISHING,
+    MS,
+    GatedTracker,
+    Harness,
+    header,
+    stamp_ns,
+    tagged,
+    tiny_sequence,
+    tiny_tracker,
+)
 
 pytestmark = pytest.mark.ros
-MS = 1_000_000
-KEEP_PUBLISHING = {"image_reliability": "reliable", "image_queue_depth": 5,
-                   "lost_score_threshold": 0.0, "reacquire_score_threshold": 0.0}
 
 
 @pytest.fixture(scope="module")
@@ -191,43 +196,13 @@ def test_corrupt_compressed_frames_are_skipped(ros, seq, capfd):
     assert "empty compressed image" in err
 
 
-class GatedTracker:
-    """The tiny tracker whose track() waits for the test to open a gate, one call per release: the
-    test decides when inference finishes, so "the camera outruns the model" needs no timing."""
-
-    def __init__(self) -> None:
-        self.inner = tiny_tracker()
-        self.gate = threading.Semaphore(0)
-        self.entered = threading.Semaphore(0)
-        self.tracked = []  # image ids in the order track() saw them
-        self._lock = threading.Lock()
-        self.in_flight = self.max_in_flight = 0
-
-    def initialize(self, image, box):
-        self.inner.initialize(image, box)
-
-    def track(self, image, **kwargs):
-        with self._lock:
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        self.entered.release()
-        assert self.gate.acquire(timeout=30), "test never opened the gate"
-        with self._lock:
-            self.in_flight -= 1
-            self.tracked.append(int(image[0, 0, 0]))
-        return self.inner.track(image, **kwargs)
-
-
 def test_overload_newest_frame_wins_counters_add_up_and_one_frame_is_in_flight(ros, seq):
     """While inference runs, later frames replace each other in the one-frame slot: only the newest
     is tracked next, the replaced ones are counted as dropped and never published."""
-    tracker = GatedTracker()
-    h = Harness(tracker, {"lost_score_threshold": 0.0, "reacquire_score_threshold": 0.0,
-                          "image_reliability": "reliable", "image_queue_depth": 10})
+    tracker = GatedTracker(blocking=True)
+    h = Harness(tracker, KEEP_PUBLISHING)
     try:
-        frames = [f.copy() for f in seq["frames"][:8]]
-        for i, frame in enumerate(frames):
-            frame[0, 0, 0] = i  # a tag the tracker can read back
+        frames = tagged(seq["frames"], 8)
         start_tracking(h, seq)  # frame at 100 ms, no track() call while IDLE
         h.send_frame(frames[1], 200 * MS)
         assert tracker.entered.acquire(timeout=10)  # frame 1 is in flight, the worker is blocked
@@ -244,7 +219,7 @@ def test_overload_newest_frame_wins_counters_add_up_and_one_frame_is_in_flight(r
         with h.lock:
             published = sorted(stamp_ns(a.header) // MS for a in h.arrays)
     finally:
-        tracker.gate.release()  # never leave the worker blocked
+        tracker.open()  # never leave the worker blocked
         h.close()
     assert tracker.tracked == [1, 7] and tracker.max_in_flight == 1
     assert published == [100, 200, 800]  # frames 2..6 were never published
