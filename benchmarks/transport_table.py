@@ -4,8 +4,9 @@ For each cell a publisher process sends ``--frames`` sensor_msgs/Image at ``--ra
 subscriber process counts what arrives. ``profile`` says which side loads
 config/fastdds_large_frames.xml (none, sub = the tracker only, pub = the camera only, both).
 Figures are counts, not timings; the table in docs/ROS.md ("Camera-sized frames") comes from here.
+Not a bench_*.py (so not part of `make bench`): the full table takes ~8 minutes.
 
-    ROS_DOMAIN_ID=51 .venv/bin/python benchmarks/bench_transport.py [--frames 150 --rate 15]
+    ROS_DOMAIN_ID=<yours> .venv/bin/python benchmarks/transport_table.py [--frames 150 --rate 15]
 """
 from __future__ import annotations
 
