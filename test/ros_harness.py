@@ -234,6 +234,6 @@ class Harness:
 
     def close(self) -> None:
         self.executor.shutdown(timeout_sec=2.0)
+        self.thread.join(timeout=2.0)  # spin has returned before the nodes' handles go away
         self.node.destroy_node()
         self.probe.destroy_node()
-        self.thread.join(timeout=2.0)
