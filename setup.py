@@ -24,7 +24,8 @@ setup(
         ("share/ament_index/resource_index/packages", ["resource/" + PACKAGE]),
         ("share/" + PACKAGE, ["package.xml"]),
         ("share/" + PACKAGE + "/launch", sorted(glob("launch/*.launch.py"))),
-        ("share/" + PACKAGE + "/config", sorted(glob("config/*.yaml") + glob("config/*.rviz"))),
+        ("share/" + PACKAGE + "/config",
+         sorted(glob("config/*.yaml") + glob("config/*.rviz") + glob("config/*.xml"))),
         ("lib/" + PACKAGE, ["scripts/" + name for name in ROS_EXECUTABLES]),
     ],
     # Dependencies come from rosdep (package.xml) and requirements/*.txt, not from here: pip must not

@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import Point
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
@@ -23,16 +23,65 @@ from vision_msgs.msg import Detection2D, Detection2DArray
 
 from conftest import REFERENCE_DIR
 from ostrack_ros.ros.conversions import bridge, make_detection
+from ostrack_ros.ros.state_report import STATE_QOS
 from ostrack_ros.ros.tracker_node import TrackerNode
 
 TINY_DIR = REFERENCE_DIR / "tiny"
 FRAME_ID = "camera_optical"
+MS = 1_000_000
+#: every frame reaches the node, and the random tiny model is never declared lost
+KEEP_PUBLISHING = {"image_reliability": "reliable", "image_queue_depth": 10,
+                   "lost_score_threshold": 0.0, "reacquire_score_threshold": 0.0}
 
 
 def tiny_tracker():
     from ostrack_ros.tracking import Tracker
 
     return Tracker.from_files(TINY_DIR / "config.yaml", TINY_DIR / "checkpoint.pth.tar")
+
+
+class GatedTracker:
+    """The tiny tracker; while ``blocking``, track() waits until the test releases ``gate`` (one call
+    per release), so "the camera outruns the model" needs no timing. Records initialize calls as
+    (tag, box) and tracked frames' tags (pixel [0, 0, 0], see ``tagged``) and the calls in flight."""
+
+    def __init__(self, blocking: bool = False) -> None:
+        self.inner = tiny_tracker()
+        self.blocking = blocking
+        self.gate, self.entered = threading.Semaphore(0), threading.Semaphore(0)
+        self.inits: List[tuple] = []
+        self.tracked: List[int] = []
+        self._lock = threading.Lock()
+        self.in_flight = self.max_in_flight = 0
+
+    def initialize(self, image, box):
+        self.inits.append((int(image[0, 0, 0]), tuple(float(v) for v in box)))
+        self.inner.initialize(image, box)
+
+    def track(self, image, **kwargs):
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        if self.blocking:
+            self.entered.release()
+            assert self.gate.acquire(timeout=30), "the test never opened the gate"
+        with self._lock:
+            self.in_flight -= 1
+            self.tracked.append(int(image[0, 0, 0]))
+        return self.inner.track(image, **kwargs)
+
+    def open(self) -> None:
+        """Stop blocking and let a waiting call through (safe to call more than once)."""
+        self.blocking = False
+        self.gate.release()
+
+
+def tagged(frames, count: int) -> List[np.ndarray]:
+    """Copies of the first ``count`` frames with their index in pixel [0, 0, 0]."""
+    out = [f.copy() for f in frames[:count]]
+    for i, frame in enumerate(out):
+        frame[0, 0, 0] = i
+    return out
 
 
 def tiny_sequence() -> Dict[str, np.ndarray]:
@@ -58,9 +107,10 @@ class Harness:
     """A TrackerNode (given tracker, parameter overrides) wired to a probe node on one executor."""
 
     def __init__(self, tracker: Any, params: Optional[Dict[str, Any]] = None,
-                 name: str = "tracker_under_test"):
+                 name: str = "tracker_under_test", **node_kwargs: Any):
         overrides = [Parameter(k, value=v) for k, v in (params or {}).items()]
-        self.node = TrackerNode(tracker=tracker, node_name=name, parameter_overrides=overrides)
+        self.node = TrackerNode(tracker=tracker, node_name=name, parameter_overrides=overrides,
+                                **node_kwargs)
         self.probe = rclpy.create_node(name + "_probe")
         self.transport = self.node.params.image_transport
         qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -76,11 +126,12 @@ class Harness:
         self.arrays: List[Detection2DArray] = []
         self.debug_images: List[Image] = []
         self.diagnostics: List[DiagnosticArray] = []
-        self.received_at: Dict[int, float] = {}
+        self.states: List[DiagnosticStatus] = []
         self.probe.create_subscription(Detection2D, "detection", self._keep(self.detections), 10)
         self.probe.create_subscription(Detection2DArray, "detections", self._on_array, 100)
         self.probe.create_subscription(DiagnosticArray, "/diagnostics", self._keep(self.diagnostics), 10)
-        self.reset_client = self.probe.create_client(Trigger, "reset")
+        self.probe.create_subscription(DiagnosticStatus, f"/{name}/state", self._keep(self.states), STATE_QOS)
+        self.reset_client = self.probe.create_client(Trigger, f"/{name}/reset")
         self.executor = MultiThreadedExecutor(num_threads=2)
         self.executor.add_node(self.node)
         self.executor.add_node(self.probe)
@@ -98,7 +149,6 @@ class Harness:
     def _on_array(self, msg: Detection2DArray) -> None:
         with self.lock:
             self.arrays.append(msg)
-            self.received_at[stamp_ns(msg.header)] = time.monotonic()
 
     def subscribe_debug(self) -> None:
         self.probe.create_subscription(Image, "debug_image", self._keep(self.debug_images), 10)
@@ -134,6 +184,22 @@ class Harness:
     def send_init(self, box, ns: int = 0) -> None:
         self.init_pub.publish(make_detection(header(ns), box, 1.0, "user", ""))
 
+    def state_values(self, index: int = -1) -> Dict[str, str]:
+        """The key/values of a ~/state message (default: the latest), plus 'message'."""
+        with self.lock:
+            status = self.states[index]
+        return dict({kv.key: kv.value for kv in status.values}, message=status.message)
+
+    def events(self) -> List[str]:
+        with self.lock:
+            return [next(kv.value for kv in s.values if kv.key == "event") for s in self.states]
+
+    def wait_for_event(self, event: str, count: int = 1, timeout: float = 10.0) -> Dict[str, str]:
+        """Wait until ~/state has reported ``event`` ``count`` times; the values of the last one."""
+        self.wait_for(lambda: self.events().count(event) >= count, timeout, what=f"{count} x {event}")
+        index = [i for i, e in enumerate(self.events()) if e == event][count - 1]
+        return self.state_values(index)
+
     def click(self, x: float, y: float, debug: bool = False) -> None:
         (self.debug_click_pub if debug else self.point_pub).publish(Point(x=float(x), y=float(y)))
 
@@ -166,12 +232,8 @@ class Harness:
             time.sleep(0.01)
         raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
-    def settle(self, seconds: float = 0.3) -> None:
-        """Give in-flight messages time to arrive (for checks that something did NOT happen)."""
-        time.sleep(seconds)
-
     def close(self) -> None:
         self.executor.shutdown(timeout_sec=2.0)
+        self.thread.join(timeout=2.0)  # spin has returned before the nodes' handles go away
         self.node.destroy_node()
         self.probe.destroy_node()
-        self.thread.join(timeout=2.0)

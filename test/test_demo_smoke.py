@@ -45,6 +45,8 @@ def test_demo_runs_the_ros_graph_and_reports(tmp_path, reference_dir):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["frames_published"] == frames
     assert 1 <= summary["frames_tracked"] <= summary["frames_processed"] <= frames
+    assert summary["frames_received_by_tracker"] == frames - summary["frames_lost_in_transport"]
+    assert summary["frames_skipped_by_tracker"] >= 0
     assert summary["latency_p50_ms"] > 0 and summary["mean_iou"] is not None
     capture = cv2.VideoCapture(str(tmp_path / "out" / "overlay.mp4"))
     ok, frame = capture.read()

@@ -11,7 +11,7 @@ from conftest import require_ros
 require_ros()
 
 from ostrack_ros.demo.inputs import DemoInput, parse_box  # noqa: E402
-from ostrack_ros.demo.summary import summarize_run  # noqa: E402
+from ostrack_ros.demo.summary import format_summary, summarize_run  # noqa: E402
 from ostrack_ros.demo.supervisor import Observation  # noqa: E402
 
 pytestmark = pytest.mark.ros
@@ -39,6 +39,22 @@ def test_summary_scores_from_the_first_tracked_frame():
     assert s.latency_p50_ms == pytest.approx(45.0)              # median of 30, 40, 50, 60
     # 4 active answers over 430 ms of arrivals (130 -> 560 ms): 3 intervals
     assert s.fps == pytest.approx(3 / 0.43)
+
+
+def test_summary_separates_transport_loss_from_frames_the_tracker_skipped():
+    source = DemoInput(Path("x"), (0, 0, 10, 10), "video", 10)
+    stamps = list(range(1, 11))
+    answers = [(s, (0.0, 0.0, 5.0, 5.0), 0.9, s + 5) for s in stamps[:6]]
+    seen = Observation(frame_stamps=stamps, detections=answers,
+                       tracker_counts={"frames_received": "8", "frames_dropped": "2", "frames_rejected": "0",
+                                       "state": "TRACKING"})
+    s = summarize_run(seen, source)
+    assert (s.frames_published, s.frames_processed) == (10, 6)
+    assert (s.frames_received_by_tracker, s.frames_lost_in_transport) == (8, 2)
+    assert (s.frames_skipped_by_tracker, s.frames_rejected_by_tracker) == (2, 0)
+    text = format_summary(s, source, "m", Path("nowhere"))
+    assert "8 reached the tracker (2 lost in transport), 2 skipped by the tracker while busy" in text
+    assert summarize_run(Observation(frame_stamps=stamps), source).frames_lost_in_transport is None
 
 
 def test_summary_without_ground_truth_or_tracking():

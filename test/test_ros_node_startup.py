@@ -69,6 +69,27 @@ def test_bad_config_and_bad_parameter_values(capfd, tiny, tmp_path):
     assert status == 1 and "precision must be one of fp32, fp16, bf16" in error_lines(err)[0]
 
 
+def test_corrupt_or_pickled_code_weights_get_our_line_never_torchs_weights_only_advice(capfd, tiny, tmp_path):
+    import os
+    import pickle
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    corrupt = tmp_path / "corrupt.pth"
+    corrupt.write_bytes(bytes(range(256)) * 20)
+    code = tmp_path / "code.pth"
+    code.write_bytes(pickle.dumps(Payload()))
+    for path in (corrupt, code):
+        status, err = run_main(capfd, weights=path, config=tiny / "config.yaml", device="cpu")
+        assert status == 1
+        (line,) = error_lines(err)
+        assert f"cannot load weights '{path}'" in line and "refuses it" in line
+        assert "weights_only" not in err and "pwned" not in err
+        assert len(err.strip().splitlines()) == 1, err  # the error line and nothing else
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error when CUDA is missing")
 def test_explicit_cuda_without_cuda(capfd, tiny):
     status, err = run_main(capfd, weights=tiny / "checkpoint.pth.tar", config=tiny / "config.yaml",

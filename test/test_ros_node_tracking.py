@@ -81,7 +81,7 @@ def test_click_init_paths(harness, seq):
     harness.track_frame(frames[0], 100 * MS)
     # two_click: corners in any order, on the camera image (rqt_image_view "publish click location")
     harness.click(148, 134)
-    harness.settle(0.2)
+    harness.wait_for(lambda: harness.node._clicks.waiting_for_second, what="first corner")
     assert harness.node.state is TrackState.IDLE  # waiting for the second corner
     harness.init_and_wait(lambda: harness.click(100, 94))
     core = tiny_tracker()
@@ -119,8 +119,9 @@ def test_lost_and_reacquire_follow_dynamic_thresholds_and_reset_stops(harness, s
     harness.wait_for(lambda: harness.node.state is TrackState.IDLE, what="reset")
     assert harness.track_frame(frames[5], 600 * MS).detections == []
     detections_before = len(harness.detections)
-    harness.settle()
-    assert len(harness.detections) == detections_before
+    assert harness.track_frame(frames[6], 700 * MS).detections == []  # one more worker round trip
+    assert len(harness.detections) == detections_before  # nothing stale arrived after the reset
+    assert harness.node.track_id == "" and harness.wait_for_event("reset")["track_id"] == ""
 
 
 def test_bad_parameter_values_are_rejected_with_a_reason(harness):

@@ -67,11 +67,26 @@ def test_rates_and_latency_percentiles():
 
 def test_throttle_admits_one_message_per_key_and_period_and_counts_the_rest():
     throttle = KeyedThrottle(period_s=2.0)
-    assert throttle.admit("a", now=0.0) == 0
-    assert throttle.admit("a", now=0.5) is None
-    assert throttle.admit("b", now=0.5) == 0  # keys are independent
-    assert throttle.admit("a", now=1.0) is None
-    assert throttle.admit("a", now=2.5) == 2
+    assert throttle.admit("a", "a1", now=0.0) == ["a1"]
+    assert throttle.admit("a", "a2", now=0.5) == []
+    assert throttle.admit("b", "b1", now=0.5) == ["b1"]  # keys are independent
+    assert throttle.admit("a", "a3", now=1.0) == []
+    summary, message = throttle.admit("a", "a4", now=2.5)
+    assert summary.startswith("a3 (2 similar warning(s) suppressed") and message == "a4"
+
+
+def test_throttle_summary_travels_with_the_messages_it_counts():
+    """The held-back count is flushed with its own latest message when the window closes, never
+    attached to a later, different warning."""
+    throttle = KeyedThrottle(period_s=2.0)
+    throttle.admit("size", "size changed", now=0.0)
+    throttle.admit("size", "size changed again", now=1.0)
+    assert throttle.flush(now=1.5) == []  # window still open
+    assert throttle.admit("stamp", "stamp jumped", now=1.6) == ["stamp jumped"]  # no foreign count
+    flushed = throttle.flush(now=2.1)
+    assert len(flushed) == 1 and flushed[0].startswith("size changed again (1 similar")
+    assert throttle.admit("size", "size changed a third time", now=30.0) == ["size changed a third time"]
+    assert throttle.flush(now=60.0) == []
 
 
 def test_overlay_draws_box_and_shades_removed_tokens_without_touching_the_input():

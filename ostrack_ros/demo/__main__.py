@@ -14,13 +14,18 @@ from typing import Optional, Sequence
 
 
 def _ros_environment(out_dir: Path) -> None:
-    """DDS on this host only, the venv as ament prefix, ROS logs beside the demo's outputs."""
+    """DDS on this host only, the venv as ament prefix, ROS logs beside the demo's outputs, and the
+    Fast DDS large-frames profile for the in-process supervisor and every launched process (set
+    before any rclpy.init; a profile the user set wins)."""
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     os.environ.setdefault("ROS_LOG_DIR", str((out_dir / "ros_logs").resolve()))
     if (Path(sys.prefix) / "share" / "ament_index").is_dir():
         prefixes = [p for p in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep) if p]
         if sys.prefix not in prefixes:
             os.environ["AMENT_PREFIX_PATH"] = os.pathsep.join([sys.prefix, *prefixes])
+    from ..ros.middleware import use_large_frames_profile
+
+    use_large_frames_profile()
 
 
 def build_parser() -> argparse.ArgumentParser:

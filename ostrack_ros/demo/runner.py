@@ -80,8 +80,12 @@ class _Watchdog:
             if time.monotonic() > self.deadline:
                 return self._stop("time limit reached")
             if self.camera_done.is_set():
+                node = self.supervisor.node
                 drain_until = time.monotonic() + DRAIN_S
-                while time.monotonic() < drain_until and not self.supervisor.node.last_frame_answered():
+                while time.monotonic() < drain_until and not node.last_frame_answered():
+                    time.sleep(0.05)
+                answered = time.monotonic()  # then the tracker's final counters (one diagnostics period)
+                while time.monotonic() < drain_until and not node.counts_since(answered):
                     time.sleep(0.05)
                 return self._stop(CAMERA_FINISHED)
             time.sleep(0.1)

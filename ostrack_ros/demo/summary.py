@@ -17,7 +17,11 @@ from .supervisor import Observation
 
 @dataclass(frozen=True)
 class DemoSummary:
-    """What ``make demo`` prints; latencies are image stamp -> detections arrival at the supervisor."""
+    """What ``make demo`` prints; latencies are image stamp -> detections arrival at the supervisor.
+
+    Of the frames published, ``frames_lost_in_transport`` never reached the tracker (middleware),
+    ``frames_skipped_by_tracker`` reached it while it was busy and were replaced by a newer one
+    (newest frame wins); both come from the tracker's own /diagnostics counters (None without them)."""
 
     frames_published: int
     frames_processed: int
@@ -27,6 +31,10 @@ class DemoSummary:
     iou_frames: int
     latency_p50_ms: float
     latency_p95_ms: float
+    frames_received_by_tracker: Optional[int] = None
+    frames_lost_in_transport: Optional[int] = None
+    frames_skipped_by_tracker: Optional[int] = None
+    frames_rejected_by_tracker: Optional[int] = None
 
 
 def summarize_run(seen: Observation, source: DemoInput) -> DemoSummary:
@@ -52,8 +60,13 @@ def summarize_run(seen: Observation, source: DemoInput) -> DemoSummary:
         iou_frames = int(keep.sum())
         mean_iou = float(scores.mean()) if iou_frames else None
     pct = (lambda q: float(np.percentile(latencies, q))) if latencies.size else (lambda q: math.nan)
+    counts = {key: int(value) for key, value in seen.tracker_counts.items()
+              if key in ("frames_received", "frames_dropped", "frames_rejected") and value.isdigit()}
+    received = counts.get("frames_received")
+    lost = max(len(seen.frame_stamps) - received, 0) if received is not None else None
     return DemoSummary(len(seen.frame_stamps), len(answered), tracked, fps, mean_iou, iou_frames,
-                       pct(50), pct(95))
+                       pct(50), pct(95), received, lost, counts.get("frames_dropped"),
+                       counts.get("frames_rejected"))
 
 
 def save_still(video: Path, still: Path, positions: Sequence[float] = (1 / 6, 1 / 2, 5 / 6),
@@ -82,7 +95,13 @@ def save_still(video: Path, still: Path, positions: Sequence[float] = (1 / 6, 1 
 
 def format_summary(s: DemoSummary, source: DemoInput, model: str, out_dir: Path) -> str:
     """The block ``make demo`` ends with."""
-    dropped = s.frames_published - s.frames_processed
+    if s.frames_received_by_tracker is None:
+        path = (f"{s.frames_published - s.frames_processed} not answered (no tracker counters to say "
+                "whether lost in transport or skipped by the tracker)")
+    else:
+        path = (f"{s.frames_received_by_tracker} reached the tracker ({s.frames_lost_in_transport} lost in "
+                f"transport), {s.frames_skipped_by_tracker} skipped by the tracker while busy, "
+                f"{s.frames_rejected_by_tracker} rejected")
     if s.mean_iou is not None:
         iou_line = f"{s.mean_iou:.3f} over {s.iou_frames} frames with a visible target (vs ground truth)"
     else:
@@ -92,8 +111,9 @@ def format_summary(s: DemoSummary, source: DemoInput, model: str, out_dir: Path)
         "== ostrack_ros demo: camera -> tracker.launch.py -> recorder ==",
         f"input     {source.description}",
         f"model     {model}",
-        f"frames    {s.frames_published} published, {s.frames_processed} processed "
-        f"({dropped} dropped by the tracker), {s.frames_tracked} with the target tracked",
+        f"frames    {s.frames_published} published, {s.frames_processed} processed, "
+        f"{s.frames_tracked} with the target tracked",
+        f"          {path}",
         f"fps       {s.fps:.1f} processed",
         f"mean IoU  {iou_line}",
         f"latency   p50 {s.latency_p50_ms:.1f} ms, p95 {s.latency_p95_ms:.1f} ms "

@@ -3,17 +3,19 @@
 It holds back its ``image`` subscription until the tracker and the recorder are connected; the
 video publisher waits for that subscription, so no frame is played to an unready graph. On the
 first frame it publishes the ground-truth box on ``init`` with that frame's stamp (re-sent with
-the newest frame while the tracker has not started), and it records every frame's stamp and
-every ``detections`` message with its arrival time for the summary.
+the newest frame while the tracker has not started), and it records every frame's stamp, every
+``detections`` message with its arrival time, and the tracker's latest ``/diagnostics`` counters (how
+many frames reached it, how many it skipped) for the summary.
 """
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.context import Context
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
@@ -37,6 +39,7 @@ class Topics:
     init: str = "/init"
     detections: str = "/detections"
     debug_image: str = "/debug_image"
+    tracker_node: str = "/ostrack_tracker"  # its /diagnostics status has this hardware_id
 
 
 @dataclass
@@ -48,6 +51,8 @@ class Observation:
     detections: List[Tuple[int, Optional[Box], float, int]] = field(default_factory=list)
     init_stamp: Optional[int] = None
     graph_ready_after_s: Optional[float] = None
+    tracker_counts: Dict[str, str] = field(default_factory=dict)  # latest tracker /diagnostics values
+    counts_arrival: float = 0.0  # time.monotonic() of that message
 
 
 def _stamp_ns(header: Header) -> int:
@@ -72,6 +77,7 @@ class DemoSupervisor(Node):
                               reliability=ReliabilityPolicy.RELIABLE)
         self._init_pub = self.create_publisher(Detection2D, topics.init, 10)
         self.create_subscription(Detection2DArray, topics.detections, self._on_detections, reliable)
+        self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
         self._image_qos = reliable
         self.create_timer(0.1, self._tick)
 
@@ -128,11 +134,24 @@ class DemoSupervisor(Node):
         with self._lock:
             self.seen.detections.append((_stamp_ns(msg.header), box, score, arrival))
 
+    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+        for status in msg.status:
+            if status.hardware_id == self.topics.tracker_node:
+                with self._lock:
+                    self.seen.tracker_counts = {kv.key: kv.value for kv in status.values}
+                    self.seen.counts_arrival = time.monotonic()
+
     def snapshot(self) -> Observation:
         """A consistent copy of the notes so far."""
         with self._lock:
             return Observation(list(self.seen.frame_stamps), list(self.seen.detections),
-                               self.seen.init_stamp, self.seen.graph_ready_after_s)
+                               self.seen.init_stamp, self.seen.graph_ready_after_s,
+                               dict(self.seen.tracker_counts), self.seen.counts_arrival)
+
+    def counts_since(self, moment: float) -> bool:
+        """True when a tracker /diagnostics message arrived after ``moment`` (time.monotonic())."""
+        with self._lock:
+            return self.seen.counts_arrival > moment
 
     def last_frame_answered(self) -> bool:
         """True when a detections message for the newest frame has arrived."""

@@ -27,11 +27,17 @@ class InitBoxError(ValueError):
 
 @dataclass(frozen=True)
 class InitRequest:
-    """Start tracking ``box`` (x, y, w, h pixels) on the frame stamped ``stamp_ns`` (None: newest)."""
+    """Start tracking ``box`` (x, y, w, h pixels) on the frame stamped ``stamp_ns`` (None: newest).
+
+    ``request_stamp_ns`` is the request's own stamp (0 when it had none, and ``stamp_ns`` names the
+    frame that was newest when it arrived); ``quiet`` asks to log it at DEBUG (inits in quick
+    succession)."""
 
     box: Box
     stamp_ns: Optional[int]
     source: str
+    request_stamp_ns: int = 0
+    quiet: bool = False
 
 
 def checked_init_box(box: Box, width: int, height: int) -> Box:
@@ -80,6 +86,10 @@ class FrameRingBuffer(Generic[T]):
     def newest(self) -> Optional[T]:
         with self._lock:
             return next(reversed(self._frames.values()), None)
+
+    def newest_stamp(self) -> Optional[int]:
+        with self._lock:
+            return next(reversed(self._frames), None)
 
     def clear(self) -> None:
         with self._lock:

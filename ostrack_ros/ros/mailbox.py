@@ -1,8 +1,9 @@
 """Hand-over between the ROS callbacks and the inference worker: newest frame wins. ROS-free.
 
 Callbacks post frames (an unprocessed older frame is replaced and counted as dropped) and commands
-(init requests, resets; kept in order). A reset bumps ``generation`` so a result computed before
-it can be recognised as stale and not published.
+(init requests, resets; kept in order, a newer command of a superseding kind replacing a pending one).
+A reset bumps ``generation`` so a result computed before it can be recognised as stale and not
+published.
 """
 from __future__ import annotations
 
@@ -41,13 +42,21 @@ class Mailbox(Generic[F]):
             self._cond.notify()
             return dropped
 
-    def put_command(self, command: Any, invalidates_in_flight: bool = False) -> None:
-        """Queue a command; ``invalidates_in_flight`` marks the result being computed now as stale."""
+    def put_command(self, command: Any, invalidates_in_flight: bool = False,
+                    supersedes: bool = False) -> List[Any]:
+        """Queue a command; ``invalidates_in_flight`` marks the result being computed now as stale;
+        ``supersedes`` removes pending commands of the same type (only the newest init counts).
+        Returns the removed commands."""
         with self._cond:
+            removed = []
+            if supersedes:
+                removed = [c for c in self._commands if type(c) is type(command)]
+                self._commands = deque(c for c in self._commands if type(c) is not type(command))
             self._commands.append(command)
             if invalidates_in_flight:
                 self._generation += 1
             self._cond.notify()
+            return removed
 
     def take(self, timeout: Optional[float] = None) -> Optional[Work[F]]:
         """Wait for work; None on timeout or after close()."""

@@ -82,6 +82,9 @@ class NodeParams:
     init_stamp_tolerance: float = _param(0.005, "Max |stamp difference| (s) for an init message to "
                                          "match a buffered frame; else the newest frame is used",
                                          value_range=(0.0, 10.0))
+    time_jump_reset_threshold: float = _param(
+        1.0, "Backward step of the image stamp (s) from which tracking resets (bag loop, clock reset); "
+        "a smaller step is an out-of-order frame, dropped and counted", value_range=(0.0, 86400.0))
     debug_image_scale: float = _param(1.0, "Downscale factor of debug_image (1 = full size)",
                                       value_range=(0.05, 1.0))
     debug_draw_search_region: bool = _param(True, "Draw the search crop on debug_image")

@@ -26,8 +26,9 @@ from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
 from .conversions import BadImageError, detection_box, image_to_rgb
+from .middleware import use_large_frames_profile
 from .node_lifecycle import declare_read_only, shutdown, until_stopped
-from .throttle import KeyedThrottle
+from .throttle import ThrottledLog
 
 NODE_NAME = "recorder"
 CSV_COLUMNS = ("stamp", "frame_id", "tracked", "x", "y", "w", "h", "score", "track_id")
@@ -106,7 +107,7 @@ class Recorder(Node):
             raise RecorderError(f"parameter 'fps' must be > 0, got {p.fps}")
         if not p.video_path and not p.detections_path:
             raise RecorderError("nothing to record: both video_path and detections_path are empty")
-        self._throttle = KeyedThrottle(2.0)
+        self._warnings = ThrottledLog(self.get_logger().warning)
         self._video = VideoSink(Path(p.video_path).expanduser(), p.fps) if p.video_path else None
         self._csv_file = None
         self._csv = None
@@ -132,7 +133,7 @@ class Recorder(Node):
         try:
             rgb = image_to_rgb(msg)
         except BadImageError as exc:
-            self._warn("image", f"skipped a debug_image: {exc}")
+            self._warnings.warn("image", f"skipped a debug_image: {exc}")
             return
         try:
             same_size = self._video.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
@@ -143,8 +144,8 @@ class Recorder(Node):
             return
         self.video_frames += 1
         if not same_size:
-            self._warn("size", f"debug_image is {msg.width}x{msg.height}, the video {self._video.size}: "
-                               "resized")
+            self._warnings.warn("size", f"debug_image is {msg.width}x{msg.height}, the video "
+                                f"{self._video.size}: resized")
 
     def _on_detections(self, msg: Detection2DArray) -> None:
         stamp = f"{msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d}"
@@ -157,11 +158,6 @@ class Recorder(Node):
             row = (stamp, msg.header.frame_id, 0, "", "", "", "", "", "")
         self._csv.writerow(row)
         self.detection_rows += 1
-
-    def _warn(self, key: str, message: str) -> None:
-        suppressed = self._throttle.admit(key)
-        if suppressed is not None:
-            self.get_logger().warning(message + (f" ({suppressed} more suppressed)" if suppressed else ""))
 
     def close(self) -> None:
         """Finalise the video and the CSV (idempotent)."""
@@ -183,6 +179,7 @@ def main(args: Optional[Sequence[str]] = None) -> int:
     """Entry point of ``ros2 run ostrack_ros recorder``; files are finalised on Ctrl-C or SIGTERM."""
     # Our own SIGINT/SIGTERM handling (KeyboardInterrupt) instead of rclpy's, so the context is still
     # valid in the finally below and the closing log line reaches /rosout.
+    use_large_frames_profile()  # before rclpy.init: Fast DDS reads it once
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)

@@ -25,6 +25,7 @@ from std_msgs.msg import Header
 from vision_msgs.msg import Detection2D
 
 from .conversions import BadImageError, compressed_to_rgb, image_to_rgb, make_detection, rgb_to_image
+from .middleware import use_large_frames_profile
 from .node_lifecycle import until_stopped
 from .selection_view import Action, Box, DragBox, key_action, render_frozen, render_live
 
@@ -245,6 +246,7 @@ def main(args: Optional[Sequence[str]] = None) -> int:
     if reason:
         print(NO_GUI_HELP.format(reason=reason), file=sys.stderr)
         return 2
+    use_large_frames_profile()  # before rclpy.init: Fast DDS reads it once
     rclpy.init(args=args)
     node = TargetSelector()
     with until_stopped(node):

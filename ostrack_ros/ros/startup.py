@@ -6,6 +6,8 @@ text is the single line the node prints before exiting non-zero.
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, List, Tuple
 
@@ -75,13 +77,15 @@ def load_tracker(choice: ModelChoice) -> Any:
 
     dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[choice.precision]
     try:
-        return Tracker.from_files(choice.config, choice.weights, device=choice.device, dtype=dtype,
-                                  backend=choice.backend)
+        with warnings.catch_warnings():  # torch's multi-line note on pickle protocols: not ours to print
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            return Tracker.from_files(choice.config, choice.weights, device=choice.device, dtype=dtype,
+                                      backend=choice.backend)
     except ConfigError as exc:
         raise StartupError(f"bad config '{choice.config}': {_one_line(exc)}") from None
     except CheckpointError as exc:
         raise StartupError(f"cannot load weights '{choice.weights}' with config "
-                           f"'{choice.config}': {_one_line(exc)}") from None
+                           f"'{choice.config}': {_checkpoint_reason(exc)}") from None
     except (OSError, ValueError, RuntimeError) as exc:
         raise StartupError(f"cannot build the tracker ({type(exc).__name__}): {_one_line(exc)}") from None
 
@@ -94,6 +98,20 @@ def _demo_model_paths() -> Tuple[str, str]:
         raise StartupError("no 'weights' given and the embedded demo model is unavailable "
                            f"({_one_line(exc)}); pass weights:=/path/to/OSTrack_ep0300.pth.tar") from None
     return str(config), str(weights)
+
+
+def _checkpoint_reason(exc: BaseException) -> str:
+    """The checkpoint error on one line, without torch's advice to retry with weights_only=False
+    (for a file that is corrupt or pickles code, that advice is exactly what must not be done)."""
+    text = _one_line(exc)
+    advice = text.find("Weights only load failed")
+    if advice < 0:
+        return text
+    detail = re.search(r"WeightsUnpickler error:\s*([^.]+?)\s*(?:Check the documentation|$)", text)
+    cause = f": {detail.group(1).strip()}" if detail else ""
+    head = text[:advice].rstrip(" (")
+    return (f"{head}: the file is corrupt or pickles Python code, so the safe (weights-only) loader "
+            f"refuses it{cause}; re-download it, or convert a file you trust with ostrack-convert --trust")
 
 
 def _one_line(exc: BaseException) -> str:

@@ -2,7 +2,8 @@
 
 Callbacks only hand frames and commands to a ``Mailbox``; one worker thread owns the tracker and the
 target state, applies commands in order (init, reset) and then tracks the newest frame. Anything a
-camera or a user can send wrong ends in a rate-limited warning, never in a dead node.
+camera or a user can send wrong ends in a rate-limited warning, never in a dead node; every change of
+the tracking state and every answer to an init is published on the latched ``~/state``.
 """
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.exceptions import ParameterException
@@ -41,15 +42,22 @@ from .conversions import (
 from .diagnostics import diagnostic_array, diagnostic_status
 from .frame_stats import FrameStats
 from .init_requests import ClickCollector, FrameRingBuffer, InitBoxError, InitRequest, checked_init_box
+from .input_monitor import InputMonitor, Order
 from .mailbox import Mailbox
+from .middleware import use_large_frames_profile
 from .node_lifecycle import shutdown, until_stopped
 from .overlay import OverlayOptions, draw_overlay
 from .parameters import NodeParams, ParamSpec
 from .startup import StartupError, choose_model, load_tracker
+from .state_report import STATE_QOS, StateReport, state_status
 from .target_state import TargetStateMachine, TrackState
-from .throttle import KeyedThrottle
+from .throttle import ThrottledLog
 
 NODE_NAME = "ostrack_tracker"
+#: inits closer together than this are logged at DEBUG (a flood must not flood the log too)
+INIT_LOG_INTERVAL_S = 0.5
+#: a size change keeps the target when width and height scale alike within this fraction
+ASPECT_TOLERANCE = 0.02
 
 
 @dataclass(frozen=True)
@@ -71,14 +79,18 @@ class Reset:
 class TrackerNode(Node):
     """Tracks one user-marked target in an image stream with OSTrack."""
 
-    def __init__(self, tracker: Any = None, node_name: str = NODE_NAME, **node_kwargs: Any) -> None:
+    def __init__(self, tracker: Any = None, node_name: str = NODE_NAME,
+                 monotonic: Callable[[], float] = time.monotonic, **node_kwargs: Any) -> None:
         """Declare parameters, load the model (unless ``tracker`` is given, as tests do) and wire I/O.
+        ``monotonic`` is the clock of receipt times, staleness and warning throttling (tests inject one).
 
         Raises StartupError with a one-line reason when parameters, files or the device are unusable.
         """
         super().__init__(node_name, **node_kwargs)
+        self._monotonic = monotonic
+        self._warnings = ThrottledLog(self.get_logger().warning, 2.0, monotonic)
         self._params = self._declare_parameters()
-        self._throttle = KeyedThrottle(2.0)
+        self._warn_unknown_parameters()
         if tracker is None:
             tracker = self._load_tracker()
         self._tracker = tracker
@@ -86,12 +98,17 @@ class TrackerNode(Node):
         self._track_ids = itertools.count(1)
         self.track_id = ""
         self._frame_size: Optional[tuple] = None
-        self._last_rx_stamp_ns: Optional[int] = None
+        self._box: Optional[Tuple[float, float, float, float]] = None  # the target's last box
+        self._score = float("nan")  # the target's last score
+        self._last_init_at: Optional[float] = None
+        self.inits_received = self.inits_superseded = 0  # counted in the executor thread only
+        self._input = InputMonitor()
         self._stats = FrameStats()
         self._frames: FrameRingBuffer[Frame] = FrameRingBuffer(self._params.frame_buffer_size)
         self._clicks = ClickCollector()
         self._mailbox: Mailbox[Frame] = Mailbox()
         self._make_interfaces()
+        self._report("started", "node started: mark a target to begin")
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._worker = threading.Thread(target=self._run_worker, name="ostrack_worker", daemon=True)
         self._worker.start()
@@ -109,11 +126,24 @@ class TrackerNode(Node):
                     spec.name, spec.default, _descriptor(spec)).value
         except ParameterException as exc:
             raise StartupError(f"bad parameter: {exc}") from None
-        params = NodeParams.from_mapping(values)
+        try:
+            params = NodeParams.from_mapping(values)
+        except (TypeError, ValueError) as exc:
+            raise StartupError(f"bad parameter: {exc}") from None
         reason = params.validate()
         if reason:
             raise StartupError(f"bad parameter: {reason}")
         return params
+
+    def _warn_unknown_parameters(self) -> None:
+        """Name the params-file / command-line keys no parameter of this node matches (typos)."""
+        overrides = getattr(self, "_parameter_overrides", {})  # rclpy keeps them here, Humble..Kilted
+        unknown = sorted(name for name in overrides
+                         if not self.has_parameter(name) and not name.startswith("qos_overrides."))
+        if unknown:
+            self.get_logger().warning(
+                f"unknown parameter(s) ignored: {', '.join(unknown)} (misspelt? `ros2 param list "
+                f"{self.get_fully_qualified_name()}` lists the parameters of this node)")
 
     def _load_tracker(self) -> Any:
         import torch
@@ -141,8 +171,10 @@ class TrackerNode(Node):
                            else (Image, "image"))
         image_sub = self.create_subscription(msg_type, topic, self._on_image, image_qos)
         self._image_topic = image_sub.topic_name  # resolved: namespace and remapping applied
+        # ~/init is the node's own name; plain `init` stays for existing users (docs/ROS.md, migration)
         self._init_topic = self.create_subscription(
-            Detection2D, "init", self._on_init_detection, 10).topic_name
+            Detection2D, "~/init", self._on_init_detection, 10).topic_name
+        self.create_subscription(Detection2D, "init", self._on_init_detection, 10)
         self._click_topic = self.create_subscription(
             Point, "init_point", self._on_init_point, 10).topic_name
         self.create_subscription(Point, "debug_image_mouse_left", self._on_debug_click, 10)
@@ -150,11 +182,14 @@ class TrackerNode(Node):
         self._detections_pub = self.create_publisher(Detection2DArray, "detections", 10)
         self._debug_pub = self.create_publisher(Image, "debug_image", 2)
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self.create_service(Trigger, "reset", self._on_reset)
+        self._state_pub = self.create_publisher(DiagnosticStatus, "~/state", STATE_QOS)
+        for name in ("~/reset", "reset"):  # `reset` kept for existing users
+            self.create_service(Trigger, name, self._on_reset)
         self.create_timer(p.diagnostics_period, self._publish_diagnostics)
 
     # ------------------------------------------------------------------ callbacks (executor thread)
     def _on_image(self, msg: Union[Image, CompressedImage]) -> None:
+        received = self._monotonic()
         self._stats.on_received()
         if isinstance(msg, Image):
             try:  # cheap header/size checks here, so a malformed frame never displaces a good one
@@ -163,21 +198,42 @@ class TrackerNode(Node):
                 self._reject(exc)
                 return
         stamp_ns = _stamp_ns(msg.header.stamp)
-        if self._last_rx_stamp_ns is not None and stamp_ns < self._last_rx_stamp_ns:
-            self._warn("time_backwards", f"image stamp jumped back by "
-                       f"{(self._last_rx_stamp_ns - stamp_ns) / 1e9:.3f} s (bag loop or clock reset): "
-                       "tracking reset, frame buffer cleared")
+        jump_reset_s = self._params.time_jump_reset_threshold
+        order, behind_s = self._input.on_frame(stamp_ns, received, jump_reset_s)
+        if order is Order.OUT_OF_ORDER:
+            self._warn("out_of_order", f"image stamp {behind_s * 1e3:.1f} ms earlier than the previous "
+                       f"frame's: frame dropped as out of order (a step back of {jump_reset_s:g} s or more, "
+                       "time_jump_reset_threshold, resets tracking instead)")
+            return
+        if order is Order.JUMPED_BACK:
+            self._warn("time_backwards", f"image stamp jumped back by {behind_s:.3f} s (bag loop or clock "
+                       "reset): tracking reset, frame buffer cleared")
             self._frames.clear()
-            self._mailbox.put_command(Reset("image time jumped backwards"), invalidates_in_flight=True)
-        self._last_rx_stamp_ns = stamp_ns
-        frame = Frame(msg, stamp_ns, time.monotonic())
+            self._mailbox.put_command(Reset(f"image time jumped back by {behind_s:.3f} s"),
+                                      invalidates_in_flight=True)
+        elif order is Order.UNKNOWN_TIME:
+            self._warn("zero_stamp", "image has a zero header stamp: processed as a frame of unknown time "
+                       "(no latency figure, stamped init cannot name it)")
+        frame = Frame(msg, stamp_ns, received)
         self._frames.add(stamp_ns, frame)
         if self._mailbox.put_frame(frame):
             self._stats.on_dropped()
 
     def _on_init_detection(self, msg: Detection2D) -> None:
-        stamp_ns = _stamp_ns(msg.header.stamp)
-        self._mailbox.put_command(InitRequest(detection_box(msg), stamp_ns or None, "init"))
+        self._request_init(detection_box(msg), _stamp_ns(msg.header.stamp), "init")
+
+    def _request_init(self, box, request_stamp_ns: int, source: str) -> None:
+        """Queue an init bound to its stamped frame, or to the frame that is newest NOW (not when the
+        worker gets to it); a newer init replaces one still pending."""
+        now = self._monotonic()
+        self.inits_received += 1
+        quiet = self._last_init_at is not None and now - self._last_init_at < INIT_LOG_INTERVAL_S
+        self._last_init_at = now
+        stamp_ns = request_stamp_ns or self._frames.newest_stamp()
+        request = InitRequest(box, stamp_ns, source, request_stamp_ns, quiet)
+        for old in self._mailbox.put_command(request, supersedes=True):
+            self.inits_superseded += 1
+            self.get_logger().debug(f"{old.source} superseded by a newer init before it was handled")
 
     def _on_init_point(self, msg: Point, scale: float = 1.0, source: str = "init_point") -> None:
         p = self._params
@@ -192,7 +248,7 @@ class TrackerNode(Node):
             self.get_logger().info(f"{source}: first corner ({msg.x / scale:.0f}, {msg.y / scale:.0f}); "
                                    f"click the opposite corner within {p.init_click_timeout:g} s")
             return
-        self._mailbox.put_command(InitRequest(box, None, source))
+        self._request_init(box, 0, source)
 
     def _on_debug_click(self, msg: Point) -> None:
         """Clicks on debug_image (e.g. rqt_image_view) are in its possibly downscaled pixels."""
@@ -219,10 +275,19 @@ class TrackerNode(Node):
         self._params = candidate  # one reference swap: the worker sees old or new, never a mix
         return SetParametersResult(successful=True)
 
-    def _publish_diagnostics(self) -> None:
+    def diagnostics_status(self) -> DiagnosticStatus:
+        """What the next /diagnostics message says (state, counters, input health, latency)."""
         status = diagnostic_status(f"{self.get_name()}: tracker", self.get_fully_qualified_name(),
-                                   self._state.state, self._stats.snapshot(), self.track_id)
-        self._diagnostics_pub.publish(diagnostic_array(self.get_clock().now().to_msg(), status))
+                                   self._state.state, self._stats.snapshot(), self.track_id,
+                                   self._input.health(self._monotonic()))
+        status.values += [KeyValue(key="inits_received", value=str(self.inits_received)),
+                          KeyValue(key="inits_superseded", value=str(self.inits_superseded))]
+        return status
+
+    def _publish_diagnostics(self) -> None:
+        self._warnings.flush()  # summaries of held-back warnings whose window has closed
+        self._diagnostics_pub.publish(diagnostic_array(self.get_clock().now().to_msg(),
+                                                       self.diagnostics_status()))
 
     # ------------------------------------------------------------------ worker thread
     def _run_worker(self) -> None:
@@ -242,45 +307,89 @@ class TrackerNode(Node):
             except Exception as exc:  # a bug must not kill tracking for good: log, reset, go on
                 self.get_logger().error(f"unexpected {type(exc).__name__} in the tracker worker: {exc}; "
                                         "tracking reset", throttle_duration_sec=2.0)
-                self._stop("worker error")
+                self._stop(f"worker error ({type(exc).__name__})", "error")
 
     def _initialise(self, request: InitRequest) -> Optional[int]:
-        """Start a new target; returns the stamp of the frame used (None if the request was refused)."""
+        """Start a new target; returns the stamp of the frame used (None if the request was refused).
+        Either way the answer goes out on ~/state with the request's stamp."""
         frame = None
         if request.stamp_ns is not None:
             frame = self._frames.find(request.stamp_ns, int(self._params.init_stamp_tolerance * 1e9))
             if frame is None:
-                self._warn("init_stamp", f"{request.source}: no buffered frame at stamp "
-                           f"{request.stamp_ns / 1e9:.3f} s; using the newest frame")
+                what = "no buffered frame at stamp" if request.request_stamp_ns else \
+                    "the frame that was newest when it arrived is no longer buffered, stamp"
+                self._warn("init_stamp", f"{request.source}: {what} {request.stamp_ns / 1e9:.3f} s; "
+                           "using the newest frame")
         if frame is None:
             frame = self._frames.newest()
         if frame is None:
-            self._warn("init_no_image", f"{request.source} ignored: no image received yet")
-            return None
+            return self._refuse_init(request, "init_no_image", "no image received yet")
         try:
             rgb = self._decode(frame)
             box = checked_init_box(request.box, rgb.shape[1], rgb.shape[0])
         except (BadImageError, InitBoxError) as exc:
-            self._warn(f"init:{exc.kind}", f"{request.source} ignored: {exc}")
-            return None
+            return self._refuse_init(request, f"init:{exc.kind}", str(exc))
         try:
             self._tracker.initialize(rgb, box)
         except ValueError as exc:  # TrackingError: the tracker refused; its previous target is gone
-            self._warn("init_box", f"{request.source} ignored: {exc}")
-            self._stop("initialisation failed")
-            return None
+            self._stop("initialisation failed", "error")
+            return self._refuse_init(request, "init_box", str(exc))
         self._frame_size = rgb.shape[:2]
+        self._box, self._score = box, float("nan")
         self.track_id = str(next(self._track_ids))
         self._state.start()
-        self.get_logger().info(
-            f"tracking target {self.track_id} from {request.source}: box "
-            f"({box[0]:.0f}, {box[1]:.0f}, {box[2]:.0f}, {box[3]:.0f}) on frame {frame.stamp_ns / 1e9:.3f}")
+        text = (f"tracking target {self.track_id} from {request.source}: box ({box[0]:.0f}, {box[1]:.0f}, "
+                f"{box[2]:.0f}, {box[3]:.0f}) on frame {frame.stamp_ns / 1e9:.3f}")
+        if request.quiet:
+            self.get_logger().debug(text)
+        else:
+            self.get_logger().info(text)
+        self._report("init_accepted", f"{request.source} accepted: box ({box[0]:.0f}, {box[1]:.0f}, "
+                     f"{box[2]:.0f}, {box[3]:.0f})", frame.stamp_ns, request)
         return frame.stamp_ns
 
-    def _stop(self, reason: str) -> None:
+    def _refuse_init(self, request: InitRequest, key: str, why: str) -> None:
+        self._warn(key, f"{request.source} ignored: {why}")
+        self._report("init_refused", f"{request.source} refused: {why}", request.stamp_ns or 0, request)
+
+    def _stop(self, reason: str, event: str = "reset") -> None:
+        """End the current target (if any): IDLE, no track id, the reason on ~/state and in the log."""
         if self._state.stop() is not None:
             self.get_logger().info(f"tracking of target {self.track_id} stopped: {reason}")
-        self._frame_size = None
+            self.track_id = ""
+            self._report(event, reason)
+        self._frame_size = self._box = None
+
+    def _report(self, event: str, reason: str, stamp_ns: int = 0,
+                request: Optional[InitRequest] = None) -> None:
+        """Publish the state after ``event`` on the latched ~/state."""
+        report = StateReport(self._state.state, self.track_id, self._score, event, reason, stamp_ns,
+                             request.request_stamp_ns if request else 0, request.source if request else "")
+        self._state_pub.publish(state_status(report, self.get_fully_qualified_name(), self.get_name()))
+
+    def _resized(self, rgb: np.ndarray, stamp_ns: int) -> None:
+        """The image size changed mid-track: re-initialise from the last box scaled to the new size
+        when width and height scale alike (same aspect ratio), else end the track saying why."""
+        (old_h, old_w), (new_h, new_w) = self._frame_size, rgb.shape[:2]
+        sx, sy = new_w / old_w, new_h / old_h
+        change = f"image size changed from {old_w}x{old_h} to {new_w}x{new_h}"
+        if abs(sx - sy) > ASPECT_TOLERANCE * max(sx, sy):
+            self._warn("size_change:reset", f"{change}, aspect ratio {old_w / old_h:.3f} -> "
+                       f"{new_w / new_h:.3f}: the box cannot be carried over, tracking reset")
+            self._stop(f"{change} (aspect ratio changed)", "resized")
+            return
+        x, y, w, h = self._box
+        try:
+            box = checked_init_box((x * sx, y * sy, w * sx, h * sy), new_w, new_h)
+            self._tracker.initialize(rgb, box)
+        except ValueError as exc:  # InitBoxError / TrackingError: nothing sensible to carry over
+            self._warn("size_change:reset", f"{change}: cannot re-initialise ({exc}), tracking reset")
+            self._stop(f"{change} (re-initialisation failed)", "resized")
+            return
+        self._frame_size, self._box = rgb.shape[:2], box
+        self._warn("size_change:rescaled", f"{change}: target {self.track_id} re-initialised from its "
+                   f"last box scaled by {sx:.3g}")
+        self._report("resized", f"{change}: re-initialised from the scaled box", stamp_ns)
 
     def _process(self, frame: Frame, generation: int) -> None:
         try:
@@ -292,22 +401,25 @@ class TrackerNode(Node):
         result = None
         model_s = None
         if self._state.state is not TrackState.IDLE and rgb.shape[:2] != self._frame_size:
-            self._warn("size_change", f"image size changed from {self._frame_size[1]}x"
-                       f"{self._frame_size[0]} to {rgb.shape[1]}x{rgb.shape[0]}: tracking reset")
-            self._stop("image size changed")
+            self._resized(rgb, frame.stamp_ns)
         wants_debug = self._wants_debug()
         if self._state.state is not TrackState.IDLE:
             started = time.monotonic()
             result = self._tracker.track(rgb, with_kept_mask=wants_debug and p.debug_draw_kept_tokens)
             model_s = time.monotonic() - started
+            self._box, self._score = tuple(result.box), float(result.score)
             change = self._state.update(result.score, lost_threshold=p.lost_score_threshold,
                                         lost_frames=p.lost_frames,
                                         reacquire_threshold=p.reacquire_score_threshold)
             if change == (TrackState.TRACKING, TrackState.LOST):
-                self.get_logger().warning(f"target {self.track_id} lost (score {result.score:.2f} below "
-                                          f"{p.lost_score_threshold:g} for {p.lost_frames} frames)")
+                why = (f"score {result.score:.2f} below {p.lost_score_threshold:g} for {p.lost_frames} "
+                       "frames")
+                self.get_logger().warning(f"target {self.track_id} lost ({why})")
+                self._report("lost", why, frame.stamp_ns)
             elif change == (TrackState.LOST, TrackState.TRACKING):
                 self.get_logger().info(f"target {self.track_id} re-acquired (score {result.score:.2f})")
+                self._report("reacquired", f"score {result.score:.2f} >= {p.reacquire_score_threshold:g}",
+                             frame.stamp_ns)
         header = frame.msg.header
         detections = []
         if result is not None and self._state.publishing:
@@ -325,7 +437,7 @@ class TrackerNode(Node):
         if frame.stamp_ns:
             latency = (self.get_clock().now().nanoseconds - frame.stamp_ns) / 1e9
         self._stats.on_processed(latency if latency is not None and latency >= 0 else None,
-                                 time.monotonic() - frame.received, model_s)
+                                 self._monotonic() - frame.received, model_s)
 
     def _decode(self, frame: Frame) -> np.ndarray:
         if isinstance(frame.msg, CompressedImage):
@@ -350,12 +462,7 @@ class TrackerNode(Node):
         self._warn(f"image:{exc.kind}", f"image dropped: {exc}")
 
     def _warn(self, key: str, message: str) -> None:
-        suppressed = self._throttle.admit(key)
-        if suppressed is None:
-            return
-        if suppressed:
-            message += f" ({suppressed} similar warning(s) suppressed)"
-        self.get_logger().warning(message)
+        self._warnings.warn(key, message)
 
     # ------------------------------------------------------------------ introspection and shutdown
     @property
@@ -378,7 +485,11 @@ class TrackerNode(Node):
 
 
 def _descriptor(spec: ParamSpec) -> ParameterDescriptor:
-    descriptor = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
+    # Float parameters take integers too (`lost_score_threshold: 1` in YAML, `ros2 param set ... 1`):
+    # rclpy would refuse an INTEGER for a DOUBLE, so they are dynamically typed and NodeParams
+    # coerces int -> float and refuses anything else with a reason.
+    descriptor = ParameterDescriptor(description=spec.description, read_only=spec.read_only,
+                                     dynamic_typing=isinstance(spec.default, float))
     if spec.value_range is not None:
         low, high = spec.value_range
         if isinstance(spec.default, float):
@@ -397,6 +508,7 @@ def _stamp_ns(stamp) -> int:
 
 def main(args: Optional[Sequence[str]] = None) -> int:
     """Entry point of ``ros2 run ostrack_ros tracker_node``; returns the process exit status."""
+    use_large_frames_profile()  # before rclpy.init: Fast DDS reads it once
     rclpy.init(args=args)
     node = None
     try:

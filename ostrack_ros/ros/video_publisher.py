@@ -27,8 +27,9 @@ from rclpy.time import Time
 from sensor_msgs.msg import Image
 
 from .conversions import bridge
+from .middleware import use_large_frames_profile
 from .node_lifecycle import declare_read_only, shutdown, until_stopped
-from .throttle import KeyedThrottle
+from .throttle import ThrottledLog
 
 NODE_NAME = "video_publisher"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -158,7 +159,7 @@ class VideoPublisher(Node):
                          reliability=ReliabilityPolicy.RELIABLE if p.reliable
                          else ReliabilityPolicy.BEST_EFFORT)
         self._pub = self.create_publisher(Image, "image", qos)
-        self._throttle = KeyedThrottle(2.0)
+        self._warnings = ThrottledLog(self.get_logger().warning)
         self._last_stamp_ns = -1
         self.published = 0
         self.done = False
@@ -173,7 +174,7 @@ class VideoPublisher(Node):
             try:
                 frame = self._source.read()
             except SourceError as exc:
-                self._warn("decode", f"{exc}; skipped")
+                self._warnings.warn("decode", f"{exc}; skipped")
                 continue
             if frame is None and self.params.loop and self.published > 0:
                 self._source.rewind()
@@ -223,11 +224,6 @@ class VideoPublisher(Node):
         self._timer.cancel()
         self.get_logger().info(f"published {self.published} frames ({reason})")
 
-    def _warn(self, key: str, message: str) -> None:
-        suppressed = self._throttle.admit(key)
-        if suppressed is not None:
-            self.get_logger().warning(message + (f" ({suppressed} more suppressed)" if suppressed else ""))
-
     def destroy_node(self) -> None:
         self._source.close()
         super().destroy_node()
@@ -235,6 +231,7 @@ class VideoPublisher(Node):
 
 def main(args: Optional[Sequence[str]] = None) -> int:
     """Entry point of ``ros2 run ostrack_ros video_publisher``; exits 0 at the end of the input."""
+    use_large_frames_profile()  # before rclpy.init: Fast DDS reads it once
     rclpy.init(args=args)
     try:
         node = VideoPublisher()
