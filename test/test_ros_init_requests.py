@@ -56,3 +56,22 @@ def test_one_click_centres_a_default_box_and_nan_clicks_are_refused():
     assert box == (68, 26, 64, 48)
     with pytest.raises(InitBoxError):
         clicks.click(float("nan"), 1, 0.0, mode="two_click", timeout=1.0, default_size=(1, 1))
+
+
+def test_find_waits_for_a_frame_added_by_another_thread():
+    import threading
+
+    buffer = FrameRingBuffer(4)
+    added = threading.Event()
+
+    def add_later():
+        added.wait()
+        buffer.add(7_000, "marked")
+
+    worker = threading.Thread(target=add_later)
+    worker.start()
+    assert buffer.find(7_000) is None  # not there yet, no waiting
+    added.set()
+    assert buffer.find(7_000, wait_s=30.0) == "marked"  # returns as soon as it is added
+    worker.join()
+    assert buffer.find(9_000, wait_s=0.01) is None  # never added: None after the wait

@@ -64,7 +64,7 @@ class FrameRingBuffer(Generic[T]):
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._frames: "OrderedDict[int, T]" = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
 
     def add(self, stamp_ns: int, frame: T) -> None:
         with self._lock:
@@ -72,16 +72,23 @@ class FrameRingBuffer(Generic[T]):
             self._frames[stamp_ns] = frame
             while len(self._frames) > self.capacity:
                 self._frames.popitem(last=False)
+            self._lock.notify_all()
 
-    def find(self, stamp_ns: int, tolerance_ns: int = 0) -> Optional[T]:
-        """The frame with this stamp, else the closest within ``tolerance_ns``, else None."""
+    def find(self, stamp_ns: int, tolerance_ns: int = 0, wait_s: float = 0.0) -> Optional[T]:
+        """The frame with this stamp, else the closest within ``tolerance_ns``; with ``wait_s``, wait
+        up to that long for it to be added (a marked frame sent just before or after its init box)."""
         with self._lock:
-            if stamp_ns in self._frames:
-                return self._frames[stamp_ns]
-            best = min(self._frames, key=lambda s: abs(s - stamp_ns), default=None)
-            if best is not None and abs(best - stamp_ns) <= tolerance_ns:
-                return self._frames[best]
-            return None
+            found = self._lock.wait_for(lambda: self._closest(stamp_ns, tolerance_ns), timeout=wait_s) \
+                if wait_s > 0 else self._closest(stamp_ns, tolerance_ns)
+            return found[1] if found else None
+
+    def _closest(self, stamp_ns: int, tolerance_ns: int) -> Optional[Tuple[int, T]]:
+        if stamp_ns in self._frames:
+            return stamp_ns, self._frames[stamp_ns]
+        best = min(self._frames, key=lambda s: abs(s - stamp_ns), default=None)
+        if best is not None and abs(best - stamp_ns) <= tolerance_ns:
+            return best, self._frames[best]
+        return None
 
     def newest(self) -> Optional[T]:
         with self._lock:
