@@ -1,4 +1,4 @@
-"""``video_publisher``: plays a video file or an image folder as a camera on ``image``.
+"""``video_publisher``: plays a video file, an image folder or an .npz array as a camera on ``image``.
 
 Point it at a recording to feed the tracker as if a camera were attached::
 
@@ -9,12 +9,10 @@ so the tracker's latency figures and stamp matching work as on a robot.
 """
 from __future__ import annotations
 
-import re
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 import cv2
 import numpy as np
@@ -26,81 +24,17 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.time import Time
 from sensor_msgs.msg import Image
 
+from ..tracking.frames import FrameSource, FrameSourceError
 from .conversions import bridge
 from .middleware import use_large_frames_profile
 from .node_lifecycle import declare_read_only, shutdown, until_stopped
 from .throttle import ThrottledLog
 
 NODE_NAME = "video_publisher"
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
-FOLDER_DEFAULT_FPS = 30.0
 
 
 class SourceError(RuntimeError):
-    """The path cannot be played; str() is the one-line reason."""
-
-
-def _natural_key(path: Path) -> list:
-    """Sort key that puts frame9.png before frame10.png."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
-
-
-class FrameSource:
-    """BGR frames from a video file (OpenCV) or a folder of images (natural name order)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = Path(path).expanduser()
-        self._files: List[Path] = []
-        self._capture: Optional[cv2.VideoCapture] = None
-        self._index = 0
-        if self.path.is_dir():
-            self._files = sorted((p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES),
-                                 key=_natural_key)
-            if not self._files:
-                raise SourceError(f"folder {self.path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
-        elif self.path.is_file():
-            self._open_video()
-        else:
-            raise SourceError(f"no such video file or image folder: {self.path}")
-
-    def _open_video(self) -> None:
-        self._capture = cv2.VideoCapture(str(self.path))
-        if not self._capture.isOpened():
-            raise SourceError(f"OpenCV cannot open {self.path} as a video")
-
-    @property
-    def native_fps(self) -> float:
-        """The file's own frame rate (folders and files without one: 30)."""
-        if self._capture is not None:
-            fps = self._capture.get(cv2.CAP_PROP_FPS)
-            if np.isfinite(fps) and 0 < fps < 1000:
-                return float(fps)
-        return FOLDER_DEFAULT_FPS
-
-    def read(self) -> Optional[np.ndarray]:
-        """The next frame; None at the end. Raises SourceError for one undecodable image."""
-        if self._capture is not None:
-            ok, frame = self._capture.read()
-            return frame if ok else None
-        if self._index >= len(self._files):
-            return None
-        path = self._files[self._index]
-        self._index += 1
-        frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if frame is None:
-            raise SourceError(f"cannot decode {path}")
-        return frame
-
-    def rewind(self) -> None:
-        """Start again from the first frame (for looping)."""
-        self._index = 0
-        if self._capture is not None:
-            self._capture.release()
-            self._open_video()
-
-    def close(self) -> None:
-        if self._capture is not None:
-            self._capture.release()
+    """The node cannot start (bad parameter, unplayable path); str() is the one-line reason."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +73,8 @@ def _declare(node: Node) -> PublisherParams:
 
 
 class VideoPublisher(Node):
-    """Publishes the frames of a FrameSource on ``image`` at a fixed rate with fresh stamps."""
+    """Publishes the frames of a FrameSource (video, image folder, .npz) on ``image`` at a fixed rate
+    with fresh stamps."""
 
     def __init__(self, **node_kwargs) -> None:
         super().__init__(NODE_NAME, **node_kwargs)
@@ -153,7 +88,10 @@ class VideoPublisher(Node):
             raise SourceError(f"parameter 'fps' must be >= 0, got {p.fps}")
         if p.encoding not in ("rgb8", "bgr8"):
             raise SourceError(f"parameter 'encoding' must be rgb8 or bgr8, got '{p.encoding}'")
-        self._source = FrameSource(p.path)
+        try:
+            self._source = FrameSource(p.path)
+        except FrameSourceError as exc:
+            raise SourceError(str(exc)) from None
         self.fps = p.fps if p.fps > 0 else self._source.native_fps
         qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
                          reliability=ReliabilityPolicy.RELIABLE if p.reliable
@@ -173,7 +111,7 @@ class VideoPublisher(Node):
         for _ in range(100):  # skip a run of undecodable images, but never spin forever
             try:
                 frame = self._source.read()
-            except SourceError as exc:
+            except FrameSourceError as exc:
                 self._warnings.warn("decode", f"{exc}; skipped")
                 continue
             if frame is None and self.params.loop and self.published > 0:
@@ -191,8 +129,8 @@ class VideoPublisher(Node):
         if frame is None:
             self._finish("end of input")
             return
-        if self.params.encoding == "rgb8":
-            frame = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        if self.params.encoding == "bgr8":
+            frame = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
         msg = bridge().cv2_to_imgmsg(frame, encoding=self.params.encoding)
         msg.header.frame_id = self.params.frame_id
         msg.header.stamp = self._fresh_stamp()
