@@ -7,8 +7,8 @@ import torch
 
 from ..configs import OSTrackConfig
 from ..model import ce_template_mask, decode_peak
+from ..model.candidate_elimination import template_row_weights
 from ..model.factory import resolve_device
-from .frame_graph import ce_weights_from_mask
 
 _UNCHECKED = object()  # no ce_template_mask checked yet
 
@@ -90,7 +90,7 @@ class FrameBackend:
         if self.weights_input:
             if mask is None:
                 raise BackendError("this GT_BOX graph needs the ce_template_mask of the initial box")
-            self._weights = ce_weights_from_mask(mask.to(self.device).reshape(1, -1))
+            self._weights = template_row_weights(mask.reshape(1, -1).cpu()).to(self.device)
         elif mask is None or not torch.equal(mask.to(self.device).reshape(1, -1), self._baked_mask):
             raise BackendError(
                 f"the exported graph has the {self.config.model.backbone.ce_template_range} template rows "

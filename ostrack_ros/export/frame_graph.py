@@ -13,7 +13,8 @@ from typing import List, Optional, Tuple
 import torch
 from torch import nn
 
-from ..model import OSTrack, ce_template_mask, kept_token_counts
+from ..model import OSTrack, kept_token_counts
+from ..model.candidate_elimination import ce_row_weights, constant_ce_rows
 
 TEMPLATE_INPUT, TOKENS = "template", "template_tokens"
 SEARCH, CE_WEIGHTS = "search", "ce_weights"
@@ -41,7 +42,8 @@ class FrameNetwork(nn.Module):
 
     Batch 1 (one tracked target). Kept indices are int32 (TensorRT before 10 has no int64 I/O) in the
     network's order, descending CE score. For ``GT_BOX`` templates, ``ce_weights`` (1, Nz) is the
-    template mask divided by its sum (``ce_weights_from_mask``); other modes need no third input.
+    template mask divided by its sum (``candidate_elimination.template_row_weights``); other modes
+    need no third input.
     """
 
     def __init__(self, model: OSTrack) -> None:
@@ -49,20 +51,13 @@ class FrameNetwork(nn.Module):
         self.model = model
         cfg = model.config
         self.num_template = cfg.template_tokens ** 2
-        self.search_grid = cfg.search_tokens
         self.kept_counts: Tuple[int, ...] = kept_token_counts(cfg)
         self.weights_input = cfg.model.backbone.uses_ce and cfg.model.backbone.ce_template_range == "GT_BOX"
         device = next(model.parameters()).device
-        if self.weights_input:
-            rows = torch.arange(self.num_template, device=device)
-            weights = torch.full((1, self.num_template), 1.0 / self.num_template, device=device)
+        if self.weights_input:  # GT_BOX: every row, the box's weights come in per target
+            rows, weights = ce_row_weights(None, 1, self.num_template, device)
         else:  # CTR_POINT / CTR_REC / ALL (or no CE): only the selected rows, baked in as constants
-            mask = ce_template_mask(cfg, 1, device) if cfg.model.backbone.uses_ce else None
-            if mask is None:
-                rows = torch.arange(self.num_template, device=device)
-            else:
-                rows = mask[0].nonzero().flatten()  # once, at build time: e.g. token 27 for CTR_POINT
-            weights = torch.full((1, rows.numel()), 1.0 / rows.numel(), device=device)
+            rows, weights = constant_ce_rows(cfg, device)
         self.register_buffer("ce_rows", rows, persistent=False)
         self.register_buffer("ce_row_weights", weights.float(), persistent=False)
 
@@ -78,17 +73,5 @@ class FrameNetwork(nn.Module):
                 ce_weights: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, ...]:
         weights = self.ce_row_weights if ce_weights is None else ce_weights.float()
         enc = self.model.backbone(template_tokens, search, ce_rows=(self.ce_rows, weights))
-        tokens = enc["tokens"]
-        g = self.search_grid
-        feat = tokens[:, -g * g:].transpose(1, 2).reshape(tokens.shape[0], tokens.shape[-1], g, g)
-        score_map, size_map, offset_map = self.model.box_head(feat)
+        score_map, size_map, offset_map = self.model.head_on_tokens(enc["tokens"])
         return (score_map, size_map, offset_map, *(k.to(torch.int32) for k in enc["kept_indices"]))
-
-
-def ce_weights_from_mask(mask: torch.Tensor) -> torch.Tensor:
-    """(1, Nz) bool template mask -> the ``ce_weights`` input of a ``GT_BOX`` frame graph."""
-    weights = mask.float()
-    total = weights.sum(dim=1, keepdim=True)
-    if bool((total == 0).any()):
-        raise ValueError("ce_template_mask selects no template token")
-    return weights / total

@@ -11,6 +11,7 @@ from torch import nn
 
 from ..configs import OSTrackConfig
 from .blocks import CEBlock
+from .candidate_elimination import ce_row_weights, recover_tokens
 
 
 class VisionTransformerCE(nn.Module):
@@ -91,58 +92,30 @@ class VisionTransformerCE(nn.Module):
     ) -> Dict[str, object]:
         """Encode template tokens + search image; returns ``tokens`` (B, Nz+Nx, C) and CE indices.
 
-        ``ce_rows`` = precomputed ``(rows (R,), weights (B, R))`` (see ``ce_rows_from_mask``) replaces
-        ``ce_template_mask``: no data-dependent ops or host syncs, for ONNX export and CUDA graphs."""
+        ``ce_rows`` = precomputed ``(rows (R,), weights (B, R))`` (``candidate_elimination.ce_row_weights``
+        or ``constant_ce_rows``) replaces ``ce_template_mask``: no data-dependent ops or host syncs, for
+        ONNX export and CUDA graphs."""
         x = self.patch_embed(x) + self.pos_embed_x
         B, num_search = x.shape[0], x.shape[1]
         num_template = z_tokens.shape[1]
         if z_tokens.shape[0] != B:
             z_tokens = z_tokens.expand(B, -1, -1)
         tokens = torch.cat([z_tokens, x], dim=1)
-        if ce_rows is None:
-            ce_rows, ce_row_weights = self._ce_rows(ce_template_mask, B, num_template, x.device)
-        else:
-            ce_rows, ce_row_weights = ce_rows
+        rows, row_weights = ce_rows if ce_rows is not None else ce_row_weights(
+            ce_template_mask, B, num_template, x.device
+        )
         global_index = torch.arange(num_search, device=x.device).expand(B, -1)
         kept_indices: List[torch.Tensor] = []
         removed_indices: List[torch.Tensor] = []
         for i, blk in enumerate(self.blocks):
             tokens, global_index, removed = blk(
-                tokens, num_template, global_index, ce_rows, ce_row_weights, ce_keep_rate
+                tokens, num_template, global_index, rows, row_weights, ce_keep_rate
             )
             if i in self.ce_loc:
                 kept_indices.append(global_index)
                 removed_indices.append(removed if removed is not None else global_index.new_empty(B, 0))
-        tokens = self.norm(tokens)
-        search = tokens.new_zeros(B, num_search, tokens.shape[-1])
-        search.scatter_(
-            1, global_index.unsqueeze(-1).expand(-1, -1, tokens.shape[-1]), tokens[:, num_template:]
-        )
         return {
-            "tokens": torch.cat([tokens[:, :num_template], search], dim=1),
+            "tokens": recover_tokens(self.norm(tokens), num_template, global_index, num_search),
             "kept_indices": kept_indices,
             "removed_indices": removed_indices,
         }
-
-    @staticmethod
-    def ce_rows_from_mask(mask: Optional[torch.Tensor], batch: int, num_template: int, device):
-        """``ce_template_mask`` -> the ``ce_rows`` argument of ``forward``, computed once (e.g. at export)."""
-        return VisionTransformerCE._ce_rows(mask, batch, num_template, device)
-
-    @staticmethod
-    def _ce_rows(mask: Optional[torch.Tensor], batch: int, num_template: int, device):
-        """Template query rows for the CE scores (all of them) and each sample's averaging weights.
-
-        Unselected rows get weight 0, so the weighted mean equals the official masked mean exactly,
-        while shapes stay static: no ``nonzero`` and no host sync per frame (CUDA, export)."""
-        rows = torch.arange(num_template, device=device)
-        if mask is None:
-            return rows, torch.full((batch, num_template), 1.0 / num_template, device=device)
-        mask = mask.to(device=device, dtype=torch.bool)
-        if mask.shape != (batch, num_template):
-            raise ValueError(f"ce_template_mask must be ({batch}, {num_template}), got {tuple(mask.shape)}")
-        weights = mask.float()
-        counts = weights.sum(1, keepdim=True)
-        if mask.device.type == "cpu" and bool((counts == 0).any()):  # checked where it costs no sync
-            raise ValueError("ce_template_mask selects no template token for some sample")
-        return rows, weights / counts

@@ -9,7 +9,7 @@ from timm.layers import DropPath, Mlp
 from torch import nn
 
 from .attention import Attention
-from .candidate_elimination import eliminate, num_kept
+from .candidate_elimination import effective_keep_ratio, eliminate, num_kept
 
 
 class CEBlock(nn.Module):
@@ -36,12 +36,6 @@ class CEBlock(nn.Module):
         self.mlp = Mlp(dim, int(dim * mlp_ratio), act_layer=nn.GELU, drop=drop)
         self.keep_ratio = keep_ratio
 
-    def effective_keep_ratio(self, ce_keep_rate: Optional[float]) -> float:
-        """The forward-time ``ce_keep_rate`` overrides the ratio, but only in CE blocks (official rule)."""
-        if self.keep_ratio < 1 and (ce_keep_rate is None or ce_keep_rate < 1):
-            return self.keep_ratio if ce_keep_rate is None else float(ce_keep_rate)
-        return 1.0
-
     def forward(
         self,
         x: torch.Tensor,
@@ -52,7 +46,7 @@ class CEBlock(nn.Module):
         ce_keep_rate: Optional[float] = None,
     ) -> Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
         """Return (tokens, kept global search indices, removed indices or None)."""
-        keep_ratio = self.effective_keep_ratio(ce_keep_rate)
+        keep_ratio = effective_keep_ratio(self.keep_ratio, ce_keep_rate)
         num_search = x.shape[1] - num_template
         keep = num_kept(num_search, keep_ratio)
         prune = keep < num_search

@@ -1,8 +1,13 @@
 """Candidate elimination (CE): drop search tokens the target template barely attends to.
 
-Scores follow the official OSTrack definition: the attention that the template tokens selected by
-``ce_template_mask`` pay to each search token, averaged over those tokens and then over heads.
-The top ``ceil(keep_ratio * n)`` tokens are kept in descending score order.
+Everything CE decides lives here: which template rows score the search tokens
+(``ce_template_mask``, ``ce_row_weights``, ``constant_ce_rows``), how a score is formed
+(``ce_scores``; the fp32 row attention itself is ``attention.CandidateScores``), how many tokens a
+stage keeps (``effective_keep_ratio``, ``num_kept``, ``kept_token_counts``), the elimination
+(``eliminate``) and putting the survivors back in spatial order after the encoder
+(``recover_tokens``). Scores follow the official OSTrack definition: the attention that the selected
+template tokens pay to each search token, averaged over those tokens and then over heads; the top
+``ceil(keep_ratio * n)`` tokens are kept in descending score order.
 """
 
 from __future__ import annotations
@@ -20,14 +25,21 @@ def num_kept(num_tokens: int, keep_ratio: float) -> int:
     return math.ceil(keep_ratio * num_tokens)
 
 
+def effective_keep_ratio(keep_ratio: float, ce_keep_rate: Optional[float] = None) -> float:
+    """The ratio a block keeps: a forward-time ``ce_keep_rate`` overrides a CE block's own ratio
+    (``keep_ratio < 1``), a rate >= 1 disables elimination, non-CE blocks keep everything (official)."""
+    if keep_ratio < 1 and (ce_keep_rate is None or ce_keep_rate < 1):
+        return keep_ratio if ce_keep_rate is None else float(ce_keep_rate)
+    return 1.0
+
+
 def kept_token_counts(config, ce_keep_rate: Optional[float] = None) -> Tuple[int, ...]:
     """Search tokens alive after each CE stage, e.g. (180, 126, 89) for the 256 CE preset."""
     cfg = load_config(config)
     n = cfg.search_tokens**2
     counts = []
     for ratio in cfg.model.backbone.ce_keep_ratio if cfg.model.backbone.uses_ce else ():
-        if ratio < 1 and (ce_keep_rate is None or ce_keep_rate < 1):
-            n = num_kept(n, ratio if ce_keep_rate is None else ce_keep_rate)
+        n = num_kept(n, effective_keep_ratio(ratio, ce_keep_rate))
         counts.append(n)
     return tuple(counts)
 
@@ -65,6 +77,40 @@ def ce_template_mask(
     return mask.flatten(1)
 
 
+def template_row_weights(mask: torch.Tensor) -> torch.Tensor:
+    """(B, Nz) bool template mask -> (B, Nz) weights, each sample's selected rows summing to 1, so a
+    weighted sum over all rows equals the official masked mean with static shapes (no ``nonzero``)."""
+    weights = mask.float()
+    total = weights.sum(dim=1, keepdim=True)
+    if weights.device.type == "cpu" and bool((total == 0).any()):  # checked where it costs no sync
+        raise ValueError("ce_template_mask selects no template token for some sample")
+    return weights / total
+
+
+def ce_row_weights(
+    mask: Optional[torch.Tensor], batch: int, num_template: int, device
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Template query rows that score the search tokens (all ``num_template`` of them) and each
+    sample's (B, Nz) weights: the mask's selection, or a uniform mean when the mask is None (ALL)."""
+    rows = torch.arange(num_template, device=device)
+    if mask is None:
+        return rows, torch.full((batch, num_template), 1.0 / num_template, device=device)
+    mask = mask.to(device=device, dtype=torch.bool)
+    if mask.shape != (batch, num_template):
+        raise ValueError(f"ce_template_mask must be ({batch}, {num_template}), got {tuple(mask.shape)}")
+    return rows, template_row_weights(mask)
+
+
+def constant_ce_rows(config, device=None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Only the selected rows (e.g. token 27 for CTR_POINT) with uniform (1, R) weights, computed once
+    for a graph that bakes them in as constants. Not for GT_BOX, whose rows depend on the box."""
+    cfg: OSTrackConfig = load_config(config)
+    num_template = cfg.template_tokens**2
+    mask = ce_template_mask(cfg, 1, device) if cfg.model.backbone.uses_ce else None
+    rows = torch.arange(num_template, device=device) if mask is None else mask[0].nonzero().flatten()
+    return rows, torch.full((1, rows.numel()), 1.0 / rows.numel(), device=device)
+
+
 def ce_scores(ce_attn: torch.Tensor, row_weights: torch.Tensor) -> torch.Tensor:
     """(B, heads, R, Ns) template-row attention -> (B, Ns): masked mean over rows, then over heads."""
     per_row = (ce_attn * row_weights[:, None, :, None]).sum(dim=2)
@@ -88,3 +134,15 @@ def eliminate(
         global_index.gather(1, top),
         global_index.gather(1, rest),
     )
+
+
+def recover_tokens(
+    tokens: torch.Tensor, num_template: int, global_index: torch.Tensor, num_search: int
+) -> torch.Tensor:
+    """Token recovery after the encoder: the surviving search tokens go back to their spatial
+    positions (``global_index``, (B, kept)), eliminated positions are exact zeros (the official
+    code fills them after the final LayerNorm). (B, Nz + kept, C) -> (B, Nz + num_search, C)."""
+    batch, _, channels = tokens.shape
+    search = tokens.new_zeros(batch, num_search, channels)
+    search.scatter_(1, global_index.unsqueeze(-1).expand(-1, -1, channels), tokens[:, num_template:])
+    return torch.cat([tokens[:, :num_template], search], dim=1)

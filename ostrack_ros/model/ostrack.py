@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 from torch import nn
@@ -29,6 +29,13 @@ class OSTrack(nn.Module):
         """Template image batch (B, 3, Ht, Wt), normalised -> template tokens (B, Nz, C)."""
         return self.backbone.embed_template(template)
 
+    def head_on_tokens(self, tokens: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Encoder output (B, Nz + Ns, C), search tokens in spatial order -> the center head's
+        (score, size, offset) maps on the search grid."""
+        g = self.search_grid
+        feat = tokens[:, -g * g :].transpose(1, 2).reshape(tokens.shape[0], tokens.shape[-1], g, g)
+        return self.box_head(feat)
+
     def forward(
         self,
         template: torch.Tensor,
@@ -49,10 +56,8 @@ class OSTrack(nn.Module):
         """Like ``forward`` with the template already embedded (see ``embed_template``)."""
         enc = self.backbone(template_tokens, search, ce_template_mask, ce_keep_rate)
         tokens = enc["tokens"]
-        B, _, C = tokens.shape
-        g = self.search_grid
-        feat = tokens[:, -g * g :].transpose(1, 2).reshape(B, C, g, g)
-        score_map, size_map, offset_map = self.box_head(feat)
+        B = tokens.shape[0]
+        score_map, size_map, offset_map = self.head_on_tokens(tokens)
         return {
             "pred_boxes": decode_peak(score_map, size_map, offset_map).view(B, 1, 4),
             "score_map": score_map,
