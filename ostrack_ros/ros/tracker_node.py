@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import math
 import sys
 import threading
 import time
@@ -81,7 +82,8 @@ class TrackerNode(Node):
         self._throttle = KeyedThrottle(2.0)
         if tracker is None:
             tracker = self._load_tracker()
-        self._tracker = tracker
+        from ..tracking.long_term import LongTermTracker  # torch-bound, so imported once a node exists
+        self._tracker = LongTermTracker.around(tracker)  # claim state + re-detection (`redetect`)
         self._state = TargetStateMachine()
         self._track_ids = itertools.count(1)
         self.track_id = ""
@@ -297,17 +299,22 @@ class TrackerNode(Node):
             self._stop("image size changed")
         wants_debug = self._wants_debug()
         if self._state.state is not TrackState.IDLE:
+            self._tracker.configure(redetect=p.redetect, lost_threshold=p.lost_score_threshold,
+                                    lost_frames=p.lost_frames,
+                                    reacquire_threshold=p.reacquire_score_threshold)
             started = time.monotonic()
             result = self._tracker.track(rgb, with_kept_mask=wants_debug and p.debug_draw_kept_tokens)
             model_s = time.monotonic() - started
-            change = self._state.update(result.score, lost_threshold=p.lost_score_threshold,
+            change = self._state.update(result.score if result.claimed else math.nan,
+                                        lost_threshold=p.lost_score_threshold,
                                         lost_frames=p.lost_frames,
                                         reacquire_threshold=p.reacquire_score_threshold)
             if change == (TrackState.TRACKING, TrackState.LOST):
                 self.get_logger().warning(f"target {self.track_id} lost (score {result.score:.2f} below "
                                           f"{p.lost_score_threshold:g} for {p.lost_frames} frames)")
             elif change == (TrackState.LOST, TrackState.TRACKING):
-                self.get_logger().info(f"target {self.track_id} re-acquired (score {result.score:.2f})")
+                self.get_logger().info(f"target {self.track_id} re-acquired (score {result.score:.2f}) at "
+                                       "({:.0f}, {:.0f}, {:.0f}, {:.0f})".format(*result.box))
         header = frame.msg.header
         detections = []
         if result is not None and self._state.publishing:

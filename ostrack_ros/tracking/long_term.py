@@ -37,7 +37,7 @@ class LongTermSettings:
     reacquire_threshold: float = 0.4  # score a re-acquisition needs (every re-check, too)
     max_tiles_per_frame: int = 4  # re-detection tiles per frame, batched with the local crop
     scales: Tuple[float, ...] = (1.0, 1.5)  # tile scales relative to the last confident target size
-    tile_overlap: float = 0.5  # every pixel lies in the central (1 - overlap) of some tile
+    tile_overlap: float = 0.25  # every pixel lies in the central (1 - overlap) of some tile
     confirm_frames: int = 2  # consecutive consistent re-checks before a candidate is claimed
     margin: float = 0.1  # score lead the best scan peak needs over the runner-up elsewhere
     max_shift: float = 1.0  # target sizes a candidate may move between re-checks
@@ -125,7 +125,8 @@ class LongTermTracker:
         if self.claimed:
             if math.isfinite(score) and score >= s.lost_threshold:
                 self.misses = 0
-                self._target_wh = (result.box[2], result.box[3])
+                if score >= s.reacquire_threshold:  # a confident frame: the size to search for
+                    self._target_wh = (result.box[2], result.box[3])
             else:
                 self.misses += 1
                 if self.misses >= s.lost_frames:
