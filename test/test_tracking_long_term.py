@@ -9,10 +9,16 @@ import pytest
 import torch
 
 from conftest import REFERENCE_DIR
-from ostrack_ros.data.synthetic import SyntheticConfig, render_sequence
+from long_term_helpers import REENTRY_ABSENT, demo_tracker, reentry_sequence
 from ostrack_ros.evaluation.metrics import iou
 from ostrack_ros.tracking import LongTermSettings, LongTermTracker, Tracker, TrackingError, TrackResult
-from ostrack_ros.tracking.confirmation import Confirmation, ConfirmationRule, Peak, Verdict, best_and_runner_up
+from ostrack_ros.tracking.confirmation import (
+    Confirmation,
+    ConfirmationRule,
+    Peak,
+    Verdict,
+    best_and_runner_up,
+)
 from ostrack_ros.tracking.tiling import TileSchedule, tile_boxes
 
 TINY = REFERENCE_DIR / "tiny"
@@ -72,8 +78,8 @@ def test_while_lost_each_frame_runs_the_local_crop_plus_at_most_the_budget_in_on
     forward = inner.model.forward_tokens
     monkeypatch.setattr(inner.model, "forward_tokens",
                         lambda z, x, mask=None: batches.append(x.shape[0]) or forward(z, x, mask))
-    tracker = LongTermTracker(inner, redetect=True, lost_threshold=1.0, reacquire_threshold=1.0, lost_frames=2,
-                              max_tiles_per_frame=3, scales=(1.0, 2.0))
+    tracker = LongTermTracker(inner, redetect=True, lost_threshold=1.0, reacquire_threshold=1.0,
+                              lost_frames=2, max_tiles_per_frame=3, scales=(1.0, 2.0))
     tracker.initialize(frames[0], init_box)
     height, width = frames[0].shape[:2]
     claimed = [tracker.track(frame).claimed for frame in frames[1:12]]
@@ -121,8 +127,8 @@ def test_a_candidate_needs_consistent_rechecks_and_one_failure_drops_it():
 
 
 def test_settings_are_validated_with_a_clear_error():
-    for bad in (dict(lost_frames=0), dict(max_tiles_per_frame=0), dict(scales=()),
-                dict(lost_threshold=0.6, reacquire_threshold=0.5), dict(margin=-0.1), dict(tile_overlap=1.0)):
+    for bad in ({"lost_frames": 0}, {"max_tiles_per_frame": 0}, {"scales": ()}, {"margin": -0.1},
+                {"lost_threshold": 0.6, "reacquire_threshold": 0.5}, {"tile_overlap": 1.0}):
         with pytest.raises(TrackingError):
             LongTermSettings(**bad)
 
@@ -202,23 +208,15 @@ def test_graphs_built_for_one_crop_get_the_batch_one_crop_at_a_time(monkeypatch)
         tracker.initialize(frames[0], init_box)
         tracker.track(frames[1], with_kept_mask=True, extra=extra)
     assert sizes == [1, 1, 1]
-    np.testing.assert_allclose(one_at_a_time.last_step.extra_peaks, reference.last_step.extra_peaks, atol=1e-5)
+    np.testing.assert_allclose(one_at_a_time.last_step.extra_peaks, reference.last_step.extra_peaks,
+                               atol=1e-5)
 
 
 # ---------------------------------------------------------------- re-acquisition (demo model)
-def reentry_sequence():
-    """Seed 1313, index 3: the target is absent on frames 20-34 and re-enters far away (chosen because
-    the demo model finds it again there)."""
-    cfg = SyntheticConfig(length=64, reentry=True, reentry_absent=(15, 15), max_distractors=0, p_occlusion=0.0)
-    return render_sequence(cfg, 1313, 3)
-
-
 @pytest.fixture(scope="module")
-def demo_tracker():
-    from ostrack_ros.assets import demo_model_paths
-
+def demo():
     torch.set_num_threads(1)
-    return Tracker.from_files(*demo_model_paths())
+    return demo_tracker()
 
 
 def run(tracker, seq):
@@ -226,14 +224,14 @@ def run(tracker, seq):
     return [tracker.track(frame) for frame in seq.frames[1:]]
 
 
-def test_a_target_that_left_the_view_is_found_again_elsewhere_only_with_redetect(demo_tracker):
+def test_a_target_that_left_the_view_is_found_again_elsewhere_only_with_redetect(demo):
     seq = reentry_sequence()
     absent = np.flatnonzero(seq.absence)
-    assert (absent[0], absent[-1]) == (20, 34)
+    assert (absent[0], absent[-1]) == REENTRY_ABSENT
     settings = LongTermSettings(lost_threshold=0.55, reacquire_threshold=0.55, lost_frames=3)
     results = {}
     for redetect in (False, True):
-        results[redetect] = run(LongTermTracker(demo_tracker, settings, redetect=redetect), seq)
+        results[redetect] = run(LongTermTracker(demo, settings, redetect=redetect), seq)
     back = absent[-1] + 1
     for redetect, res in results.items():
         ious = iou(np.array([r.box for r in res]), seq.boxes[1:])

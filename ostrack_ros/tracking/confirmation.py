@@ -1,11 +1,13 @@
 """When a re-detection candidate may become the target again: the look-alike-resistant rule.
 
 A full scan of the frame proposes its best peak. The proposal is accepted for checking only when
-it scores at least ``threshold`` and beats the best peak elsewhere in the frame (the runner-up, at
-least one target size away) by ``margin``, so two equally good look-alikes claim nothing. It is then
-re-checked on the next ``frames`` frames with a crop centred on its latest position: every re-check
-must again score at least ``threshold`` and stay within ``max_shift`` target sizes of the previous
-position with a size change of at most ``max_scale_change``; one failure drops the candidate.
+it scores at least ``propose_threshold`` (tile crops see the target off-centre, so their peaks run
+lower than a centred crop's; default ``threshold``) and beats the best peak elsewhere in the frame
+(the runner-up, at least one target size away) by ``margin``, so two equally good look-alikes
+claim nothing. It is then re-checked on the next ``frames`` frames with a crop centred on its
+latest position: every re-check must score at least ``threshold`` and stay within ``max_shift``
+target sizes of the previous position with a size change of at most ``max_scale_change``; one
+failure drops the candidate.
 """
 from __future__ import annotations
 
@@ -68,6 +70,7 @@ class ConfirmationRule:
     frames: int = 2
     max_shift: float = 1.0
     max_scale_change: float = 1.5
+    propose_threshold: float | None = None  # a scan peak worth re-checking; None = ``threshold``
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.threshold) and math.isfinite(self.margin)) or self.margin < 0:
@@ -92,7 +95,8 @@ class Confirmation:
         """Start checking ``best`` if it is strong and distinct enough (CONFIRMED at once when
         ``frames`` is 0); REJECTED otherwise."""
         self.candidate, self.checks = None, 0
-        if best is None or not best.score >= self.rule.threshold:
+        needed = self.rule.threshold if self.rule.propose_threshold is None else self.rule.propose_threshold
+        if best is None or not best.score >= needed:
             return Verdict.REJECTED
         if runner_up is not None and best.score - runner_up.score < self.rule.margin:
             return Verdict.REJECTED

@@ -29,16 +29,19 @@ from .tracker import CLIP_MARGIN
 
 @dataclass(frozen=True)
 class LongTermSettings:
-    """Loss, re-detection and confirmation settings (the node maps its parameters onto the first four)."""
+    """Loss, re-detection and confirmation settings (the node maps its parameters onto the first four).
+
+    Defaults are tuned for the embedded demo model on a long-term synthetic tuning set (seed 4242,
+    docs/demo_and_evaluation.md); other weights have other score levels."""
 
     redetect: bool = False
-    lost_threshold: float = 0.25  # a score below it is a miss
-    lost_frames: int = 5  # consecutive misses before the target is lost
-    reacquire_threshold: float = 0.4  # score a re-acquisition needs (every re-check, too)
+    lost_threshold: float = 0.55  # a score below it is a miss; scan peaks above it are re-checked
+    lost_frames: int = 3  # consecutive misses before the target is lost
+    reacquire_threshold: float = 0.55  # score a re-acquisition needs (every re-check, too)
     max_tiles_per_frame: int = 4  # re-detection tiles per frame, batched with the local crop
     scales: Tuple[float, ...] = (1.0, 1.5)  # tile scales relative to the last confident target size
     tile_overlap: float = 0.25  # every pixel lies in the central (1 - overlap) of some tile
-    confirm_frames: int = 2  # consecutive consistent re-checks before a candidate is claimed
+    confirm_frames: int = 1  # consecutive consistent re-checks before a candidate is claimed
     margin: float = 0.1  # score lead the best scan peak needs over the runner-up elsewhere
     max_shift: float = 1.0  # target sizes a candidate may move between re-checks
 
@@ -58,7 +61,9 @@ class LongTermSettings:
             raise TrackingError(str(exc)) from None
 
     def rule(self) -> ConfirmationRule:
-        return ConfirmationRule(self.reacquire_threshold, self.margin, self.confirm_frames, self.max_shift)
+        """Scan peaks above the lost threshold are re-checked; re-checks must reach the re-acquire one."""
+        return ConfirmationRule(self.reacquire_threshold, self.margin, self.confirm_frames, self.max_shift,
+                                propose_threshold=self.lost_threshold)
 
 
 class LongTermTracker:
@@ -100,6 +105,11 @@ class LongTermTracker:
         """Whether a target was initialised and is not claimed now."""
         return self._target_wh is not None and not self.claimed
 
+    @property
+    def tiles_per_pass(self) -> int:
+        """Re-detection tiles in one pass over the frame (0 until a lost frame was searched)."""
+        return len(self._schedule.tiles) if self._schedule is not None else 0
+
     def configure(self, **changes: Any) -> None:
         """Change settings at run time (e.g. from node parameters); a no-op when nothing differs."""
         if all(getattr(self.settings, key) == value for key, value in changes.items()):
@@ -117,7 +127,7 @@ class LongTermTracker:
         """The next frame's result; ``claimed`` is false while the target is lost."""
         if not self.claimed and self.settings.redetect and self._target_wh is not None:
             return self._redetect(check_image(image), with_kept_mask)
-        return self._follow(self.tracker.track(image, with_kept_mask))
+        return self._follow(self.tracker.track(image, with_kept_mask=with_kept_mask))
 
     # ------------------------------------------------------------------ claim bookkeeping
     def _follow(self, result: TrackResult) -> TrackResult:
@@ -152,7 +162,7 @@ class LongTermTracker:
         confirmation = self._confirmation
         if confirmation.pending:  # re-check the candidate with a crop centred on it
             boxes = [confirmation.candidate.box]
-            result = self.tracker.track(image, with_kept_mask, extra=boxes)
+            result = self.tracker.track(image, with_kept_mask=with_kept_mask, extra=boxes)
             peak = self._peaks(boxes, height, width)[0]
             if confirmation.check(peak) is Verdict.CONFIRMED:
                 return self._reacquired(result, peak)
@@ -165,16 +175,14 @@ class LongTermTracker:
             self._schedule_size = (width, height)
             self._scan_peaks = []
         boxes = self._schedule.take()
-        result = self.tracker.track(image, with_kept_mask, extra=boxes)
+        result = self.tracker.track(image, with_kept_mask=with_kept_mask, extra=boxes)
         local = Peak(result.box, result.score, result.search_box)
         self._scan_peaks += [local] + self._peaks(boxes, height, width)
-        strong_local = math.isfinite(local.score) and local.score >= self.settings.reacquire_threshold
-        if self._schedule.cycle_done or strong_local:
-            verdict = confirmation.propose(*best_and_runner_up(self._scan_peaks))
-            if verdict is Verdict.CONFIRMED:
-                return self._reacquired(result, max(self._scan_peaks, key=lambda p: p.score))
-            if verdict is Verdict.PENDING or self._schedule.cycle_done:
-                self._scan_peaks = []
+        if self._schedule.cycle_done:  # a full pass: its best peak (local or tile) may be proposed
+            best, runner_up = best_and_runner_up(self._scan_peaks)
+            self._scan_peaks = []
+            if confirmation.propose(best, runner_up) is Verdict.CONFIRMED:
+                return self._reacquired(result, best)
         return dataclasses.replace(result, claimed=False)
 
     def _peaks(self, boxes: Sequence[Box], height: int, width: int) -> List[Peak]:
