@@ -243,3 +243,15 @@ def test_a_target_that_left_the_view_is_found_again_elsewhere_only_with_redetect
             assert not found
         # lost while the target is away: no claims on the absent frames after the loss
         assert not any(res[t - 1].claimed for t in range(absent[0] + 3, back))
+
+
+def test_configure_changes_settings_at_run_time_and_refuses_bad_ones():
+    tracker = LongTermTracker(ScriptedTracker([0.9, 0.1, 0.1]), lost_frames=2)
+    before = tracker.settings
+    tracker.configure(lost_frames=2)
+    assert tracker.settings is before  # nothing differs: no-op
+    tracker.configure(redetect=True, lost_threshold=0.3, reacquire_threshold=0.3)
+    assert tracker.settings.redetect and tracker.settings.rule().threshold == 0.3
+    with pytest.raises(TrackingError, match="reacquire_threshold"):
+        tracker.configure(reacquire_threshold=0.1)
+    assert tracker.settings.reacquire_threshold == 0.3  # the old settings stay

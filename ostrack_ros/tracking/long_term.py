@@ -101,11 +101,6 @@ class LongTermTracker:
         self.tracker.state = box
 
     @property
-    def lost(self) -> bool:
-        """Whether a target was initialised and is not claimed now."""
-        return self._target_wh is not None and not self.claimed
-
-    @property
     def tiles_per_pass(self) -> int:
         """Re-detection tiles in one pass over the frame (0 until a lost frame was searched)."""
         return len(self._schedule.tiles) if self._schedule is not None else 0
@@ -114,14 +109,13 @@ class LongTermTracker:
         """Change settings at run time (e.g. from node parameters); a no-op when nothing differs."""
         if all(getattr(self.settings, key) == value for key, value in changes.items()):
             return
-        old, self.settings = self.settings, dataclasses.replace(self.settings, **changes)
-        if self.settings.rule() != old.rule():
-            self._confirmation = Confirmation(self.settings.rule())
+        self.settings = dataclasses.replace(self.settings, **changes)
+        self._confirmation = Confirmation(self.settings.rule())  # drops a pending candidate
         self._schedule, self._scan_peaks = None, []
 
     def initialize(self, image: np.ndarray, box: Sequence[float]) -> None:
         self.tracker.initialize(image, box)
-        self._claim(self.tracker.state)
+        self._claim(tuple(float(v) for v in box))
 
     def track(self, image: np.ndarray, with_kept_mask: bool = False) -> TrackResult:
         """The next frame's result; ``claimed`` is false while the target is lost."""
