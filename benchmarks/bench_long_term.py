@@ -37,7 +37,7 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=60, help="timed frames per tracker and budget")
     parser.add_argument("--size", default="320x240", help="frame size WxH of the synthetic sequence")
     parser.add_argument("--budgets", type=int, nargs="+",
-                        default=sorted({1, 2, LongTermSettings.max_tiles_per_frame, 8}))
+                        default=sorted({1, 2, 4, 8, LongTermSettings.max_tiles_per_frame}))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     width, height = (int(v) for v in args.size.split("x"))
