@@ -3,8 +3,10 @@
 Each sequence pastes a textured target (a patch cut from one photograph, rectangular or
 elliptical) over a panning background photograph. The target follows a smooth random trajectory
 with scale change; some sequences add an occluder crossing it, an excursion out of view, and
-distractors cut from the same photograph as the target. The ground truth is the visible part of
-the target box clipped to the frame, with ``absence.label`` / ``cover.label`` as in GOT-10k.
+distractors cut from the same photograph as the target. The out-of-view mode (``reentry``,
+``--out-of-view``) makes every target leave the view and re-enter elsewhere (``out_of_view``).
+The ground truth is the visible part of the target box clipped to the frame, with
+``absence.label`` / ``cover.label`` as in GOT-10k (absent frames: box 0,0,0,0 and absence 1).
 
 Run ``python -m ostrack_ros.data.synthetic --out DIR --sequences N --seed S``.
 """
@@ -23,6 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .annotations import write_boxes, write_flags
+from .out_of_view import reentry_path
 from .photos import photo_pool
 
 
@@ -44,6 +47,11 @@ class SyntheticConfig:
     camera_pan: float = 0.12  # background pan range, fraction of frame size
     noise_std: float = 3.0  # per-frame sensor noise, grey levels
     jpeg_quality: int = 90
+    # Out-of-view mode (long-term tracking): every target leaves the view for ``reentry_absent``
+    # frames and re-enters at least ``reentry_distance`` of the frame away (replaces the excursion).
+    reentry: bool = False
+    reentry_absent: Tuple[int, int] = (15, 30)
+    reentry_distance: float = 0.35
 
 
 @dataclass
@@ -212,7 +220,16 @@ def render_sequence(cfg: SyntheticConfig, seed: int, index: int = 0) -> Syntheti
     centers = _trajectory(rng, cfg, start, n, cfg.motion_amplitude)
     centers = np.clip(centers, [0.1 * W, 0.1 * H], [0.9 * W, 0.9 * H])
     target = _make_sprite(rng, cfg, photos[target_id], size, centers, cfg.scale_amplitude)
-    if rng.random() < cfg.p_out_of_view:
+    if cfg.reentry:
+        half = np.array(target.base_wh) * target.scales.max() / 2
+
+        def path_from(point: np.ndarray, length: int) -> np.ndarray:
+            path = _trajectory(rng, cfg, point, length, cfg.motion_amplitude)
+            return np.clip(path, [0.1 * W, 0.1 * H], [0.9 * W, 0.9 * H])
+
+        target.centers = reentry_path(rng, centers, path_from, half, W, H, cfg.reentry_absent,
+                                      cfg.reentry_distance)[0]
+    elif rng.random() < cfg.p_out_of_view:
         half = np.array(target.base_wh) * target.scales.max() / 2
         target.centers = _excursion(rng, cfg, centers, half)
 
@@ -329,6 +346,9 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     parser.add_argument("--length", type=int, default=SyntheticConfig.length, help="frames per sequence")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the whole set")
     parser.add_argument("--workers", type=int, default=1, help="parallel processes")
+    parser.add_argument("--out-of-view", action="store_true",
+                        help="long-term mode: every target leaves the view for 15-30 frames and "
+                             "re-enters at least 35 %% of the frame away")
     parser.add_argument(
         "--size", default=f"{SyntheticConfig.width}x{SyntheticConfig.height}", help="frame size WxH"
     )
@@ -339,7 +359,7 @@ def main(argv: Optional[Seq[str]] = None) -> int:
         parser.error(f"--size must look like 320x240, got {args.size!r}")
     if args.sequences < 1 or args.length < 2 or width < 64 or height < 64:
         parser.error("need >= 1 sequence, >= 2 frames and frames of at least 64x64")
-    cfg = SyntheticConfig(width=width, height=height, length=args.length)
+    cfg = SyntheticConfig(width=width, height=height, length=args.length, reentry=args.out_of_view)
     generate_dataset(args.out, args.sequences, args.seed, cfg, workers=max(1, args.workers))
     print(f"wrote {args.sequences} sequences to {args.out}")
     return 0

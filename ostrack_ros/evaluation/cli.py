@@ -18,11 +18,12 @@ from typing import Sequence as Seq
 
 from ..data import Sequence, read_sequence, sequence_folders
 from ..export.backend_base import BackendError
-from ..tracking.cli import add_runtime_arguments
+from ..tracking.cli import add_redetect_argument, add_runtime_arguments
+from .long_term import LongTermScores, evaluate_long_term, summarize_long_term
 from .metrics import OPEScores, evaluate_sequence, summarize
 from .plots import save_plots
-from .report import format_table, write_summary
-from .results_io import read_results
+from .report import format_long_term_table, format_table, write_summary
+from .results_io import read_confidence, read_results
 
 log = logging.getLogger("ostrack_eval")
 
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "default: the embedded demo model")
     parser.add_argument("--name", help="tracker name in tables and plots (default: weights file stem)")
     add_runtime_arguments(parser)
+    add_redetect_argument(parser)
     parser.add_argument("--sequences", nargs="+", metavar="SEQ", help="evaluate only these sequences")
     parser.add_argument("--compare", nargs="+", default=[], metavar="NAME=DIR",
                         help="also score existing results folders (<seq>.txt per sequence)")
@@ -89,7 +91,7 @@ def _resolve_model(config: Optional[str], weights: Optional[Path]) -> Tuple[str,
 def _run_tracker(args, sequences: List[Sequence]) -> Tuple[str, Path]:
     import torch
 
-    from ..tracking import Tracker
+    from ..tracking import LongTermTracker, Tracker
     from .ope import run_dataset
 
     if args.threads:
@@ -98,22 +100,27 @@ def _run_tracker(args, sequences: List[Sequence]) -> Tuple[str, Path]:
     device = args.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    name = args.name or weights.name.split(".")[0]
-    tracker = Tracker.from_files(config, weights, device=device, dtype=args.precision, backend=args.backend)
+    name = args.name or weights.name.split(".")[0] + ("_redetect" if args.redetect else "")
+    tracker = LongTermTracker(Tracker.from_files(config, weights, device=device, dtype=args.precision,
+                                                 backend=args.backend), redetect=args.redetect)
     results_dir = args.out / "results" / name
-    log.info("tracking %d sequences with %s on %s (%s, %s) -> %s", len(sequences), name, device,
-             args.precision, args.backend, results_dir)
+    log.info("tracking %d sequences with %s on %s (%s, %s, re-detection %s) -> %s", len(sequences), name,
+             device, args.precision, args.backend, "on" if args.redetect else "off", results_dir)
     run_dataset(tracker, sequences, results_dir, progress=not args.no_progress)
     return name, results_dir
 
 
-def score_results(name: str, results_dir: Path, sequences: Seq[Sequence]) -> OPEScores:
-    """Score one results folder against the dataset's ground truth."""
-    evaluations = []
+def score_results(name: str, results_dir: Path,
+                  sequences: Seq[Sequence]) -> Tuple[OPEScores, Optional[LongTermScores]]:
+    """Score one results folder against the dataset's ground truth: OPE scores, and long-term scores
+    when the dataset has absent frames (None otherwise)."""
+    evaluations, long_term = [], []
     for seq in sequences:
         boxes, times = read_results(results_dir, seq.name)
         evaluations.append(evaluate_sequence(seq.name, boxes, seq.boxes, seq.visible, times))
-    return summarize(name, evaluations)
+        long_term.append(evaluate_long_term(seq.name, boxes, seq.boxes, seq.visible,
+                                            read_confidence(results_dir, seq.name)))
+    return summarize(name, evaluations), summarize_long_term(name, long_term)
 
 
 def main(argv: Optional[Seq[str]] = None) -> int:
@@ -126,14 +133,18 @@ def main(argv: Optional[Seq[str]] = None) -> int:
         sequences = load_sequences(args.dataset, args.sequences)
         entries = [] if args.results_only else [_run_tracker(args, sequences)]
         entries += compare
-        scores = [score_results(name, folder, sequences) for name, folder in entries]
+        scored = [score_results(name, folder, sequences) for name, folder in entries]
     except (OSError, ValueError, BackendError) as exc:
         print(f"ostrack-eval: error: {exc}", file=sys.stderr)
         return 2
+    scores = [ope for ope, _ in scored]
+    long_term = [lt for _, lt in scored if lt is not None]
     plots = save_plots(scores, args.out, dataset=args.dataset.name)
-    summary = write_summary(scores, args.out / "summary.json", str(args.dataset))
+    summary = write_summary(scores, args.out / "summary.json", str(args.dataset), long_term)
     log.info("plots: %s", ", ".join(str(p) for p in plots.values()))
     log.info("summary: %s", summary)
+    if long_term:
+        print(format_long_term_table(long_term), flush=True)
     print(format_table(scores), flush=True)
     return 0
 

@@ -28,12 +28,14 @@ class SingleObjectTracker(Protocol):
 
 @dataclass(frozen=True)
 class SequenceRun:
-    """What a tracker produced on one sequence: (N, 4) boxes, (N,) scores and seconds per frame."""
+    """What a tracker produced on one sequence: (N, 4) boxes, (N,) scores, seconds per frame and
+    confidence (the score where the tracker claims the target, else 0)."""
 
     name: str
     boxes: np.ndarray
     scores: np.ndarray
     times: np.ndarray
+    confidence: np.ndarray
 
 
 def run_sequence(tracker: SingleObjectTracker, seq: Sequence, progress: bool = False) -> SequenceRun:
@@ -44,6 +46,7 @@ def run_sequence(tracker: SingleObjectTracker, seq: Sequence, progress: bool = F
     init_box = tuple(float(v) for v in seq.boxes[0])
     boxes = np.zeros((len(seq), 4))
     scores = np.ones(len(seq))
+    confidence = np.ones(len(seq))
     times = np.zeros(len(seq))
     frames = tqdm(seq.frames, desc=seq.name, unit="frame", leave=False, disable=not progress)
     for i, path in enumerate(frames):
@@ -56,8 +59,9 @@ def run_sequence(tracker: SingleObjectTracker, seq: Sequence, progress: bool = F
             result = tracker.track(image)
             boxes[i] = result.box
             scores[i] = result.score
+            confidence[i] = result.score if getattr(result, "claimed", True) else 0.0
         times[i] = time.perf_counter() - start
-    return SequenceRun(seq.name, boxes, scores, times)
+    return SequenceRun(seq.name, boxes, scores, times, confidence)
 
 
 def run_dataset(tracker: SingleObjectTracker, sequences: Iterable[Sequence],
@@ -68,6 +72,6 @@ def run_dataset(tracker: SingleObjectTracker, sequences: Iterable[Sequence],
     for seq in tqdm(sequences, desc="sequences", unit="seq", disable=not progress):
         run = run_sequence(tracker, seq, progress=progress)
         if results_dir is not None:
-            write_results(results_dir, run.name, run.boxes, run.times)
+            write_results(results_dir, run.name, run.boxes, run.times, run.confidence)
         runs.append(run)
     return runs

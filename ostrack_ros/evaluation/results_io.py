@@ -1,8 +1,10 @@
 """Tracking results in the standard per-sequence text format (pytracking / OSTrack layout).
 
-``<dir>/<seq>.txt`` holds one ``x,y,w,h`` box per frame (the first is the initial box) and
-``<dir>/<seq>_time.txt`` the seconds each frame took. Readers also accept tab/space separators and
-the GOT-10k submission layout ``<dir>/<seq>/<seq>_001.txt``, so results of other toolkits compare.
+``<dir>/<seq>.txt`` holds one ``x,y,w,h`` box per frame (the first is the initial box),
+``<dir>/<seq>_time.txt`` the seconds each frame took and ``<dir>/<seq>_confidence.txt`` the
+tracker's per-frame confidence (VOT-LT / GOT-10k convention; 0 = no target claimed). Readers
+also accept tab/space separators and the GOT-10k submission layout ``<dir>/<seq>/<seq>_001.txt``,
+so results of other toolkits compare.
 """
 from __future__ import annotations
 
@@ -34,15 +36,27 @@ def read_box_file(path: PathLike) -> np.ndarray:
 
 
 def write_results(out_dir: PathLike, name: str, boxes: np.ndarray,
-                  times: Optional[np.ndarray] = None) -> Path:
-    """Write ``<name>.txt`` (and ``<name>_time.txt`` when times are given); returns the box file."""
+                  times: Optional[np.ndarray] = None, confidence: Optional[np.ndarray] = None) -> Path:
+    """Write ``<name>.txt`` (and ``<name>_time.txt`` / ``<name>_confidence.txt`` when given);
+    returns the box file."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     box_path = out_dir / f"{name}.txt"
     np.savetxt(box_path, np.asarray(boxes, dtype=np.float64).reshape(-1, 4), fmt="%.4f", delimiter=",")
     if times is not None:
         np.savetxt(out_dir / f"{name}_time.txt", np.asarray(times, dtype=np.float64), fmt="%.6f")
+    if confidence is not None:
+        np.savetxt(out_dir / f"{name}_confidence.txt", np.asarray(confidence, dtype=np.float64), fmt="%.6f")
     return box_path
+
+
+def read_confidence(results_dir: PathLike, name: str) -> Optional[np.ndarray]:
+    """Per-frame confidence of sequence ``name`` (either layout), or None when there is none."""
+    results_dir = Path(results_dir)
+    for path in (results_dir / f"{name}_confidence.txt", results_dir / name / f"{name}_confidence.txt"):
+        if path.is_file():
+            return np.loadtxt(path, dtype=np.float64, ndmin=1)
+    return None
 
 
 def read_results(results_dir: PathLike, name: str) -> Tuple[np.ndarray, Optional[np.ndarray]]:

@@ -28,6 +28,7 @@ class FrameBackend:
 
     name = "graph"
     io_dtype = torch.float32  # dtype the runner takes template/search tensors in
+    max_batch = 1  # graphs are built for one search crop; the tracker splits larger batches
 
     def __init__(self, config: OSTrackConfig, device: torch.device, weights_input: bool) -> None:
         self.config = config

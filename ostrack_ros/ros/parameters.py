@@ -71,6 +71,8 @@ class NodeParams:
                               value_range=(1, 10000))
     reacquire_score_threshold: float = _param(0.4, "Score at which a LOST target counts as found "
                                               "again (>= lost_score_threshold)", value_range=(0.0, 1.0))
+    redetect: bool = _param(False, "While LOST, search the whole frame (batched tiles) and re-acquire "
+                            "a confirmed candidate; false = the official local search only")
     init_click_mode: str = _param("two_click", "init_point handling: two_click = two corners, "
                                   "one_click = centre of a default-size box",
                                   choices=("two_click", "one_click"))

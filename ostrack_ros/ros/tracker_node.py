@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import math
 import sys
 import threading
 import time
@@ -93,7 +94,8 @@ class TrackerNode(Node):
         self._warn_unknown_parameters()
         if tracker is None:
             tracker = self._load_tracker()
-        self._tracker = tracker
+        from ..tracking.long_term import LongTermTracker  # torch-bound, so imported once a node exists
+        self._tracker = LongTermTracker.around(tracker)  # claim state + re-detection (`redetect`)
         self._state = TargetStateMachine()
         self._track_ids = itertools.count(1)
         self.track_id = ""
@@ -404,11 +406,15 @@ class TrackerNode(Node):
             self._resized(rgb, frame.stamp_ns)
         wants_debug = self._wants_debug()
         if self._state.state is not TrackState.IDLE:
+            self._tracker.configure(redetect=p.redetect, lost_threshold=p.lost_score_threshold,
+                                    lost_frames=p.lost_frames,
+                                    reacquire_threshold=p.reacquire_score_threshold)
             started = time.monotonic()
             result = self._tracker.track(rgb, with_kept_mask=wants_debug and p.debug_draw_kept_tokens)
             model_s = time.monotonic() - started
             self._box, self._score = tuple(result.box), float(result.score)
-            change = self._state.update(result.score, lost_threshold=p.lost_score_threshold,
+            change = self._state.update(result.score if result.claimed else math.nan,
+                                        lost_threshold=p.lost_score_threshold,
                                         lost_frames=p.lost_frames,
                                         reacquire_threshold=p.reacquire_score_threshold)
             if change == (TrackState.TRACKING, TrackState.LOST):
@@ -417,7 +423,8 @@ class TrackerNode(Node):
                 self.get_logger().warning(f"target {self.track_id} lost ({why})")
                 self._report("lost", why, frame.stamp_ns)
             elif change == (TrackState.LOST, TrackState.TRACKING):
-                self.get_logger().info(f"target {self.track_id} re-acquired (score {result.score:.2f})")
+                self.get_logger().info(f"target {self.track_id} re-acquired (score {result.score:.2f}) at "
+                                       "({:.0f}, {:.0f}, {:.0f}, {:.0f})".format(*result.box))
                 self._report("reacquired", f"score {result.score:.2f} >= {p.reacquire_score_threshold:g}",
                              frame.stamp_ns)
         header = frame.msg.header

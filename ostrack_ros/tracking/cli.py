@@ -1,7 +1,8 @@
 """``ostrack-track``: run the tracker over a video file or an image folder and write its boxes.
 
 Output: one ``x,y,w,h,score`` line per frame (the first line is the initial box with score 1),
-the usual single-object benchmark format.
+the usual single-object benchmark format; with ``--redetect`` the score is 0 on frames where the
+lost target is not claimed (re-detection running).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..model import CheckpointError
 from .errors import TrackingError
 from .frames import FrameSource
 from .inputs import PRECISIONS
+from .long_term import LongTermTracker
 from .tracker import Tracker
 
 
@@ -44,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="target box in the first frame, pixels")
     parser.add_argument("--out", help="write boxes here instead of stdout")
     add_runtime_arguments(parser)
+    add_redetect_argument(parser)
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     return parser
 
@@ -57,6 +60,13 @@ def add_runtime_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", default="fp32", choices=sorted(PRECISIONS))
     parser.add_argument("--backend", default="torch", choices=BACKENDS,
                         help="inference runtime (default torch; see docs/JETSON.md)")
+
+
+def add_redetect_argument(parser: argparse.ArgumentParser) -> None:
+    """``--redetect``, as the node's ``redetect`` parameter (shared by ostrack-track and ostrack-eval)."""
+    parser.add_argument("--redetect", action="store_true",
+                        help="long-term mode: search the whole frame for a lost target and re-acquire "
+                             "it after confirmation (default off: the official short-term tracker)")
 
 
 def resolve_model(config: str | None, weights: str | None) -> tuple[str, str]:
@@ -84,8 +94,8 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     config, weights = resolve_model(args.config, args.weights)
     frames = FrameSource(args.video)
-    tracker = Tracker.from_files(config, weights, device=args.device, dtype=args.precision,
-                                 backend=args.backend)
+    tracker = LongTermTracker(Tracker.from_files(config, weights, device=args.device, dtype=args.precision,
+                                                 backend=args.backend), redetect=args.redetect)
     out = open(args.out, "w") if args.out else sys.stdout  # noqa: SIM115 (stdout must not be closed)
     count, tracking_time = 0, 0.0
     try:
@@ -98,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
                     start = time.perf_counter()
                     result = tracker.track(image)
                     tracking_time += time.perf_counter() - start
-                    box, score = result.box, result.score
+                    box, score = result.box, result.score if result.claimed or not args.redetect else 0.0
                 out.write(format_line(box, score))
                 count += 1
                 bar.update()

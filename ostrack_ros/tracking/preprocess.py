@@ -1,6 +1,8 @@
 """uint8 RGB crops -> normalised network input on the model's device, in persistent buffers."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 
@@ -40,3 +42,9 @@ class CropNormalizer:
         if self._output is None:
             return out
         return self._output.copy_(out)
+
+    def batch(self, crops: Sequence[np.ndarray]) -> torch.Tensor:
+        """Several (size, size, 3) uint8 crops -> a new (B, 3, size, size) tensor, same arithmetic."""
+        pixels = torch.from_numpy(np.stack(crops)).to(self.mean.device)
+        out = pixels.permute(0, 3, 1, 2).float().div_(255.0).sub_(self.mean).div_(self.std)
+        return out if self._output is None else out.to(self._output.dtype)

@@ -16,7 +16,9 @@ class TrackResult:
     ``box`` is (x, y, w, h) in image pixels after the official ``clip_box``; ``score`` is the raw
     (un-windowed) score-map value at the Hann-windowed peak; ``search_box`` is the square search crop
     (x, y, side, side) that may extend past the image; ``kept_mask`` is the (Hs, Ws) grid of search
-    tokens still alive after the last CE stage (None without CE or when not requested).
+    tokens still alive after the last CE stage (None without CE or when not requested); ``claimed``
+    says whether the tracker currently claims the target is at ``box`` (always true for the short-term
+    ``Tracker``; a ``LongTermTracker`` clears it while the target is lost).
     """
 
     box: Box
@@ -24,3 +26,4 @@ class TrackResult:
     search_box: Box
     kept_mask: np.ndarray | None
     frame_index: int
+    claimed: bool = True

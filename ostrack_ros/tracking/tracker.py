@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Tuple
 
 import numpy as np
 import torch
@@ -34,6 +35,8 @@ class TrackStep:
     response: torch.Tensor  # (1, 1, Hs, Ws) Hann-windowed score map, float32
     window_box: torch.Tensor  # (1, 4) normalised cx, cy, w, h decoded at the windowed peak, float32
     preclip_box: Box  # map_box_back result before clip_box
+    extra_crops: Tuple[Crop, ...] = ()  # crops of the ``extra`` boxes, batched with the search crop
+    extra_peaks: np.ndarray | None = None  # (E, 5) raw score peak and normalised cx, cy, w, h per crop
 
 
 class Tracker:
@@ -123,8 +126,13 @@ class Tracker:
         self.last_step = None
 
     @torch.inference_mode()
-    def track(self, image: np.ndarray, with_kept_mask: bool = False) -> TrackResult:
-        """Locate the target in the next RGB frame; ``with_kept_mask`` also returns the CE token mask."""
+    def track(self, image: np.ndarray, with_kept_mask: bool = False,
+              extra: Sequence[Sequence[float]] = ()) -> TrackResult:
+        """Locate the target in the next RGB frame; ``with_kept_mask`` also returns the CE token mask.
+
+        ``extra`` boxes (x, y, w, h) get their own search crops, run in the same batch against the
+        cached template (re-detection tiles); their raw, un-windowed score peaks land in
+        ``last_step.extra_peaks``. Without them the step is exactly the official one."""
         if self._template_tokens is None or self._state is None:
             raise TrackingError("track() called before initialize()")
         image = check_image(image)
@@ -134,23 +142,55 @@ class Tracker:
             raise TrackingError(f"the target state {prev} lies outside this {width}x{height} frame "
                                 "(did the frame size change? re-initialize)")
         crop = sample_target(image, prev, self.search_factor, self.search_size)
-        out = self.model.forward_tokens(self._template_tokens, self._search_input(crop.image), self._ce_mask)
-        score_map = out["score_map"].float()
+        search = self._search_input(crop.image)
+        extra_crops = tuple(sample_target(image, check_box(box), self.search_factor, self.search_size)
+                            for box in extra)
+        if extra_crops:
+            search = torch.cat([search, self._search_input.batch([c.image for c in extra_crops])])
+        out = self._forward(search)
+        score_map = out["score_map"][:1].float()
         response = self.window * score_map
-        window_box = decode_peak(response, out["size_map"].float(), out["offset_map"].float())
+        window_box = decode_peak(response, out["size_map"][:1].float(), out["offset_map"][:1].float())
         peak = response.flatten(1).argmax(dim=1, keepdim=True)
         score = score_map.flatten(1).gather(1, peak)
         # Official: scale back as a float32 tensor, then .tolist(); the rest runs on Python floats.
         parts = [(window_box * self.search_size / crop.resize_factor).view(-1), score.view(-1)]
         kept = out["kept_indices"]
+        cells = score_map[0, 0].numel()
         if with_kept_mask and kept:
-            alive = torch.zeros(score_map[0, 0].numel(), device=score.device)
+            alive = torch.zeros(cells, device=score.device)
             parts.append(alive.index_fill_(0, kept[-1][0], 1.0))
+        if extra_crops:
+            parts.append(raw_peaks(out["score_map"][1:].float(), out["size_map"][1:].float(),
+                                   out["offset_map"][1:].float()).view(-1))
         host = torch.cat(parts).cpu()  # the frame's only device -> host transfer
         preclip = map_box_back(host[:4].tolist(), prev, self.search_size, crop.resize_factor)
         self._state = clip_box(preclip, height, width, margin=CLIP_MARGIN)
         self.frame_index += 1
-        self.last_step = TrackStep(crop, out, response, window_box, preclip)
-        kept_mask = host[5:].numpy().reshape(score_map.shape[-2:]).astype(bool) if host.numel() > 5 else None
+        mask_end = 5 + (cells if with_kept_mask and kept else 0)
+        extra_peaks = host[mask_end:].numpy().reshape(-1, 5) if extra_crops else None
+        self.last_step = TrackStep(crop, out, response, window_box, preclip, extra_crops, extra_peaks)
+        kept_mask = None
+        if mask_end > 5:
+            kept_mask = host[5:mask_end].numpy().reshape(score_map.shape[-2:]).astype(bool)
         return TrackResult(box=self._state, score=float(host[4]), search_box=crop.box,
                            kept_mask=kept_mask, frame_index=self.frame_index)
+
+    def _forward(self, search: torch.Tensor) -> dict:
+        """The network on a (B, 3, Hs, Ws) search batch against the cached template; graphs built for
+        one crop (``max_batch`` 1, the exported backends) run the batch one crop at a time."""
+        batch = search.shape[0]
+        limit = getattr(self.model, "max_batch", None) or batch
+        if batch <= limit:
+            mask = self._ce_mask if self._ce_mask is None or batch == 1 else self._ce_mask.expand(batch, -1)
+            return self.model.forward_tokens(self._template_tokens, search, mask)
+        outs = [self._forward(search[i:i + limit]) for i in range(0, batch, limit)]
+        merged = {key: torch.cat([o[key] for o in outs]) for key in ("score_map", "size_map", "offset_map")}
+        merged["kept_indices"] = [torch.cat(stage) for stage in zip(*(o["kept_indices"] for o in outs))]
+        return merged
+
+
+def raw_peaks(score_map: torch.Tensor, size_map: torch.Tensor, offset_map: torch.Tensor) -> torch.Tensor:
+    """(B, 5): each map's un-windowed peak score and the normalised cx, cy, w, h decoded there."""
+    return torch.cat([score_map.flatten(1).amax(dim=1, keepdim=True),
+                      decode_peak(score_map, size_map, offset_map)], dim=1)

@@ -1,0 +1,199 @@
+"""Long-term tracking: the official tracker plus a claim state and global re-detection while lost.
+
+``LongTermTracker`` wraps a ``Tracker`` with the same ``initialize`` / ``track`` contract. The target
+is claimed until its score stays below ``lost_threshold`` for ``lost_frames`` frames. Without
+``redetect`` every step is the official one and a lost target is claimed again at the first score
+>= ``reacquire_threshold`` (the node's TRACKING/LOST rule). With ``redetect`` a lost target is
+searched for in the whole frame: ``max_tiles_per_frame`` tiles (``tiling``) run per frame in one batch
+with the official local search crop, and a full pass proposes its best peak to the look-alike
+resistant ``confirmation`` rule; only a confirmed candidate is claimed again.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, List, Optional, Tuple
+
+import numpy as np
+
+from .confirmation import Confirmation, ConfirmationRule, Peak, Verdict, best_and_runner_up
+from .errors import TrackingError
+from .geometry import clip_box, map_box_back
+from .inputs import check_image
+from .result import Box, TrackResult
+from .tiling import TileSchedule, tile_boxes
+from .tracker import CLIP_MARGIN
+
+
+@dataclass(frozen=True)
+class LongTermSettings:
+    """Loss, re-detection and confirmation settings (the node maps its parameters onto the first four).
+
+    Defaults are tuned for the embedded demo model on a long-term synthetic tuning set (seed 4242,
+    docs/demo_and_evaluation.md); other weights have other score levels."""
+
+    redetect: bool = False
+    lost_threshold: float = 0.55  # a score below it is a miss; scan peaks above it are re-checked
+    lost_frames: int = 3  # consecutive misses before the target is lost
+    reacquire_threshold: float = 0.55  # score a re-acquisition needs (every re-check, too)
+    max_tiles_per_frame: int = 2  # re-detection tiles per frame, batched with the local crop (CPU: <= 2x)
+    scales: Tuple[float, ...] = (1.0, 1.5)  # tile scales relative to the last confident target size
+    tile_overlap: float = 0.25  # every pixel lies in the central (1 - overlap) of some tile
+    confirm_frames: int = 1  # consecutive consistent re-checks before a candidate is claimed
+    margin: float = 0.1  # score lead the best scan peak needs over the runner-up elsewhere
+    max_shift: float = 1.0  # target sizes a candidate may move between re-checks
+
+    def __post_init__(self) -> None:
+        if self.lost_frames < 1 or self.max_tiles_per_frame < 1:
+            raise TrackingError(f"lost_frames and max_tiles_per_frame must be >= 1, got {self}")
+        if not self.reacquire_threshold >= self.lost_threshold:
+            raise TrackingError(f"reacquire_threshold ({self.reacquire_threshold}) must be >= "
+                                f"lost_threshold ({self.lost_threshold})")
+        if not self.scales or not all(s > 0 for s in self.scales):
+            raise TrackingError(f"scales must be positive, got {self.scales}")
+        if not 0.0 <= self.tile_overlap < 1.0:
+            raise TrackingError(f"tile_overlap must be in [0, 1), got {self.tile_overlap}")
+        try:
+            self.rule()
+        except ValueError as exc:
+            raise TrackingError(str(exc)) from None
+
+    def rule(self) -> ConfirmationRule:
+        """Scan peaks above the lost threshold are re-checked; re-checks must reach the re-acquire one."""
+        return ConfirmationRule(self.reacquire_threshold, self.margin, self.confirm_frames, self.max_shift,
+                                propose_threshold=self.lost_threshold)
+
+
+class LongTermTracker:
+    """A ``Tracker`` that says whether it claims the target and, with ``redetect``, finds it again.
+
+    Other attributes (``device``, ``config``, ``last_step``, ...) are the wrapped tracker's."""
+
+    def __init__(self, tracker: Any, settings: Optional[LongTermSettings] = None, **changes: Any) -> None:
+        self.tracker = tracker
+        self.settings = dataclasses.replace(settings or LongTermSettings(), **changes)
+        self.claimed = False
+        self.misses = 0
+        self._target_wh: Optional[Tuple[float, float]] = None
+        self._confirmation = Confirmation(self.settings.rule())
+        self._schedule: Optional[TileSchedule] = None
+        self._schedule_size: Tuple[int, int] = (0, 0)
+        self._scan_peaks: List[Peak] = []
+
+    @classmethod
+    def around(cls, tracker: Any) -> LongTermTracker:
+        """``tracker`` itself when it already is a LongTermTracker, else a wrapper with default settings."""
+        return tracker if isinstance(tracker, cls) else cls(tracker)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "tracker":  # not set yet (copy/pickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.tracker, name)
+
+    @property
+    def state(self) -> Optional[Box]:
+        return self.tracker.state
+
+    @state.setter
+    def state(self, box: Sequence[float]) -> None:
+        self.tracker.state = box
+
+    @property
+    def tiles_per_pass(self) -> int:
+        """Re-detection tiles in one pass over the frame (0 until a lost frame was searched)."""
+        return len(self._schedule.tiles) if self._schedule is not None else 0
+
+    def configure(self, **changes: Any) -> None:
+        """Change settings at run time (e.g. from node parameters); a no-op when nothing differs."""
+        if all(getattr(self.settings, key) == value for key, value in changes.items()):
+            return
+        self.settings = dataclasses.replace(self.settings, **changes)
+        self._confirmation = Confirmation(self.settings.rule())  # drops a pending candidate
+        self._schedule, self._scan_peaks = None, []
+
+    def initialize(self, image: np.ndarray, box: Sequence[float]) -> None:
+        self.tracker.initialize(image, box)
+        self._claim(tuple(float(v) for v in box))
+
+    def track(self, image: np.ndarray, with_kept_mask: bool = False) -> TrackResult:
+        """The next frame's result; ``claimed`` is false while the target is lost."""
+        if not self.claimed and self.settings.redetect and self._target_wh is not None:
+            return self._redetect(check_image(image), with_kept_mask)
+        return self._follow(self.tracker.track(image, with_kept_mask=with_kept_mask))
+
+    # ------------------------------------------------------------------ claim bookkeeping
+    def _follow(self, result: TrackResult) -> TrackResult:
+        s, score = self.settings, result.score
+        if self.claimed:
+            if math.isfinite(score) and score >= s.lost_threshold:
+                self.misses = 0
+                if score >= s.reacquire_threshold:  # a confident frame: the size to search for
+                    self._target_wh = (result.box[2], result.box[3])
+            else:
+                self.misses += 1
+                if self.misses >= s.lost_frames:
+                    self._lose()
+        elif math.isfinite(score) and score >= s.reacquire_threshold:  # official: no global search
+            self._claim(result.box)
+        return dataclasses.replace(result, claimed=self.claimed)
+
+    def _claim(self, box: Box) -> None:
+        self.claimed, self.misses = True, 0
+        self._target_wh = (box[2], box[3])
+        self._confirmation.clear()
+        self._schedule, self._scan_peaks = None, []
+
+    def _lose(self) -> None:
+        self.claimed, self.misses = False, 0
+        self._confirmation.clear()
+        self._schedule, self._scan_peaks = None, []
+
+    # ------------------------------------------------------------------ re-detection
+    def _redetect(self, image: np.ndarray, with_kept_mask: bool) -> TrackResult:
+        height, width = image.shape[:2]
+        confirmation = self._confirmation
+        if confirmation.pending:  # re-check the candidate with a crop centred on it
+            boxes = [confirmation.candidate.box]
+            result = self.tracker.track(image, with_kept_mask=with_kept_mask, extra=boxes)
+            peak = self._peaks(boxes, height, width)[0]
+            if confirmation.check(peak) is Verdict.CONFIRMED:
+                return self._reacquired(result, peak)
+            return dataclasses.replace(result, claimed=False)
+        if self._schedule is None or self._schedule_size != (width, height):
+            self._schedule = TileSchedule(
+                tile_boxes(width, height, self._target_wh, self.tracker.search_factor,
+                           self.settings.scales, self.settings.tile_overlap),
+                self.settings.max_tiles_per_frame)
+            self._schedule_size = (width, height)
+            self._scan_peaks = []
+        boxes = self._schedule.take()
+        result = self.tracker.track(image, with_kept_mask=with_kept_mask, extra=boxes)
+        local = Peak(result.box, result.score, result.search_box)
+        self._scan_peaks += [local] + self._peaks(boxes, height, width)
+        if self._schedule.cycle_done:  # a full pass: its best peak (local or tile) may be proposed
+            best, runner_up = best_and_runner_up(self._scan_peaks)
+            self._scan_peaks = []
+            if confirmation.propose(best, runner_up) is Verdict.CONFIRMED:
+                return self._reacquired(result, best)
+        return dataclasses.replace(result, claimed=False)
+
+    def _peaks(self, boxes: Sequence[Box], height: int, width: int) -> List[Peak]:
+        """The raw peaks of the last step's extra crops as image boxes."""
+        step, size = self.tracker.last_step, self.tracker.search_size
+        peaks = []
+        for box, crop, (score, *pred) in zip(boxes, step.extra_crops, step.extra_peaks.tolist()):
+            scale = size / crop.resize_factor
+            mapped = map_box_back([v * scale for v in pred], box, size, crop.resize_factor)
+            peaks.append(Peak(clip_box(mapped, height, width, margin=CLIP_MARGIN), score, crop.box))
+        return peaks
+
+    def _reacquired(self, result: TrackResult, peak: Peak) -> TrackResult:
+        self.tracker.state = peak.box
+        self._claim(peak.box)
+        return dataclasses.replace(result, box=peak.box, score=peak.score, claimed=True,
+                                   search_box=peak.search_box or result.search_box)
+
+
+__all__ = ["LongTermSettings", "LongTermTracker"]

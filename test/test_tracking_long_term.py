@@ -1,0 +1,257 @@
+"""Long-term tracking: tiling geometry, the per-frame tile budget, the confirmation rule, batched
+extra crops, the claim state, and re-acquisition of a target that left the view (demo model)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import REFERENCE_DIR
+from long_term_helpers import REENTRY_ABSENT, demo_tracker, reentry_sequence
+from ostrack_ros.evaluation.metrics import iou
+from ostrack_ros.tracking import LongTermSettings, LongTermTracker, Tracker, TrackingError, TrackResult
+from ostrack_ros.tracking.confirmation import (
+    Confirmation,
+    ConfirmationRule,
+    Peak,
+    Verdict,
+    best_and_runner_up,
+)
+from ostrack_ros.tracking.tiling import TileSchedule, tile_boxes
+
+TINY = REFERENCE_DIR / "tiny"
+needs_tiny = pytest.mark.skipif(not (TINY / "tracker_sequence.npz").is_file(),
+                                reason=f"reference data missing: {TINY}")
+
+
+# ---------------------------------------------------------------- tiling geometry
+def centre(box):
+    return box[0] + box[2] / 2, box[1] + box[3] / 2
+
+
+def test_tiles_cover_every_pixel_with_their_central_part_at_each_scale():
+    width, height, factor, overlap = 320, 240, 4.0, 0.25
+    boxes = tile_boxes(width, height, (30, 20), factor, (1.0, 1.5), overlap)
+    side1, side2 = math.sqrt(600) * factor, math.sqrt(600) * 1.5 * factor
+    sides = [math.sqrt(b[2] * b[3]) * factor for b in boxes]
+    # scale 1: side 98, centres <= 73.5 px apart -> 5 x 4 tiles; scale 1.5: side 147 -> 3 x 3, in that order
+    assert sides == pytest.approx([side1] * 20 + [side2] * 9)
+    ys, xs = np.mgrid[0:height:3, 0:width:3]
+    for side, tiles in ((side1, boxes[:20]), (side2, boxes[20:])):
+        core = (1 - overlap) * side / 2
+        covered = np.zeros(xs.shape, bool)
+        for b in tiles:
+            cx, cy = centre(b)
+            covered |= (np.abs(xs - cx) <= core) & (np.abs(ys - cy) <= core)
+            assert b[2] / b[3] == pytest.approx(1.5)  # the target's aspect ratio is kept
+        assert covered.all(), f"pixels outside every tile core at side {side:.0f}"
+
+
+def test_a_target_as_large_as_the_frame_needs_one_tile_and_bad_input_is_refused():
+    assert tile_boxes(100, 80, (60, 60), 4.0, (1.0,)) == [pytest.approx((20.0, 10.0, 60.0, 60.0))]
+    for args in [((0, 0), (1.0,), 0.5), ((10, 10), (0.0,), 0.5), ((10, 10), (1.0,), 1.0)]:
+        with pytest.raises(ValueError):
+            tile_boxes(100, 80, args[0], 4.0, args[1], args[2])
+
+
+# ---------------------------------------------------------------- per-frame budget
+def test_schedule_hands_out_at_most_the_budget_and_cycles_over_all_tiles():
+    tiles = [(float(i), 0.0, 1.0, 1.0) for i in range(10)]
+    schedule = TileSchedule(tiles, max_per_frame=4)
+    assert schedule.frames_per_cycle == 3
+    portions = [schedule.take() for _ in range(6)]
+    assert [len(p) for p in portions] == [4, 4, 2, 4, 4, 2]
+    assert sum(portions[:3], []) == tiles and sum(portions[3:], []) == tiles
+    with pytest.raises(ValueError):
+        TileSchedule(tiles, 0)
+
+
+@needs_tiny
+def test_while_lost_each_frame_runs_the_local_crop_plus_at_most_the_budget_in_one_batch(monkeypatch):
+    """Tiny random network: thresholds 1.0 make it lose the target after 2 frames and never re-acquire."""
+    with np.load(TINY / "tracker_sequence.npz") as data:
+        frames, init_box = data["frames"], tuple(data["init_box"])
+    inner = Tracker.from_files(TINY / "config.yaml", TINY / "checkpoint.pth.tar")
+    batches = []
+    forward = inner.model.forward_tokens
+    monkeypatch.setattr(inner.model, "forward_tokens",
+                        lambda z, x, mask=None: batches.append(x.shape[0]) or forward(z, x, mask))
+    tracker = LongTermTracker(inner, redetect=True, lost_threshold=1.0, reacquire_threshold=1.0,
+                              lost_frames=2, max_tiles_per_frame=3, scales=(1.0, 2.0))
+    tracker.initialize(frames[0], init_box)
+    height, width = frames[0].shape[:2]
+    claimed = [tracker.track(frame).claimed for frame in frames[1:12]]
+    assert claimed == [True] + [False] * 10
+    n_tiles = len(tile_boxes(width, height, init_box[2:], inner.search_factor, (1.0, 2.0), 0.25))
+    per_frame = [b - 1 for b in batches[2:]]  # the local crop is sample 0 of every batch
+    assert batches[:2] == [1, 1] and all(1 <= n <= 3 for n in per_frame)
+    cycle = math.ceil(n_tiles / 3)
+    assert sum(per_frame[:cycle]) == n_tiles  # one full pass over the frame in ceil(tiles / budget) frames
+
+
+# ---------------------------------------------------------------- confirmation rule
+def peak(x, y, score, size=20.0):
+    return Peak((x - size / 2, y - size / 2, size, size), score)
+
+
+def test_runner_up_is_the_best_peak_at_least_one_target_size_away():
+    best, runner = best_and_runner_up([peak(100, 100, 0.9), peak(110, 100, 0.85), peak(200, 100, 0.6)])
+    assert best.score == 0.9 and runner.score == 0.6
+    assert best_and_runner_up([]) == (None, None)
+    assert best_and_runner_up([peak(1, 1, 0.5)])[1] is None
+
+
+def test_a_look_alike_as_strong_as_the_best_peak_blocks_the_proposal():
+    confirm = Confirmation(ConfirmationRule(threshold=0.5, margin=0.1, frames=2))
+    assert confirm.propose(peak(50, 50, 0.8), peak(200, 50, 0.75)) is Verdict.REJECTED
+    assert confirm.propose(peak(50, 50, 0.45), None) is Verdict.REJECTED  # below the threshold
+    assert confirm.propose(peak(50, 50, float("nan")), None) is Verdict.REJECTED
+    assert not confirm.pending
+
+
+def test_a_candidate_needs_consistent_rechecks_and_one_failure_drops_it():
+    confirm = Confirmation(ConfirmationRule(threshold=0.5, margin=0.1, frames=2, max_shift=1.0))
+    assert confirm.propose(peak(50, 50, 0.8), peak(200, 50, 0.6)) is Verdict.PENDING
+    assert confirm.check(peak(60, 50, 0.7)) is Verdict.PENDING  # moved half a target size
+    assert confirm.check(peak(65, 55, 0.6)) is Verdict.CONFIRMED and not confirm.pending
+    for bad in (peak(50, 50, 0.4),  # too weak
+                peak(90, 50, 0.9),  # jumped two target sizes: another object
+                peak(50, 50, 0.9, size=40.0)):  # doubled in size
+        assert confirm.propose(peak(50, 50, 0.8), None) is Verdict.PENDING
+        assert confirm.check(bad) is Verdict.REJECTED and not confirm.pending
+    with pytest.raises(RuntimeError):
+        confirm.check(peak(50, 50, 0.9))
+    assert Confirmation(ConfirmationRule(frames=0)).propose(peak(5, 5, 0.9), None) is Verdict.CONFIRMED
+
+
+def test_settings_are_validated_with_a_clear_error():
+    for bad in ({"lost_frames": 0}, {"max_tiles_per_frame": 0}, {"scales": ()}, {"margin": -0.1},
+                {"lost_threshold": 0.6, "reacquire_threshold": 0.5}, {"tile_overlap": 1.0}):
+        with pytest.raises(TrackingError):
+            LongTermSettings(**bad)
+
+
+# ---------------------------------------------------------------- claim state without redetect
+class ScriptedTracker:
+    """Returns the scripted scores; boxes move one pixel per frame."""
+
+    def __init__(self, scores):
+        self.scores, self.state, self.calls = list(scores), None, []
+
+    def initialize(self, image, box):
+        self.state = tuple(box)
+
+    def track(self, image, with_kept_mask=False, **kwargs):
+        self.calls.append(kwargs)
+        box = (self.state[0] + 1, *self.state[1:])
+        self.state = box
+        return TrackResult(box, self.scores.pop(0), box, None, len(self.calls))
+
+
+def test_without_redetect_the_claim_follows_the_node_rule_and_the_boxes_are_the_inner_trackers():
+    from ostrack_ros.ros.target_state import TargetStateMachine, TrackState
+
+    scores = [0.9, 0.1, 0.1, 0.3, 0.1, 0.1, 0.1, 0.3, 0.45, 0.2, float("nan"), 0.1]
+    inner = ScriptedTracker(scores)
+    tracker = LongTermTracker(inner, lost_threshold=0.25, lost_frames=3, reacquire_threshold=0.4)
+    image = np.zeros((8, 8, 3), np.uint8)
+    tracker.initialize(image, (1, 1, 4, 4))
+    machine = TargetStateMachine()
+    machine.start()
+    for score in scores:
+        result = tracker.track(image)
+        machine.update(score, lost_threshold=0.25, lost_frames=3, reacquire_threshold=0.4)
+        assert result.claimed == (machine.state is TrackState.TRACKING)
+        assert result.box == inner.state and result.score == score or math.isnan(score)
+    assert all(call == {} for call in inner.calls)  # never asked for extra crops
+
+
+@needs_tiny
+def test_extra_crops_in_the_batch_leave_the_local_step_unchanged_and_match_single_runs():
+    with np.load(TINY / "tracker_sequence.npz") as data:
+        frames, init_box = data["frames"], tuple(data["init_box"])
+    alone = Tracker.from_files(TINY / "config.yaml", TINY / "checkpoint.pth.tar")
+    batched = Tracker.from_files(TINY / "config.yaml", TINY / "checkpoint.pth.tar")
+    extra = [(10.0, 20.0, 30.0, 40.0), (60.0, 5.0, 20.0, 20.0)]
+    alone.initialize(frames[0], init_box)
+    batched.initialize(frames[0], init_box)
+    for frame in frames[1:4]:
+        want = alone.track(frame)
+        got = batched.track(frame, extra=extra)
+        np.testing.assert_allclose(got.box, want.box, atol=1e-4)
+        assert got.score == pytest.approx(want.score, abs=1e-6)
+        for box, row in zip(extra, batched.last_step.extra_peaks):
+            single = Tracker.from_files(TINY / "config.yaml", TINY / "checkpoint.pth.tar")
+            single.initialize(frames[0], init_box)
+            single.state = box
+            single.track(frame)
+            score_map = single.last_step.output["score_map"][0, 0]
+            assert row[0] == pytest.approx(float(score_map.max()), abs=1e-6)
+    assert batched.last_step.extra_peaks.shape == (2, 5)
+
+
+@needs_tiny
+def test_graphs_built_for_one_crop_get_the_batch_one_crop_at_a_time(monkeypatch):
+    with np.load(TINY / "tracker_sequence.npz") as data:
+        frames, init_box = data["frames"], tuple(data["init_box"])
+    reference = Tracker.from_files(TINY / "config.yaml", TINY / "checkpoint.pth.tar")
+    one_at_a_time = Tracker.from_files(TINY / "config.yaml", TINY / "checkpoint.pth.tar")
+    sizes = []
+    forward = one_at_a_time.model.forward_tokens
+    monkeypatch.setattr(one_at_a_time.model, "max_batch", 1, raising=False)
+    monkeypatch.setattr(one_at_a_time.model, "forward_tokens",
+                        lambda z, x, mask=None: sizes.append(x.shape[0]) or forward(z, x, mask))
+    extra = [(10.0, 20.0, 30.0, 40.0), (60.0, 5.0, 20.0, 20.0)]
+    for tracker in (reference, one_at_a_time):
+        tracker.initialize(frames[0], init_box)
+        tracker.track(frames[1], with_kept_mask=True, extra=extra)
+    assert sizes == [1, 1, 1]
+    np.testing.assert_allclose(one_at_a_time.last_step.extra_peaks, reference.last_step.extra_peaks,
+                               atol=1e-5)
+
+
+# ---------------------------------------------------------------- re-acquisition (demo model)
+@pytest.fixture(scope="module")
+def demo():
+    torch.set_num_threads(1)
+    return demo_tracker()
+
+
+def run(tracker, seq):
+    tracker.initialize(seq.frames[0], tuple(seq.boxes[0]))
+    return [tracker.track(frame) for frame in seq.frames[1:]]
+
+
+def test_a_target_that_left_the_view_is_found_again_elsewhere_only_with_redetect(demo):
+    seq = reentry_sequence()
+    absent = np.flatnonzero(seq.absence)
+    assert (absent[0], absent[-1]) == REENTRY_ABSENT
+    settings = LongTermSettings(lost_threshold=0.55, reacquire_threshold=0.55, lost_frames=3)
+    results = {}
+    for redetect in (False, True):
+        results[redetect] = run(LongTermTracker(demo, settings, redetect=redetect), seq)
+    back = absent[-1] + 1
+    for redetect, res in results.items():
+        ious = iou(np.array([r.box for r in res]), seq.boxes[1:])
+        found = [t + 1 for t, r in enumerate(res) if t + 1 >= back and r.claimed and ious[t] > 0.5]
+        if redetect:
+            assert found and found[0] - back <= 15, found
+            assert all(res[t - 1].claimed for t in range(found[0], len(seq.frames)))  # and keeps it
+        else:
+            assert not found
+        # lost while the target is away: no claims on the absent frames after the loss
+        assert not any(res[t - 1].claimed for t in range(absent[0] + 3, back))
+
+
+def test_configure_changes_settings_at_run_time_and_refuses_bad_ones():
+    tracker = LongTermTracker(ScriptedTracker([0.9, 0.1, 0.1]), lost_frames=2)
+    before = tracker.settings
+    tracker.configure(lost_frames=2)
+    assert tracker.settings is before  # nothing differs: no-op
+    tracker.configure(redetect=True, lost_threshold=0.3, reacquire_threshold=0.3)
+    assert tracker.settings.redetect and tracker.settings.rule().threshold == 0.3
+    with pytest.raises(TrackingError, match="reacquire_threshold"):
+        tracker.configure(reacquire_threshold=0.1)
+    assert tracker.settings.reacquire_threshold == 0.3  # the old settings stay
