@@ -29,9 +29,10 @@ class TargetStateMachine:
         self.state = TrackState.IDLE
         self.misses = 0
 
-    def start(self) -> Optional[Transition]:
-        """A new target was initialised."""
-        return self._go(TrackState.TRACKING)
+    def start(self, searching: bool = False) -> Optional[Transition]:
+        """A new target was initialised; ``searching``: it must be found in the current view first
+        (LOST until the tracker claims it, e.g. a mark on an old frame)."""
+        return self._go(TrackState.LOST if searching else TrackState.TRACKING)
 
     def stop(self) -> Optional[Transition]:
         """Tracking ended (reset, bad frame sequence, ...)."""

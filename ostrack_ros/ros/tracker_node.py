@@ -59,6 +59,14 @@ NODE_NAME = "ostrack_tracker"
 INIT_LOG_INTERVAL_S = 0.5
 #: a size change keeps the target when width and height scale alike within this fraction
 ASPECT_TOLERANCE = 0.02
+#: marked frames (init_frame) kept for inits whose frame has left the camera buffer
+MARKED_FRAMES_KEPT = 4
+MARKED_FRAME_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2,
+                              reliability=ReliabilityPolicy.RELIABLE)
+#: how long an init whose frame is neither buffered nor sent yet waits for its init_frame
+MARKED_FRAME_WAIT_S = 0.5
+#: an init on a frame older than this (behind the newest) starts with a search of the whole view
+RELOCATE_AFTER_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,9 @@ class TrackerNode(Node):
         self._input = InputMonitor()
         self._stats = FrameStats()
         self._frames: FrameRingBuffer[Frame] = FrameRingBuffer(self._params.frame_buffer_size)
+        # Marked frames sent with their init box (select_target's init_frame), for marks older than
+        # the camera frame buffer: however long the person took, the template comes from that frame.
+        self._marked_frames: FrameRingBuffer[Frame] = FrameRingBuffer(MARKED_FRAMES_KEPT)
         self._clicks = ClickCollector()
         self._mailbox: Mailbox[Frame] = Mailbox()
         self._make_interfaces()
@@ -177,6 +188,8 @@ class TrackerNode(Node):
         self._init_topic = self.create_subscription(
             Detection2D, "~/init", self._on_init_detection, 10).topic_name
         self.create_subscription(Detection2D, "init", self._on_init_detection, 10)
+        for name in ("~/init_frame", "init_frame"):  # the frame an init box was marked on, same header
+            self.create_subscription(Image, name, self._on_init_frame, MARKED_FRAME_QOS)
         self._click_topic = self.create_subscription(
             Point, "init_point", self._on_init_point, 10).topic_name
         self.create_subscription(Point, "debug_image_mouse_left", self._on_debug_click, 10)
@@ -220,6 +233,16 @@ class TrackerNode(Node):
         self._frames.add(stamp_ns, frame)
         if self._mailbox.put_frame(frame):
             self._stats.on_dropped()
+
+    def _on_init_frame(self, msg: Image) -> None:
+        try:
+            check_image(msg)
+        except BadImageError as exc:
+            self._warn(f"init_frame:{exc.kind}", f"init_frame dropped: {exc}")
+            return
+        stamp_ns = _stamp_ns(msg.header.stamp)
+        if stamp_ns:  # only a stamp ties a marked frame to its box
+            self._marked_frames.add(stamp_ns, Frame(msg, stamp_ns, self._monotonic()))
 
     def _on_init_detection(self, msg: Detection2D) -> None:
         self._request_init(detection_box(msg), _stamp_ns(msg.header.stamp), "init")
@@ -316,7 +339,10 @@ class TrackerNode(Node):
         Either way the answer goes out on ~/state with the request's stamp."""
         frame = None
         if request.stamp_ns is not None:
-            frame = self._frames.find(request.stamp_ns, int(self._params.init_stamp_tolerance * 1e9))
+            tolerance_ns = int(self._params.init_stamp_tolerance * 1e9)
+            frame = self._frames.find(request.stamp_ns, tolerance_ns)
+            if frame is None and request.request_stamp_ns:  # a marked frame sent beside the box?
+                frame = self._marked_frames.find(request.stamp_ns, tolerance_ns, wait_s=MARKED_FRAME_WAIT_S)
             if frame is None:
                 what = "no buffered frame at stamp" if request.request_stamp_ns else \
                     "the frame that was newest when it arrived is no longer buffered, stamp"
@@ -331,23 +357,30 @@ class TrackerNode(Node):
             box = checked_init_box(request.box, rgb.shape[1], rgb.shape[0])
         except (BadImageError, InitBoxError) as exc:
             return self._refuse_init(request, f"init:{exc.kind}", str(exc))
+        newest_ns = self._frames.newest_stamp()
+        # The target may have moved far since an old mark: find it in the whole current view first.
+        relocate = newest_ns is not None and newest_ns - frame.stamp_ns > RELOCATE_AFTER_S * 1e9
         try:
-            self._tracker.initialize(rgb, box)
+            self._tracker.initialize(rgb, box, relocate=relocate)
         except ValueError as exc:  # TrackingError: the tracker refused; its previous target is gone
             self._stop("initialisation failed", "error")
             return self._refuse_init(request, "init_box", str(exc))
         self._frame_size = rgb.shape[:2]
         self._box, self._score = box, float("nan")
         self.track_id = str(next(self._track_ids))
-        self._state.start()
+        self._state.start(searching=relocate)
         text = (f"tracking target {self.track_id} from {request.source}: box ({box[0]:.0f}, {box[1]:.0f}, "
                 f"{box[2]:.0f}, {box[3]:.0f}) on frame {frame.stamp_ns / 1e9:.3f}")
+        if relocate:
+            text += f" ({(newest_ns - frame.stamp_ns) / 1e9:.1f} s old: searching the whole view)"
         if request.quiet:
             self.get_logger().debug(text)
         else:
             self.get_logger().info(text)
+        searching = f"; marked {(newest_ns - frame.stamp_ns) / 1e9:.1f} s ago, searching the current view" \
+            if relocate else ""
         self._report("init_accepted", f"{request.source} accepted: box ({box[0]:.0f}, {box[1]:.0f}, "
-                     f"{box[2]:.0f}, {box[3]:.0f})", frame.stamp_ns, request)
+                     f"{box[2]:.0f}, {box[3]:.0f}){searching}", frame.stamp_ns, request)
         return frame.stamp_ns
 
     def _refuse_init(self, request: InitRequest, key: str, why: str) -> None:

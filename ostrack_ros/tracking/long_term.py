@@ -81,6 +81,7 @@ class LongTermTracker:
         self._schedule: Optional[TileSchedule] = None
         self._schedule_size: Tuple[int, int] = (0, 0)
         self._scan_peaks: List[Peak] = []
+        self._relocating = False  # searching the whole view for a target marked on an old frame
 
     @classmethod
     def around(cls, tracker: Any) -> LongTermTracker:
@@ -113,13 +114,20 @@ class LongTermTracker:
         self._confirmation = Confirmation(self.settings.rule())  # drops a pending candidate
         self._schedule, self._scan_peaks = None, []
 
-    def initialize(self, image: np.ndarray, box: Sequence[float]) -> None:
+    def initialize(self, image: np.ndarray, box: Sequence[float], relocate: bool = False) -> None:
+        """Start on ``box`` in ``image``. ``relocate``: ``image`` is an old frame (a mark made a while
+        ago), so the target is not claimed until the whole-frame search finds and confirms it in the
+        frames that follow, even with ``redetect`` off."""
         self.tracker.initialize(image, box)
         self._claim(tuple(float(v) for v in box))
+        if relocate:
+            self._lose()
+            self._relocating = True
 
     def track(self, image: np.ndarray, with_kept_mask: bool = False) -> TrackResult:
         """The next frame's result; ``claimed`` is false while the target is lost."""
-        if not self.claimed and self.settings.redetect and self._target_wh is not None:
+        searching = self.settings.redetect or self._relocating
+        if not self.claimed and searching and self._target_wh is not None:
             return self._redetect(check_image(image), with_kept_mask)
         return self._follow(self.tracker.track(image, with_kept_mask=with_kept_mask))
 
@@ -140,7 +148,7 @@ class LongTermTracker:
         return dataclasses.replace(result, claimed=self.claimed)
 
     def _claim(self, box: Box) -> None:
-        self.claimed, self.misses = True, 0
+        self.claimed, self.misses, self._relocating = True, 0, False
         self._target_wh = (box[2], box[3])
         self._confirmation.clear()
         self._schedule, self._scan_peaks = None, []
