@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..configs import OSTrackConfig, load_config
-from ..model import OSTrack, ce_template_mask, decode_peak, load_model, resolve_device
+from ..model import OSTrack, ce_template_mask, decode_peak, load_model, resolve_device, set_precision
 from .errors import TrackingError
 from .geometry import Crop, box_in_crop, clip_box, map_box_back, sample_target
 from .inputs import as_dtype, check_box, check_image
@@ -39,8 +39,9 @@ class TrackStep:
 class Tracker:
     """Single-object OSTrack tracker with the pytracking-style ``initialize`` / ``track`` contract.
 
-    The network is moved to ``device``/``dtype`` in place and put in eval mode. Not thread-safe:
-    one tracker per target and thread.
+    The network is moved to ``device`` and put in (mixed) precision ``dtype`` in place (see
+    ``ostrack_ros.model.set_precision``) and in eval mode. Not thread-safe: one tracker per target
+    and thread.
     """
 
     def __init__(self, model: OSTrack, config: str | os.PathLike | OSTrackConfig,
@@ -51,7 +52,14 @@ class Tracker:
         except ValueError as exc:
             raise TrackingError(str(exc)) from None
         self.dtype = as_dtype(dtype)
-        self.model = model.to(device=self.device, dtype=self.dtype).eval()
+        try:
+            if isinstance(model, torch.nn.Module):
+                model = set_precision(model.to(device=self.device), self.dtype)
+            else:  # an export backend: checks it was built for this device
+                model = model.to(device=self.device, dtype=self.dtype)
+        except ValueError as exc:
+            raise TrackingError(str(exc)) from None
+        self.model = model.eval()
         self.template_factor, self.template_size = cfg.test.template_factor, cfg.test.template_size
         self.search_factor, self.search_size = cfg.test.search_factor, cfg.test.search_size
         if self.template_size != cfg.data.template.size or self.search_size != cfg.data.search.size:
@@ -63,8 +71,8 @@ class Tracker:
             raise TrackingError(f"the network's {model.search_grid}-cell score map does not match the "
                                 f"config's {grid} (network built for another config?)")
         self.window = hann2d(grid, grid).to(self.device)
-        self._template_input = CropNormalizer(self.template_size, self.device, self.dtype)
-        self._search_input = CropNormalizer(self.search_size, self.device, self.dtype)
+        self._template_input = CropNormalizer(self.template_size, self.device)
+        self._search_input = CropNormalizer(self.search_size, self.device)
         self._state: Box | None = None
         self._template_tokens: torch.Tensor | None = None
         self._ce_mask: torch.Tensor | None = None

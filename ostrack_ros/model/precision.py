@@ -1,0 +1,65 @@
+"""Mixed precision: the network's matrix work in bf16/fp16, everything numerically delicate in fp32.
+
+``set_precision(model, dtype)`` is the one place a reduced precision is applied. Linear and
+convolution weights are stored in ``dtype`` once (not re-cast every call as ``torch.autocast`` does
+for parameters that need no gradient), and a forward pre-hook casts each such layer's input to its
+weight dtype. Everything else keeps fp32 parameters and fp32 tensors: the residual stream, LayerNorm,
+BatchNorm, the CE scores and their top-k (``CandidateScores`` already computes in fp32), the head's
+last 1x1 convolutions, so the score/size/offset maps and box decoding are fp32. Attention runs on
+the qkv layer's reduced-precision output (SDPA keeps its softmax statistics in fp32). On CPUs with
+AMX / AVX512-BF16 the bf16 layers are oneDNN bf16 GEMMs and convolutions; on CUDA fp16 tensor cores.
+"""
+from __future__ import annotations
+
+from typing import Tuple
+
+import torch
+from torch import nn
+
+#: layers whose weights and inputs take the reduced precision (matrix work)
+MATRIX_LAYERS = (nn.Linear, nn.Conv2d)
+#: layers that take fp32 inputs whatever the precision (their statistics need the range)
+FP32_LAYERS = (nn.LayerNorm, nn.BatchNorm2d)
+
+
+def _cast_input(module: nn.Module, args: Tuple[torch.Tensor, ...]) -> Tuple[torch.Tensor, ...]:
+    """Forward pre-hook: the layer's tensor input in the layer's parameter dtype."""
+    dtype = module.weight.dtype
+    return tuple(a.to(dtype) if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args)
+
+
+def fp32_output_layers(model: nn.Module) -> Tuple[nn.Module, ...]:
+    """Matrix layers that stay fp32: the head's final 1x1 convolutions (score, offset, size maps)."""
+    head = getattr(model, "box_head", None)
+    if head is None:
+        return ()
+    return tuple(m for name, m in head.named_children() if name.startswith("conv5_"))
+
+
+def set_precision(model: nn.Module, dtype: torch.dtype) -> nn.Module:
+    """Put ``model`` (in place) in fp32 or in mixed ``dtype`` precision; idempotent, returns it."""
+    if dtype not in (torch.float32, torch.float16, torch.bfloat16):
+        raise ValueError(f"unsupported compute precision {dtype}: use float32, float16 or bfloat16")
+    model.float()
+    keep_fp32 = {id(m) for m in fp32_output_layers(model)}
+    for module in model.modules():
+        # Hooks are found by function, not by handle: a deep copy of the model (export) copies them.
+        for key in [k for k, hook in module._forward_pre_hooks.items() if hook is _cast_input]:
+            del module._forward_pre_hooks[key]
+        if dtype == torch.float32 or not isinstance(module, FP32_LAYERS + MATRIX_LAYERS):
+            continue
+        if isinstance(module, MATRIX_LAYERS) and id(module) not in keep_fp32:
+            module.to(dtype)
+        module.register_forward_pre_hook(_cast_input)
+    return model
+
+
+def compute_dtype(model: nn.Module) -> torch.dtype:
+    """The precision ``set_precision`` put the model in (fp32 when it has no reduced layer)."""
+    for module in model.modules():
+        if isinstance(module, MATRIX_LAYERS) and module.weight.dtype != torch.float32:
+            return module.weight.dtype
+    return torch.float32
+
+
+__all__ = ["set_precision", "compute_dtype", "fp32_output_layers", "MATRIX_LAYERS", "FP32_LAYERS"]
