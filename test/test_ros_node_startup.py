@@ -66,7 +66,7 @@ def test_bad_config_and_bad_parameter_values(capfd, tiny, tmp_path):
     (line,) = error_lines(err)
     assert "bad parameter" in line and "lost_score_threshold" in line
     status, err = run_main(capfd, weights=tiny / "checkpoint.pth.tar", precision="fp8")
-    assert status == 1 and "precision must be one of fp32, fp16, bf16" in error_lines(err)[0]
+    assert status == 1 and "precision must be one of auto, fp32, fp16, bf16, int8" in error_lines(err)[0]
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error when CUDA is missing")
@@ -100,5 +100,6 @@ def test_no_weights_loads_the_demo_model_and_auto_falls_back_to_cpu(capfd):
         rclpy.shutdown(context=context)
     err = capfd.readouterr().err
     assert "using the embedded demo model" in err
+    assert "precision 'auto': " in err  # the default precision, resolved and named
     if not torch.cuda.is_available():
         assert err.count("CUDA is not available, running on CPU") == 1

@@ -102,7 +102,7 @@ def _run_tracker(args, sequences: List[Sequence]) -> Tuple[str, Path]:
     tracker = Tracker.from_files(config, weights, device=device, dtype=args.precision, backend=args.backend)
     results_dir = args.out / "results" / name
     log.info("tracking %d sequences with %s on %s (%s, %s) -> %s", len(sequences), name, device,
-             args.precision, args.backend, results_dir)
+             tracker.precision, args.backend, results_dir)
     run_dataset(tracker, sequences, results_dir, progress=not args.no_progress)
     return name, results_dir
 

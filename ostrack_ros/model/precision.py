@@ -38,6 +38,8 @@ def fp32_output_layers(model: nn.Module) -> Tuple[nn.Module, ...]:
 
 def set_precision(model: nn.Module, dtype: torch.dtype) -> nn.Module:
     """Put ``model`` (in place) in fp32 or in mixed ``dtype`` precision; idempotent, returns it."""
+    if dtype == torch.int8:
+        raise ValueError("int8 is the onnxruntime backend's quantized graph; torch runs fp32, fp16 or bf16")
     if dtype not in (torch.float32, torch.float16, torch.bfloat16):
         raise ValueError(f"unsupported compute precision {dtype}: use float32, float16 or bfloat16")
     model.float()
