@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import TINY_DIR
+from conftest import CE_LAYERS, TINY_DIR
 from ostrack_ros.export import BackendError, create_backend
 from ostrack_ros.export.onnx_export import read_metadata, template_graph_path
 from ostrack_ros.export.quantize import split_gemms
@@ -40,7 +40,8 @@ def test_only_the_linear_layers_are_quantized(int8_tracker):
     graph = onnx.load(str(frame)).graph
     ops = collections.Counter(node.op_type for node in graph.node)
     integer = [node.name for node in graph.node if node.op_type == "MatMulInteger"]
-    assert len(integer) == 4 * 12 and all(any(s in name for s in LINEAR_SCOPES) for name in integer)
+    assert len(integer) == 4 * 12 - 3 and all(any(s in name for s in LINEAR_SCOPES) for name in integer)
+    assert not any(f"/blocks.{i}/attn/qkv/" in name for i in CE_LAYERS for name in integer)  # CE q, k fp32
     assert ops["ConvInteger"] == 0 and ops["Conv"] == 1 + 15  # patch embedding and head stay fp32
     assert ops["LayerNormalization"] == 2 * 12 + 1 and ops["TopK"] == 3
     float_matmuls = [node.name for node in graph.node if node.op_type == "MatMul"]
