@@ -86,8 +86,9 @@ def quantize_frame_graph(src: PathLike, dst: PathLike, keep_fp32: Sequence[str] 
     with tempfile.TemporaryDirectory(prefix="ostrack-int8-") as tmp:
         plain = Path(tmp) / "matmul.onnx"
         onnx.save(model, str(plain))
-        previous = logging.root.manager.disable  # the quantizer logs every op at INFO on the root logger
-        logging.disable(logging.INFO)
+        # The quantizer logs every op (INFO) and a pre-processing hint (WARNING) on the root logger.
+        previous = logging.root.manager.disable
+        logging.disable(logging.WARNING)
         try:
             quantize_dynamic(str(plain), str(dst), op_types_to_quantize=["MatMul"], per_channel=True,
                              reduce_range=False, weight_type=QuantType.QInt8,
