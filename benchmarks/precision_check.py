@@ -4,8 +4,9 @@ Every variant tracks the same crops: each frame is cut around the previous frame
 (teacher forcing), so the comparison measures the network's precision alone, not a diverged
 trajectory (a whole-set AUC moves by +-0.02 when one of 20 sequences loses or regains its target).
 Per variant: mean IoU of its box with the fp32 box, frames below IoU 0.5, frames whose CE kept sets
-all equal fp32's, tokens swapped per frame at the first CE stage, and the largest score-map
-difference (timings are a side note: variants interleaved frame by frame). ``bf16-whole`` is what
+all equal fp32's, tokens swapped per frame at the first CE stage and how many of those are not ties
+(fp32 margin to the keep threshold above the variant's own score error; torch variants), the largest
+score-map difference (timings are a side note: variants interleaved frame by frame). ``bf16-whole`` is what
 ``precision: bf16`` did before mixed precision (every tensor bf16); ``bf16``/``fp16`` are mixed.
 
 Usage: python benchmarks/precision_check.py --dataset DIR [--sequences N] [--threads 1]
@@ -28,9 +29,12 @@ from ostrack_ros.data import read_dataset  # noqa: E402
 from ostrack_ros.data.sequence import valid_boxes  # noqa: E402
 from ostrack_ros.evaluation.metrics import iou  # noqa: E402
 from ostrack_ros.model import load_model  # noqa: E402
+from ostrack_ros.model.attention import CandidateScores  # noqa: E402
+from ostrack_ros.model.precision import ce_swaps_beyond_noise  # noqa: E402
 from ostrack_ros.tracking import Tracker  # noqa: E402
 
 VARIANTS = ("fp32-onnxruntime", "bf16-whole", "bf16", "fp16", "int8")
+TORCH_VARIANTS = ("bf16-whole", "bf16", "fp16")  # CE scores recorded: swaps checked for ties
 
 
 class WholeCast:
@@ -53,6 +57,17 @@ class WholeCast:
     def forward_tokens(self, tokens, search, mask=None, keep_rate=None):
         out = self.net.forward_tokens(tokens, search.to(self.dtype), mask, keep_rate)
         return {k: v.float() if isinstance(v, torch.Tensor) else v for k, v in out.items()}
+
+
+def record_ce_scores(tracker: Tracker) -> list:
+    """A list that each ``track`` call fills with the CE scores of every stage (torch variants only)."""
+    scores: list = []
+    net = getattr(tracker.model, "net", tracker.model)
+    if isinstance(net, torch.nn.Module):
+        for module in net.modules():
+            if isinstance(module, CandidateScores):
+                module.register_forward_hook(lambda _m, _a, out: scores.append(out[0]))
+    return scores
 
 
 def make_tracker(variant: str, config, weights) -> Tracker:
@@ -86,6 +101,8 @@ def main() -> int:
     sequences = read_dataset(args.dataset)[: args.sequences]
     names = ["fp32", *args.variants]
     trackers = {name: make_tracker(name, config, weights) for name in names}
+    recorded = {name: record_ce_scores(tracker) for name, tracker in trackers.items()}
+    not_ties = dict.fromkeys(args.variants, 0)
     ious = {name: [] for name in args.variants}
     same_ce = dict.fromkeys(args.variants, 0)
     flipped = dict.fromkeys(args.variants, 0)
@@ -103,6 +120,7 @@ def main() -> int:
             image = seq.frame(t)
             results = {}
             for name, tracker in trackers.items():  # round-robin: every variant on the same crop
+                recorded[name].clear()
                 tracker.state = tuple(seq.boxes[t - 1])
                 start = time.perf_counter()
                 results[name] = tracker.track(image)
@@ -116,21 +134,26 @@ def main() -> int:
                            for a, b in zip(out["kept_indices"], ref_out["kept_indices"])]
                 same_ce[name] += not any(changed)
                 flipped[name] += changed[0] if changed else 0
+                if any(changed) and recorded[name]:
+                    not_ties[name] += ce_swaps_beyond_noise(
+                        recorded["fp32"], recorded[name], [k[0] for k in ref_out["kept_indices"]],
+                        [k[0] for k in out["kept_indices"]])[1]
                 diff = (out["score_map"].float() - ref_out["score_map"]).abs().max()
                 score_diff[name] = max(score_diff[name], float(diff))
             frames += 1
     print(f"{len(sequences)} sequences of {args.dataset}, {frames} teacher-forced frames, "
           f"{args.threads} thread(s); boxes and CE sets compared with torch fp32 on the same crops")
     print(f"{'variant':<18} {'mean IoU':>9} {'IoU<0.5':>8} {'CE same':>8} {'1st CE swaps':>13} "
-          f"{'max |score diff|':>17} {'ms/frame':>9} {'vs fp32':>8}")
+          f"{'not ties':>9} {'max |score diff|':>17} {'ms/frame':>9} {'vs fp32':>8}")
     ref_ms = 1000 * seconds["fp32"] / max(frames, 1)
-    print(f"{'fp32 (reference)':<18} {1:>9.4f} {0:>8} {'100%':>8} {0:>13} {0:>17} {ref_ms:>9.2f} "
+    print(f"{'fp32 (reference)':<18} {1:>9.4f} {0:>8} {'100%':>8} {0:>13} {0:>9} {0:>17} {ref_ms:>9.2f} "
           f"{'1.00x':>8}")
     for name in args.variants:
         values = np.array(ious[name])
         ms = 1000 * seconds[name] / max(frames, 1)
         print(f"{name:<18} {values.mean():>9.4f} {int((values < 0.5).sum()):>8} "
               f"{100 * same_ce[name] / max(frames, 1):>7.1f}% {flipped[name] / max(frames, 1):>13.3f} "
+              f"{not_ties[name] if name in TORCH_VARIANTS else 'n/a':>9} "
               f"{score_diff[name]:>17.4f} {ms:>9.2f} "
               f"{ref_ms / ms:>7.2f}x")
     return 0

@@ -12,6 +12,7 @@ from torch import nn
 from conftest import CE_LAYERS, REFERENCE_DIR, TINY_DIR
 from ostrack_ros.model import compute_dtype, set_precision
 from ostrack_ros.model.attention import CandidateScores
+from ostrack_ros.model.precision import ce_swaps_beyond_noise
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +62,10 @@ def test_set_precision_is_idempotent_and_fp32_removes_the_casts(tiny_model, io):
     assert sum(len(m._forward_pre_hooks) for m in copied.modules()) == 0
     assert sum(len(m._forward_pre_hooks) for m in mixed.modules()) == hooks
     assert all(p.dtype == torch.float32 for p in copied.parameters())
-    with pytest.raises(ValueError, match="precision"):
+    with pytest.raises(ValueError, match="int8 is the onnxruntime backend"):
         set_precision(copied, torch.int8)
-
-
-def by_token(stage_scores, out, stage, b):
-    """One sample's CE scores of a stage, indexed by global search token (stages reorder tokens)."""
-    alive = out["kept_indices"][stage - 1][b] if stage else torch.arange(stage_scores.numel())
-    return torch.zeros(out["score_map"][0].numel()).index_copy_(0, alive, stage_scores)
+    with pytest.raises(ValueError, match="unsupported compute precision"):
+        set_precision(copied, torch.float64)
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
@@ -79,20 +76,17 @@ def test_ce_decisions_match_fp32_except_ties_below_the_precision(tiny_model, io,
     at that stage: a tie the format cannot resolve. fp16 (10-bit mantissa) keeps every decision here."""
     ref, ref_scores = run_recording_scores(tiny_model, io, prefix)
     out, scores = run_recording_scores(set_precision(copy.deepcopy(tiny_model), dtype), io, prefix)
+    swapped_any = 0
     for b in range(ref["score_map"].shape[0]):
-        for stage, (kept, ref_kept) in enumerate(zip(out["kept_indices"], ref["kept_indices"])):
-            flipped = set(kept[b].tolist()) ^ set(ref_kept[b].tolist())
-            if not flipped:
-                continue
-            assert dtype == torch.bfloat16, f"fp16 flipped CE tokens {flipped} at stage {stage}"
-            # each network's scores in global search-token order (same tokens alive: no flip yet)
-            fp32 = by_token(ref_scores[stage][b], ref, stage, b)
-            reduced = by_token(scores[stage][b], out, stage, b)
-            threshold = fp32.sort(descending=True).values[len(ref_kept[b]) - 1]
-            noise = (reduced - fp32).abs().max()
-            margins = torch.stack([(fp32[g] - threshold).abs() for g in flipped])
-            assert bool((margins <= noise).all()), (stage, margins, noise)
-            break  # later stages see other tokens
+        swapped, beyond = ce_swaps_beyond_noise([s[b] for s in ref_scores], [s[b] for s in scores],
+                                                [k[b] for k in ref["kept_indices"]],
+                                                [k[b] for k in out["kept_indices"]])
+        assert beyond == 0, f"sample {b}: {beyond} of {swapped} CE swaps are not ties"
+        swapped_any += swapped
+    if dtype == torch.float16:
+        assert swapped_any == 0  # fp16's 10-bit mantissa keeps every decision here
+    elif prefix == "b1_":
+        assert swapped_any > 0  # bf16 does swap near-ties here: the rule above is exercised
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])

@@ -11,7 +11,7 @@ AMX / AVX512-BF16 the bf16 layers are oneDNN bf16 GEMMs and convolutions; on CUD
 """
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Sequence, Tuple
 
 import torch
 from torch import nn
@@ -56,6 +56,35 @@ def set_precision(model: nn.Module, dtype: torch.dtype) -> nn.Module:
     return model
 
 
+def ce_swaps_beyond_noise(ref_scores: Sequence[torch.Tensor], scores: Sequence[torch.Tensor],
+                          ref_kept: Sequence[torch.Tensor], kept: Sequence[torch.Tensor]) -> Tuple[int, int]:
+    """(tokens swapped, swaps that are not ties) at the first CE stage where one sample's kept set
+    differs from the reference (fp32) run; later stages see other tokens, so they are not compared.
+
+    Per stage: the sample's CE scores over its alive tokens (``CandidateScores`` output) and its kept
+    global indices. A swap is a tie when the token's reference score is closer to the keep threshold
+    than the reduced precision's largest score error at that stage: the format cannot resolve it."""
+    num_search = int(ref_scores[0].numel())
+    for stage, (a, b) in enumerate(zip(kept, ref_kept)):
+        swapped = sorted(set(a.tolist()) ^ set(b.tolist()))
+        if not swapped:
+            continue
+
+        ref = _by_token(ref_scores[stage], ref_kept[stage - 1] if stage else None, num_search)
+        reduced = _by_token(scores[stage], kept[stage - 1] if stage else None, num_search)
+        threshold = ref[ref_kept[stage].cpu()].min()
+        noise = (reduced - ref).abs().max()
+        margins = (ref[torch.tensor(swapped)] - threshold).abs()
+        return len(swapped) // 2, int((margins > noise).sum())
+    return 0, 0
+
+
+def _by_token(values: torch.Tensor, alive, num_search: int) -> torch.Tensor:
+    """One stage's scores indexed by global search token (stages reorder the tokens they keep)."""
+    alive = torch.arange(num_search) if alive is None else alive.cpu()
+    return torch.zeros(num_search).index_copy_(0, alive, values.float().cpu())
+
+
 def compute_dtype(model: nn.Module) -> torch.dtype:
     """The precision ``set_precision`` put the model in (fp32 when it has no reduced layer)."""
     for module in model.modules():
@@ -64,4 +93,5 @@ def compute_dtype(model: nn.Module) -> torch.dtype:
     return torch.float32
 
 
-__all__ = ["set_precision", "compute_dtype", "fp32_output_layers", "MATRIX_LAYERS", "FP32_LAYERS"]
+__all__ = ["set_precision", "compute_dtype", "ce_swaps_beyond_noise", "fp32_output_layers", "MATRIX_LAYERS",
+           "FP32_LAYERS"]
