@@ -5,7 +5,8 @@ Every variant tracks the same crops: each frame is cut around the previous frame
 trajectory (a whole-set AUC moves by +-0.02 when one of 20 sequences loses or regains its target).
 Per variant: mean IoU of its box with the fp32 box, frames below IoU 0.5, frames whose CE kept sets
 all equal fp32's, tokens swapped per frame at the first CE stage and how many of those are not ties
-(fp32 margin to the keep threshold above the variant's own score error; torch variants), the largest
+(fp32 margin to the keep threshold above twice the variant's own score error, see
+``ce_swaps_beyond_noise``; torch variants), the largest
 score-map difference (timings are a side note: variants interleaved frame by frame). ``bf16-whole`` is what
 ``precision: bf16`` did before mixed precision (every tensor bf16); ``bf16``/``fp16`` are mixed.
 

@@ -62,8 +62,10 @@ def ce_swaps_beyond_noise(ref_scores: Sequence[torch.Tensor], scores: Sequence[t
     differs from the reference (fp32) run; later stages see other tokens, so they are not compared.
 
     Per stage: the sample's CE scores over its alive tokens (``CandidateScores`` output) and its kept
-    global indices. A swap is a tie when the token's reference score is closer to the keep threshold
-    than the reduced precision's largest score error at that stage: the format cannot resolve it."""
+    global indices. A swap is a tie when the token's reference score is within twice the reduced
+    precision's largest score error at that stage (``e``) of the keep threshold: a kept token i and a
+    dropped token j can only trade places if ``s_i - e <= s_j + e``, so ``s_i - threshold <= 2e``; the
+    format cannot resolve such a pair. A swap beyond that bound would be a real error."""
     num_search = int(ref_scores[0].numel())
     for stage, (a, b) in enumerate(zip(kept, ref_kept)):
         swapped = sorted(set(a.tolist()) ^ set(b.tolist()))
@@ -75,7 +77,7 @@ def ce_swaps_beyond_noise(ref_scores: Sequence[torch.Tensor], scores: Sequence[t
         threshold = ref[ref_kept[stage].cpu()].min()
         noise = (reduced - ref).abs().max()
         margins = (ref[torch.tensor(swapped)] - threshold).abs()
-        return len(swapped) // 2, int((margins > noise).sum())
+        return len(swapped) // 2, int((margins > 2 * noise).sum())
     return 0, 0
 
 
