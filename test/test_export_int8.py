@@ -62,7 +62,7 @@ def test_int8_tracker_runs_and_keeps_the_fixed_ce_token_counts(int8_tracker):
 def test_prebuilt_graph_precision_must_match_and_errors_are_clear(int8_tracker):
     _, frame = int8_tracker
     assert create_backend("onnxruntime", CONFIG, frame, dtype=torch.int8) is not None
-    with pytest.raises(BackendError, match="is an int8 graph, not fp32"):
+    with pytest.raises(BackendError, match="is not an fp32 graph but int8"):
         create_backend("onnxruntime", CONFIG, frame, dtype=torch.float32)
     for backend in ("torch", "cuda-graph", "tensorrt"):
         with pytest.raises(BackendError, match="int8 is the onnxruntime backend"):

@@ -81,8 +81,8 @@ def create_backend(name: str, config: Union[PathLike, OSTrackConfig], weights: O
             graphs = _prebuilt_onnx(weights, cfg)
             found = read_metadata(graphs.frame).get("ostrack_ros.precision")
             if found != precision:
-                raise BackendError(f"{weights} is an {found} graph, not {precision}; pass the precision it "
-                                   "was exported in")
+                raise BackendError(f"{weights} is not an {precision} graph but {found}; pass the precision "
+                                   "it was exported in")
             return OnnxRuntimeBackend(graphs, cfg, dev)
         with _exported(cfg, weights, OPSET, precision == "fp16", int8=precision == "int8") as graphs:
             return OnnxRuntimeBackend(graphs, cfg, dev)

@@ -4,9 +4,10 @@
 convolution weights are stored in ``dtype`` once (not re-cast every call as ``torch.autocast`` does
 for parameters that need no gradient), and a forward pre-hook casts each such layer's input to its
 weight dtype. Everything else keeps fp32 parameters and fp32 tensors: the residual stream, LayerNorm,
-BatchNorm, the CE scores and their top-k (``CandidateScores`` already computes in fp32), the head's
+the CE scores and their top-k (``CandidateScores`` already computes in fp32), the head's
 last 1x1 convolutions, so the score/size/offset maps and box decoding are fp32. Attention runs on
-the qkv layer's reduced-precision output (SDPA keeps its softmax statistics in fp32). On CPUs with
+the qkv layer's reduced-precision output (SDPA keeps its softmax statistics in fp32); the head's
+BatchNorm layers follow their convolutions. On CPUs with
 AMX / AVX512-BF16 the bf16 layers are oneDNN bf16 GEMMs and convolutions; on CUDA fp16 tensor cores.
 """
 from __future__ import annotations
@@ -16,10 +17,13 @@ from typing import Sequence, Tuple
 import torch
 from torch import nn
 
-#: layers whose weights and inputs take the reduced precision (matrix work)
+#: layers whose weights and inputs take the reduced precision: the matrix work, and the head's
+#: BatchNorm, which at inference is a fixed per-channel affine map of its convolution's output (ONNX
+#: exporters fold it into that convolution; casting around it in fp32 cost 5 % of vitb_256's frame)
 MATRIX_LAYERS = (nn.Linear, nn.Conv2d)
+REDUCED_LAYERS = (*MATRIX_LAYERS, nn.BatchNorm2d)
 #: layers that take fp32 inputs whatever the precision (their statistics need the range)
-FP32_LAYERS = (nn.LayerNorm, nn.BatchNorm2d)
+FP32_LAYERS = (nn.LayerNorm,)
 
 
 def _cast_input(module: nn.Module, args: Tuple[torch.Tensor, ...]) -> Tuple[torch.Tensor, ...]:
@@ -48,9 +52,9 @@ def set_precision(model: nn.Module, dtype: torch.dtype) -> nn.Module:
         # Hooks are found by function, not by handle: a deep copy of the model (export) copies them.
         for key in [k for k, hook in module._forward_pre_hooks.items() if hook is _cast_input]:
             del module._forward_pre_hooks[key]
-        if dtype == torch.float32 or not isinstance(module, FP32_LAYERS + MATRIX_LAYERS):
+        if dtype == torch.float32 or not isinstance(module, FP32_LAYERS + REDUCED_LAYERS):
             continue
-        if isinstance(module, MATRIX_LAYERS) and id(module) not in keep_fp32:
+        if isinstance(module, REDUCED_LAYERS) and id(module) not in keep_fp32:
             module.to(dtype)
         module.register_forward_pre_hook(_cast_input)
     return model
@@ -96,4 +100,4 @@ def compute_dtype(model: nn.Module) -> torch.dtype:
 
 
 __all__ = ["set_precision", "compute_dtype", "ce_swaps_beyond_noise", "fp32_output_layers", "MATRIX_LAYERS",
-           "FP32_LAYERS"]
+           "REDUCED_LAYERS", "FP32_LAYERS"]
