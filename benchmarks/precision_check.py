@@ -10,7 +10,7 @@ all equal fp32's, tokens swapped per frame at the first CE stage and how many of
 score-map difference (timings are a side note: variants interleaved frame by frame). ``bf16-whole`` is what
 ``precision: bf16`` did before mixed precision (every tensor bf16); ``bf16``/``fp16`` are mixed.
 
-Usage: python benchmarks/precision_check.py --dataset DIR [--sequences N] [--threads 1]
+Usage: python benchmarks/precision_check.py --dataset DIR [--sequences N] [--threads 1] [--device cuda]
        [--variants fp32-onnxruntime bf16-whole bf16 fp16 int8] [--config C --weights W]
 """
 from __future__ import annotations
@@ -29,10 +29,11 @@ sys.path.insert(0, str(REPO))
 from ostrack_ros.data import read_dataset  # noqa: E402
 from ostrack_ros.data.sequence import valid_boxes  # noqa: E402
 from ostrack_ros.evaluation.metrics import iou  # noqa: E402
+from ostrack_ros.export import BackendError  # noqa: E402
 from ostrack_ros.model import load_model  # noqa: E402
 from ostrack_ros.model.attention import CandidateScores  # noqa: E402
 from ostrack_ros.model.precision import ce_swaps_beyond_noise  # noqa: E402
-from ostrack_ros.tracking import Tracker  # noqa: E402
+from ostrack_ros.tracking import Tracker, TrackingError  # noqa: E402
 
 VARIANTS = ("fp32-onnxruntime", "bf16-whole", "bf16", "fp16", "int8")
 TORCH_VARIANTS = ("bf16-whole", "bf16", "fp16")  # CE scores recorded: swaps checked for ties
@@ -71,16 +72,17 @@ def record_ce_scores(tracker: Tracker) -> list:
     return scores
 
 
-def make_tracker(variant: str, config, weights) -> Tracker:
+def make_tracker(variant: str, config, weights, device: str) -> Tracker:
     if variant == "fp32":
-        return Tracker.from_files(config, weights)
+        return Tracker.from_files(config, weights, device=device)
     if variant == "bf16-whole":
-        return Tracker(WholeCast(load_model(config, weights), torch.bfloat16), config)
+        return Tracker(WholeCast(load_model(config, weights, device=device), torch.bfloat16), config,
+                       device=device)
     if variant == "fp32-onnxruntime":
-        return Tracker.from_files(config, weights, dtype="fp32", backend="onnxruntime")
+        return Tracker.from_files(config, weights, device=device, dtype="fp32", backend="onnxruntime")
     if variant == "int8":
-        return Tracker.from_files(config, weights, dtype="int8", backend="onnxruntime")
-    return Tracker.from_files(config, weights, dtype=variant)
+        return Tracker.from_files(config, weights, device=device, dtype="int8", backend="onnxruntime")
+    return Tracker.from_files(config, weights, device=device, dtype=variant)
 
 
 def main() -> int:
@@ -92,7 +94,9 @@ def main() -> int:
     parser.add_argument("--config", help="default: the embedded demo model's")
     parser.add_argument("--weights", help="default: the embedded demo model")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (TF32 off)")
     args = parser.parse_args()
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
     torch.set_num_threads(args.threads)
     if args.weights is None:
         from ostrack_ros.assets import demo_model_paths
@@ -100,8 +104,16 @@ def main() -> int:
     else:
         config, weights = args.config, args.weights
     sequences = read_dataset(args.dataset)[: args.sequences]
-    names = ["fp32", *args.variants]
-    trackers = {name: make_tracker(name, config, weights) for name in names}
+    trackers = {}
+    for name in ["fp32", *args.variants]:
+        try:
+            trackers[name] = make_tracker(name, config, weights, args.device)
+        except (BackendError, TrackingError, ValueError) as exc:  # e.g. int8 on CUDA: say so, go on
+            print(f"{name}: n/a on {args.device} ({str(exc).splitlines()[0][:100]})")
+    if "fp32" not in trackers:
+        return 2  # the reference itself cannot run here (reason printed above)
+    args.variants = [name for name in args.variants if name in trackers]
+    names = list(trackers)
     recorded = {name: record_ce_scores(tracker) for name, tracker in trackers.items()}
     not_ties = dict.fromkeys(args.variants, 0)
     ious = {name: [] for name in args.variants}
@@ -142,7 +154,7 @@ def main() -> int:
                 diff = (out["score_map"].float() - ref_out["score_map"]).abs().max()
                 score_diff[name] = max(score_diff[name], float(diff))
             frames += 1
-    print(f"{len(sequences)} sequences of {args.dataset}, {frames} teacher-forced frames, "
+    print(f"{len(sequences)} sequences of {args.dataset}, {frames} teacher-forced frames, {args.device}, "
           f"{args.threads} thread(s); boxes and CE sets compared with torch fp32 on the same crops")
     print(f"{'variant':<18} {'mean IoU':>9} {'IoU<0.5':>8} {'CE same':>8} {'1st CE swaps':>13} "
           f"{'not ties':>9} {'max |score diff|':>17} {'ms/frame':>9} {'vs fp32':>8}")
