@@ -2,7 +2,8 @@
 
 For each preset: model forward and ``Tracker.track`` time per frame (median after warm-up) with
 CE on (the preset) and off (same weights, no elimination), the fused SDPA attention path against
-the plain explicit one, and reduced precision (bf16 on CPU, fp16/bf16 on CUDA), plus memory.
+the plain explicit one, and reduced precision (bf16 on CPU, fp16/bf16 on CUDA: the mixed precision
+the tracker runs, next to the whole-model cast and, for CPU bf16, autocast), plus memory.
 Reduced-precision boxes are checked against fp32 on the reference tracker sequence (tiny model).
 ``--official DIR`` also times the official OSTrack tracker (a checkout outside this repo) side by
 side with ours, frame by frame, on the same weights.
