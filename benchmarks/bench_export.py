@@ -1,11 +1,12 @@
 """Inference backends side by side: per-frame network latency, same run, same inputs.
 
-CPU (default, what ``make bench`` runs): torch eager next to onnxruntime for the tiny fixture
-model, the embedded demo model (when shipped) and the vitb_256 CE preset (random weights), with the
-torch/onnxruntime ratio. ``--device cuda``: torch eager fp32/fp16, the CUDA-graph and torch.compile
-backends, onnxruntime-gpu and TensorRT (each only when importable) for the vitb_256/384 CE presets,
-and the end-to-end ``Tracker.track`` time of the main ones (fp16 accuracy per backend:
-``device_parity.py``). Anything missing is reported as n/a, never fatal.
+CPU (default, what ``make bench`` runs): torch eager next to onnxruntime (fp32, fp16 graph, int8
+graph) for the tiny fixture model, the embedded demo model (when shipped) and the vitb_256 CE preset
+(random weights), with the torch/onnxruntime and onnxruntime fp32/int8 ratios. ``--device cuda``:
+torch eager fp32/fp16 (mixed), the CUDA-graph and torch.compile backends, onnxruntime-gpu and
+TensorRT (each only when importable) for the vitb_256/384 CE presets, and the end-to-end
+``Tracker.track`` time of the main ones (fp16 accuracy per backend: ``device_parity.py``). Anything
+missing is reported as n/a, never fatal.
 
 Usage: python benchmarks/bench_export.py [--device cuda] [--quick] [--out table.md]
 """
@@ -32,8 +33,9 @@ from reference_data import REFERENCE_DIR  # noqa: E402
 
 from ostrack_ros.configs import load_config  # noqa: E402
 from ostrack_ros.export.compiled import CompiledBackend, CudaGraphBackend  # noqa: E402
-from ostrack_ros.export.onnx_export import export_onnx  # noqa: E402
-from ostrack_ros.model import build_model, ce_template_mask, load_model  # noqa: E402
+from ostrack_ros.export.onnx_export import ExportedOnnx, export_onnx  # noqa: E402
+from ostrack_ros.export.quantize import quantize_frame_graph  # noqa: E402
+from ostrack_ros.model import build_model, ce_template_mask, load_model, set_precision  # noqa: E402
 from ostrack_ros.tracking import Tracker  # noqa: E402
 
 GPU_PRESETS = ("vitb_256_mae_ce_32x4_ep300", "vitb_384_mae_ce_32x4_ep300")
@@ -130,7 +132,7 @@ def run_cpu(args) -> list[str]:
     device = torch.device("cpu")
     threads = torch.get_num_threads()
     table = Table(["model", "torch eager fp32 ms", "onnxruntime fp32 ms", "torch / onnxruntime",
-                   "onnxruntime fp16 graph ms", "export s"])
+                   "onnxruntime fp16 graph ms", "onnxruntime int8 ms", "onnxruntime fp32 / int8", "export s"])
     for label, config, weights in cpu_models(args.quick):
         cfg = load_config(config)
         torch.manual_seed(0)
@@ -141,17 +143,20 @@ def run_cpu(args) -> list[str]:
             graphs = export_onnx(cfg, weights, Path(tmp) / "frame.onnx", model=model)
             export_s = time.perf_counter() - start
             half = export_onnx(cfg, weights, Path(tmp) / "half.onnx", model=model, fp16=True)
+            int8 = ExportedOnnx(Path(tmp) / "int8.onnx", graphs.template)
+            quantize_frame_graph(graphs.frame, int8.frame)
             steps = [frame_step(model, cfg, device, torch.float32),
                      frame_step(ort_backend(graphs, cfg, device), cfg, device, torch.float32),
-                     frame_step(ort_backend(half, cfg, device), cfg, device, torch.float32)]
+                     frame_step(ort_backend(half, cfg, device), cfg, device, torch.float32),
+                     frame_step(ort_backend(int8, cfg, device), cfg, device, torch.float32)]
             # Interleave them so a shared machine's load hits all alike.
-            times = [[], [], []]
+            times = [[] for _ in steps]
             for _ in range(3):
                 for step, bucket in zip(steps, times):
                     bucket.append(measure(step, device, iters, 2).median)
-        t_ms, o_ms, h_ms = (min(t) for t in times)
-        table.add(label, f"{t_ms:.2f}", f"{o_ms:.2f}", f"{t_ms / o_ms:.2f}x", f"{h_ms:.2f}",
-                  f"{export_s:.0f}")
+        t_ms, o_ms, h_ms, q_ms = (min(t) for t in times)
+        table.add(label, f"{t_ms:.2f}", f"{o_ms:.2f}", f"{t_ms / o_ms:.2f}x", f"{h_ms:.2f}", f"{q_ms:.2f}",
+                  f"{o_ms / q_ms:.2f}x", f"{export_s:.0f}")
     return [f"CPU: {platform.processor() or platform.machine()}, {threads} torch/onnxruntime thread(s), "
             f"torch {torch.__version__}", ""] + table.lines
 
@@ -159,14 +164,14 @@ def run_cpu(args) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 def gpu_variants(quick: bool):
     """(label, precision, factory(model_fp32, graphs_getter) -> backend) of the CUDA comparison."""
-    def eager(dtype):
-        return lambda m, g: m.to(dtype=dtype)
+    def eager(dtype):  # fp16 = mixed precision, as the tracker runs it
+        return lambda m, g: set_precision(m, dtype)
 
     def graph(dtype):
-        return lambda m, g: CudaGraphBackend(m.to(dtype=dtype))
+        return lambda m, g: CudaGraphBackend(set_precision(m, dtype))
 
     def compiled(dtype, mode):
-        return lambda m, g: CompiledBackend(m.to(dtype=dtype), mode=mode)
+        return lambda m, g: CompiledBackend(set_precision(m, dtype), mode=mode)
 
     def onnxruntime_gpu(fp16):
         def make(m, g):

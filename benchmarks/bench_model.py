@@ -2,7 +2,8 @@
 
 For each preset: model forward and ``Tracker.track`` time per frame (median after warm-up) with
 CE on (the preset) and off (same weights, no elimination), the fused SDPA attention path against
-the plain explicit one, and reduced precision (bf16 on CPU, fp16/bf16 on CUDA), plus memory.
+the plain explicit one, and reduced precision (bf16 on CPU, fp16/bf16 on CUDA: the mixed precision
+the tracker runs, next to the whole-model cast and, for CPU bf16, autocast), plus memory.
 Reduced-precision boxes are checked against fp32 on the reference tracker sequence (tiny model).
 ``--official DIR`` also times the official OSTrack tracker (a checkout outside this repo) side by
 side with ours, frame by frame, on the same weights.
@@ -29,8 +30,9 @@ sys.path.insert(0, str(REPO))
 from reference_data import REFERENCE_DIR  # noqa: E402
 
 from ostrack_ros.configs import OSTrackConfig, load_config  # noqa: E402
-from ostrack_ros.model import build_model, ce_template_mask, resolve_device  # noqa: E402
+from ostrack_ros.model import build_model, ce_template_mask, resolve_device, set_precision  # noqa: E402
 from ostrack_ros.tracking import Tracker  # noqa: E402
+from ostrack_ros.tracking.auto_precision import cpu_has_native_bf16  # noqa: E402
 
 PRESETS = ("vitb_256_mae_ce_32x4_ep300", "vitb_384_mae_ce_32x4_ep300")
 
@@ -45,15 +47,6 @@ class Row:
     model_ms: float
     tracker_ms: float
     memory: str
-
-
-def native_cpu_bf16() -> bool:
-    """True when the CPU has bf16 matrix instructions (AVX512_BF16 or AMX); otherwise torch emulates."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
@@ -92,7 +85,8 @@ class Variant:
     config: OSTrackConfig
     dtype: torch.dtype = torch.float32
     fused: bool = True
-    autocast: bool = False  # bf16 autocast around an fp32 model (model timing only)
+    autocast: bool = False  # bf16 autocast around an fp32 model
+    model_only: bool = False  # no tracker (autocast, whole-model cast: the tracker would make it mixed)
     tracker: Tracker | None = None
     inputs: tuple = ()  # (template, search, ce_template_mask) for the bare forward pass
     model_times: list = dataclasses.field(default_factory=list)
@@ -109,7 +103,9 @@ def timed(step: Callable[[], object], device: torch.device) -> float:
 
 
 def build_variants(cfg: OSTrackConfig, args, device: torch.device) -> list[Variant]:
-    """CE fused / CE explicit / no-CE share one set of fp32 weights; reduced precisions get a cast copy."""
+    """CE fused / CE explicit / no-CE share one set of fp32 weights; reduced precisions get their own
+    copy: mixed (what ``precision: bf16/fp16`` runs), and for comparison the whole-model cast and
+    (CPU bf16) autocast, both as bare forward passes."""
     torch.manual_seed(0)
     model = build_model(cfg).eval().to(device)
     plain_cfg = without_ce(cfg)
@@ -119,23 +115,28 @@ def build_variants(cfg: OSTrackConfig, args, device: torch.device) -> list[Varia
                 Variant("CE, explicit attn", "fp32", model, cfg, fused=False),
                 Variant("no CE, fused attn", "fp32", plain, plain_cfg)]
     for precision in args.precisions:
-        if precision == "bf16" and device.type == "cpu" and not native_cpu_bf16() and not args.force_bf16:
+        if precision == "bf16" and device.type == "cpu" and not cpu_has_native_bf16() and not args.force_bf16:
             print("  bf16 timing skipped: this CPU has no AVX512_BF16/AMX and torch would emulate it "
                   "(~10x slower than fp32 here); --force-bf16 times it anyway", flush=True)
             continue
         dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}[precision]
         if device.type == "cpu" and precision == "bf16":
-            variants.append(Variant("CE, fused attn", "bf16 autocast", model, cfg, autocast=True))
-        cast = build_model(cfg).eval()
-        cast.load_state_dict(model.state_dict())
-        variants.append(Variant("CE, fused attn", f"{precision} weights", cast.to(device, dtype), cfg, dtype))
+            variants.append(Variant("CE, fused attn", "bf16 autocast", model, cfg, autocast=True,
+                                    model_only=True))
+        copies = [build_model(cfg).eval().to(device) for _ in range(2)]
+        for copy in copies:
+            copy.load_state_dict(model.state_dict())
+        variants.append(Variant("CE, fused attn", f"{precision} mixed", set_precision(copies[0], dtype), cfg,
+                                dtype))
+        variants.append(Variant("CE, fused attn", f"{precision} whole cast", copies[1].to(dtype=dtype), cfg,
+                                dtype, model_only=True))
     gen = torch.Generator().manual_seed(0)
     z = torch.randn(1, 3, cfg.data.template.size, cfg.data.template.size, generator=gen).to(device)
     x = torch.randn(1, 3, cfg.data.search.size, cfg.data.search.size, generator=gen).to(device)
     for v in variants:
         mask = ce_template_mask(v.config, 1, device) if v.config.model.backbone.uses_ce else None
         v.inputs = (z.to(v.dtype), x.to(v.dtype), mask)
-        if not v.autocast:
+        if not v.model_only:
             v.tracker = Tracker(v.model, v.config, device=device, dtype=v.dtype)
     return variants
 
@@ -353,7 +354,7 @@ def main(argv=None) -> int:
     cpu = torch.backends.cpu.get_cpu_capability()
     print(f"torch {torch.__version__}, device {device}"
           + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "")
-          + f", {torch.get_num_threads()} threads, CPU {cpu}, native CPU bf16: {native_cpu_bf16()}, "
+          + f", {torch.get_num_threads()} threads, CPU {cpu}, native CPU bf16: {cpu_has_native_bf16()}, "
           f"{args.frames} timed frames after {args.warmup} warm-up (median, {args.clock} clock)", flush=True)
     images, init_box = load_frames(args.frames)
     rows = []

@@ -35,7 +35,7 @@ from reference_data import REFERENCE_DIR  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 from vision_msgs.msg import Detection2D, Detection2DArray  # noqa: E402
 
-from ostrack_ros.ros.conversions import image_to_rgb, make_detection, rgb_to_image  # noqa: E402
+from ostrack_ros.ros.conversions import bridge, image_to_rgb, make_detection, rgb_to_image  # noqa: E402
 from ostrack_ros.ros.frame_stats import LatencyWindow  # noqa: E402
 from ostrack_ros.ros.overlay import OverlayOptions, draw_overlay  # noqa: E402
 from ostrack_ros.ros.tracker_node import TrackerNode  # noqa: E402
@@ -125,13 +125,18 @@ def time_overlay(width: int, height: int, repeats: int = 30) -> dict:
             rgb_to_image(canvas, None)
             times.append(time.perf_counter() - started)
         out[label] = statistics.median(times) * 1e3
-    msg = rgb_to_image(rgb, None)
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        image_to_rgb(msg)
-        times.append(time.perf_counter() - started)
-    out["convert_in"] = statistics.median(times) * 1e3
+    for encoding in ("rgb8", "bgr8"):  # ours next to plain cv_bridge, interleaved
+        pixels = rgb if encoding == "rgb8" else np.ascontiguousarray(rgb[..., ::-1])
+        msg = bridge().cv2_to_imgmsg(pixels, encoding=encoding)
+        ours, plain = [], []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            image_to_rgb(msg)
+            ours.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            np.ascontiguousarray(bridge().imgmsg_to_cv2(msg, desired_encoding="rgb8"))
+            plain.append(time.perf_counter() - started)
+        out[f"convert_{encoding}"] = (statistics.median(ours) * 1e3, statistics.median(plain) * 1e3)
     return out
 
 
@@ -155,8 +160,10 @@ def main() -> int:
         print("overlay alone (draw + pack into sensor_msgs/Image) and image conversion in, ms:")
         for width, height in SIZES:
             o = time_overlay(width, height)
+            conversions = [f"Image {e} -> RGB {ours:.3f} (cv_bridge {plain:.3f}, x{plain / ours:.0f})"
+                           for e, (ours, plain) in ((e, o["convert_" + e]) for e in ("rgb8", "bgr8"))]
             print(f"  {width}x{height}: overlay full {o['overlay']:.2f}, half {o['overlay_half']:.2f}; "
-                  f"Image -> RGB {o['convert_in']:.2f}")
+                  + "; ".join(conversions))
     finally:
         rclpy.shutdown()
     return 0

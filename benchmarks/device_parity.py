@@ -88,6 +88,8 @@ def demo_precision_rows(ref: Path, device: str):
     """Every (backend, precision) available here against torch fp32 on the same device."""
     runs = [("torch", torch.float16), ("torch", torch.bfloat16), ("onnxruntime", torch.float32),
             ("onnxruntime", torch.float16)]
+    if device == "cpu":
+        runs.append(("onnxruntime", torch.int8))
     if device.startswith("cuda"):
         runs += [("cuda-graph", torch.float32), ("cuda-graph", torch.float16), ("tensorrt", torch.float32),
                  ("tensorrt", torch.float16)]

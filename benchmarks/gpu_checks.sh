@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every GPU check of this package in one go, for a machine lent for a few minutes:
-# fp32 parity on the device (TF32 off) + fp16/bf16 boxes and CE sets per backend, then the
-# backend speed table. Writes parity.txt and export.md (and their logs) into OUTDIR.
+# fp32 parity on the device (TF32 off) + fp16/bf16 boxes and CE sets per backend, the backend speed
+# table (fp16 = mixed precision), and the mixed precisions against fp32 frame by frame. Writes
+# parity.txt, export.md and precision.txt (and their logs) into OUTDIR.
 #
 # Usage: benchmarks/gpu_checks.sh OUTDIR [--quick]
 #   The reference fixtures come from test/fixtures/ (OSTRACK_REFERENCE_DIR overrides).
@@ -18,4 +19,9 @@ python3 -c "import torch, importlib.util as u; print('torch', torch.__version__,
 python3 benchmarks/device_parity.py --device cuda 2>&1 | tee "$out/parity.txt"
 parity=${PIPESTATUS[0]}
 python3 benchmarks/bench_export.py --device cuda "$@" --out "$out/export.md" 2>&1 | tee "$out/export.log"
+# Mixed fp16/bf16 against fp32 frame by frame (demo model, 5 unseen synthetic sequences), and the
+# bf16 whole-model cast they replaced; int8 is CPU-only and reported n/a.
+python3 -m ostrack_ros.data.synthetic --out "$out/synthetic_seed7" --sequences 5 --seed 7 >/dev/null 2>&1 &&
+    python3 benchmarks/precision_check.py --dataset "$out/synthetic_seed7" --device cuda \
+        --variants bf16-whole bf16 fp16 fp32-onnxruntime 2>&1 | tee "$out/precision.txt"
 exit "$parity"

@@ -82,7 +82,7 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("device", default_value="",
                               description="auto | cpu | cuda | cuda:N; empty = params_file value"),
         DeclareLaunchArgument("precision", default_value="",
-                              description="fp32 | fp16 | bf16; empty = params_file value"),
+                              description="auto | fp32 | fp16 | bf16 | int8; empty = params_file value"),
         DeclareLaunchArgument("backend", default_value="",
                               description="Inference runtime: torch | cuda-graph | torch-compile | "
                                           "onnxruntime | tensorrt; empty = params_file value (torch)"),

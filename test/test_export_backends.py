@@ -92,8 +92,10 @@ def test_prebuilt_graph_is_used_and_checked_against_the_config(tmp_path, cache):
 def test_clear_errors():
     with pytest.raises(BackendError, match="unknown backend"):
         create_backend("tflite", CONFIG, WEIGHTS)
-    with pytest.raises(BackendError, match="fp32 or fp16"):
+    with pytest.raises(BackendError, match="fp32, fp16 or int8"):
         create_backend("onnxruntime", CONFIG, WEIGHTS, dtype=torch.bfloat16)
+    with pytest.raises(BackendError, match="int8 is the onnxruntime backend"):
+        create_backend("torch", CONFIG, WEIGHTS, dtype=torch.int8)
     if not torch.cuda.is_available():
         for name in ("cuda-graph", "tensorrt"):
             with pytest.raises(BackendError, match="CUDA|TensorRT"):

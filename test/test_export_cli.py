@@ -34,3 +34,17 @@ def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
         assert main(ARGS + ["--format", "tensorrt", "--out", str(tmp_path / "x.engine")]) == 2
         assert "TensorRT is not installed" in capsys.readouterr().err
         assert not (tmp_path / "x.onnx").exists()  # refused before exporting
+
+
+def test_int8_export_is_an_int8_graph_the_backend_takes(tmp_path, capsys):
+    import torch
+
+    from ostrack_ros.export import create_backend
+
+    out = tmp_path / "tiny_int8.onnx"
+    assert main(ARGS + ["--out", str(out), "--int8"]) == 0
+    assert "quantized the linear layers" in capsys.readouterr().out
+    assert read_metadata(out)["ostrack_ros.precision"] == "int8"
+    assert create_backend("onnxruntime", TINY / "config.yaml", out, dtype=torch.int8) is not None
+    assert main(ARGS + ["--out", str(out), "--int8", "--fp16"]) == 2
+    assert "--int8 is an onnx graph of its own" in capsys.readouterr().err

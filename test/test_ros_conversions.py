@@ -32,6 +32,35 @@ def test_colour_encodings_become_the_same_rgb(encoding, array):
     np.testing.assert_array_equal(out, RGB)
 
 
+def test_rgb8_is_a_read_only_view_of_the_message_and_others_one_conversion():
+    msg = bridge().cv2_to_imgmsg(RGB, encoding="rgb8")
+    out = image_to_rgb(msg)
+    assert np.shares_memory(out, np.frombuffer(msg.data, np.uint8)) and not out.flags.writeable
+    with pytest.raises(ValueError):
+        out[0, 0, 0] = 1  # the message's bytes are never written through the frame
+    bgr = bridge().cv2_to_imgmsg(np.ascontiguousarray(RGB[..., ::-1]), encoding="bgr8")
+    converted = image_to_rgb(bgr)
+    assert converted.flags.writeable and not np.shares_memory(converted, np.frombuffer(bgr.data, np.uint8))
+    # the tracker's own input check accepts the view as it is (contiguous uint8 RGB)
+    from ostrack_ros.tracking.inputs import check_image
+    assert check_image(out) is out
+
+
+@pytest.mark.parametrize("encoding, channels", [("bgra8", 4), ("mono8", 1), ("bgr8", 3)])
+def test_padded_rows_of_every_direct_encoding(encoding, channels):
+    source = np.dstack([RGB[..., ::-1], np.full(RGB.shape[:2], 9, np.uint8)])[..., :channels]
+    if encoding == "mono8":
+        source = RGB[..., :1]
+    padded = np.zeros((6, 8 * channels + 3), np.uint8)
+    padded[:, :8 * channels] = np.ascontiguousarray(source).reshape(6, -1)
+    msg = Image(height=6, width=8, encoding=encoding, step=8 * channels + 3)
+    msg.data = padded.tobytes()
+    expected = np.dstack([RGB[..., 0]] * 3) if encoding == "mono8" else RGB
+    out = image_to_rgb(msg)
+    assert out.flags["C_CONTIGUOUS"]
+    np.testing.assert_array_equal(out, expected)
+
+
 def test_mono_and_padded_rows():
     grey = RGB[..., 0].copy()
     out = image_to_rgb(bridge().cv2_to_imgmsg(grey, encoding="mono8"))

@@ -66,7 +66,7 @@ def test_bad_config_and_bad_parameter_values(capfd, tiny, tmp_path):
     (line,) = error_lines(err)
     assert "bad parameter" in line and "lost_score_threshold" in line
     status, err = run_main(capfd, weights=tiny / "checkpoint.pth.tar", precision="fp8")
-    assert status == 1 and "precision must be one of fp32, fp16, bf16" in error_lines(err)[0]
+    assert status == 1 and "precision must be one of auto, fp32, fp16, bf16, int8" in error_lines(err)[0]
 
 
 def test_corrupt_or_pickled_code_weights_get_our_line_never_torchs_weights_only_advice(capfd, tiny, tmp_path):
@@ -121,5 +121,6 @@ def test_no_weights_loads_the_demo_model_and_auto_falls_back_to_cpu(capfd):
         rclpy.shutdown(context=context)
     err = capfd.readouterr().err
     assert "using the embedded demo model" in err
+    assert "precision 'auto': " in err  # the default precision, resolved and named
     if not torch.cuda.is_available():
         assert err.count("CUDA is not available, running on CPU") == 1

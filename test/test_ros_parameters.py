@@ -23,7 +23,7 @@ def test_defaults_are_valid_and_every_field_has_a_descriptor():
     ({"lost_score_threshold": float("nan")}, "finite"),
     ({"lost_frames": 0}, "lost_frames must be in"),
     ({"reacquire_score_threshold": 0.1}, "reacquire_score_threshold (0.1) must be >="),
-    ({"precision": "int8"}, "precision must be one of fp32, fp16, bf16"),
+    ({"precision": "fp8"}, "precision must be one of auto, fp32, fp16, bf16, int8"),
     ({"device": "gpu"}, "device must be auto, cpu, cuda or cuda:N"),
     ({"class_id": "  "}, "class_id must not be empty"),
     ({"debug_image_scale": 0.0}, "debug_image_scale must be in"),

@@ -116,9 +116,11 @@ def test_non_contiguous_frames_are_accepted(tracker, frame):
 def test_precision_and_device_errors():
     assert as_dtype("bf16") is torch.bfloat16 and as_dtype(torch.float16) is torch.float16
     with pytest.raises(TrackingError, match="precision"):
-        as_dtype("int8")
+        as_dtype("fp8")
     with pytest.raises(TrackingError, match="precision"):
         Tracker(build_model(TINY_CONFIG), TINY_CONFIG, dtype=torch.float64)
+    with pytest.raises(TrackingError, match="int8 is the onnxruntime backend"):
+        Tracker(build_model(TINY_CONFIG), TINY_CONFIG, dtype="int8")
     with pytest.raises(TrackingError, match="device"):
         Tracker(build_model(TINY_CONFIG), TINY_CONFIG, device="tpu")
     if not torch.cuda.is_available():

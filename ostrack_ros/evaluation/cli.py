@@ -105,7 +105,7 @@ def _run_tracker(args, sequences: List[Sequence]) -> Tuple[str, Path]:
                                                  backend=args.backend), redetect=args.redetect)
     results_dir = args.out / "results" / name
     log.info("tracking %d sequences with %s on %s (%s, %s, re-detection %s) -> %s", len(sequences), name,
-             device, args.precision, args.backend, "on" if args.redetect else "off", results_dir)
+             device, tracker.precision, args.backend, "on" if args.redetect else "off", results_dir)
     run_dataset(tracker, sequences, results_dir, progress=not args.no_progress)
     return name, results_dir
 

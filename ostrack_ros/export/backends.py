@@ -3,7 +3,8 @@
 - ``torch``: ``OSTrack`` eager, any device and dtype (the reference);
 - ``cuda-graph``: the per-frame pass captured once as a CUDA graph (CUDA; fp32/fp16/bf16);
 - ``torch-compile``: ``torch.compile`` of the per-frame pass (the first frame compiles);
-- ``onnxruntime``: the exported graphs, fp32 or fp16 (CPU, or CUDA with onnxruntime-gpu);
+- ``onnxruntime``: the exported graphs, fp32 or fp16 (CPU, or CUDA with onnxruntime-gpu), or int8
+  (CPU: linear layers quantized, see ``quantize.py``);
 - ``tensorrt``: TensorRT engines built from the exported graphs (CUDA; fp32 or fp16).
 
 ``weights`` may be a checkpoint (graphs/engines are exported on first use into the cache, see
@@ -34,8 +35,10 @@ from .onnx_export import (
     read_metadata,
     template_graph_path,
 )
+from .quantize import INT8_FORMAT, quantize_frame_graph
 
 BACKENDS = ("torch", "cuda-graph", "torch-compile", "onnxruntime", "tensorrt")
+ORT_PRECISIONS = {torch.float32: "fp32", torch.float16: "fp16", torch.int8: "int8"}
 PathLike = Union[str, os.PathLike]
 FRAME_ONNX, FRAME_ENGINE = "frame.onnx", "frame.engine"
 
@@ -44,8 +47,9 @@ def create_backend(name: str, config: Union[PathLike, OSTrackConfig], weights: O
                    device: Union[str, torch.device] = "cpu", dtype: torch.dtype = torch.float32):
     """A model-like object (``embed_template`` / ``forward_tokens``) for backend ``name``.
 
-    ``dtype`` is the compute precision: torch backends run in it; onnxruntime runs the fp32 or the
-    fp16 graph; tensorrt builds an fp16 engine for ``torch.float16``. Errors are ``BackendError``
+    ``dtype`` is the compute precision: torch backends run in it (mixed, ``set_precision``);
+    onnxruntime runs the fp32, the fp16 or (``torch.int8``) the quantized graph; tensorrt builds an
+    fp16 engine for ``torch.float16``. Errors are ``BackendError``
     with the fix.
     """
     if name not in BACKENDS:
@@ -55,6 +59,9 @@ def create_backend(name: str, config: Union[PathLike, OSTrackConfig], weights: O
         dev = resolve_device(device)
     except ValueError as exc:
         raise BackendError(str(exc)) from None
+    if dtype == torch.int8 and name != "onnxruntime":
+        raise BackendError(f"precision int8 is the onnxruntime backend's quantized graph (CPU); "
+                           f"backend {name} runs fp32, fp16 or bf16")
     if name in ("torch", "cuda-graph", "torch-compile"):
         if weights is not None and Path(weights).suffix in (".onnx", ".engine"):
             raise BackendError(f"backend {name} needs checkpoint weights, not {weights}")
@@ -64,17 +71,20 @@ def create_backend(name: str, config: Union[PathLike, OSTrackConfig], weights: O
         from .compiled import CompiledBackend, CudaGraphBackend
         return CudaGraphBackend(model) if name == "cuda-graph" else CompiledBackend(model)
     if name == "onnxruntime":
-        if dtype not in (torch.float32, torch.float16):
-            raise BackendError(f"the onnxruntime backend runs fp32 or fp16 graphs, not {dtype}")
+        precision = ORT_PRECISIONS.get(dtype)
+        if precision is None:
+            raise BackendError(f"the onnxruntime backend runs fp32, fp16 or int8 graphs, not {dtype}")
+        if precision == "int8" and dev.type != "cpu":
+            raise BackendError("int8 graphs run on the CPU (onnxruntime's integer kernels); use fp16 on CUDA")
         from .ort_backend import OnnxRuntimeBackend
-        fp16 = dtype == torch.float16
         if weights is not None and Path(weights).suffix == ".onnx":
             graphs = _prebuilt_onnx(weights, cfg)
-            if (read_metadata(graphs.frame).get("ostrack_ros.precision") == "fp16") != fp16:
-                raise BackendError(f"{weights} is not an {'fp16' if fp16 else 'fp32'} graph; pass the "
-                                   "precision it was exported in")
+            found = read_metadata(graphs.frame).get("ostrack_ros.precision")
+            if found != precision:
+                raise BackendError(f"{weights} is not an {precision} graph but {found}; pass the precision "
+                                   "it was exported in")
             return OnnxRuntimeBackend(graphs, cfg, dev)
-        with _exported(cfg, weights, OPSET, fp16) as graphs:
+        with _exported(cfg, weights, OPSET, precision == "fp16", int8=precision == "int8") as graphs:
             return OnnxRuntimeBackend(graphs, cfg, dev)
     return _tensorrt_backend(cfg, weights, dev, dtype)
 
@@ -95,13 +105,20 @@ class _exported:
     """Context: the graphs of (cfg, weights) from the cache, or exported into a temporary folder
     for random-init weights (nothing to key a cache entry on)."""
 
-    def __init__(self, cfg: OSTrackConfig, weights: Optional[PathLike], opset: int, fp16: bool) -> None:
+    def __init__(self, cfg: OSTrackConfig, weights: Optional[PathLike], opset: int, fp16: bool,
+                 int8: bool = False) -> None:
         self.cfg, self.weights, self._tmp = cfg, weights, None
-        self.opset, self.fp16 = opset, fp16
+        self.opset, self.fp16, self.int8 = opset, fp16, int8
 
     def __enter__(self) -> ExportedOnnx:
         def export(folder: Path) -> ExportedOnnx:
-            return export_onnx(self.cfg, self.weights, folder / FRAME_ONNX, opset=self.opset, fp16=self.fp16)
+            graphs = export_onnx(self.cfg, self.weights, folder / FRAME_ONNX, opset=self.opset,
+                                 fp16=self.fp16)
+            if self.int8:  # the frame graph's linear layers quantized; the template graph stays fp32
+                quantized = folder / "frame.int8.onnx"
+                quantize_frame_graph(graphs.frame, quantized)
+                os.replace(quantized, graphs.frame)
+            return graphs
 
         if self.weights is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="ostrack-export-")
@@ -112,7 +129,8 @@ class _exported:
     @property
     def key(self) -> str:
         """Cache-key part naming the graph form."""
-        return f"onnx{FORMAT_VERSION}-opset{self.opset}" + ("-fp16" if self.fp16 else "")
+        return (f"onnx{FORMAT_VERSION}-opset{self.opset}" + ("-fp16" if self.fp16 else "")
+                + (f"-int8v{INT8_FORMAT}" if self.int8 else ""))
 
     def __exit__(self, *exc) -> None:
         if self._tmp is not None:

@@ -24,6 +24,9 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--fp16", action="store_true", help="half precision with LayerNorm and the CE "
                         "scores/top-k in fp32: an fp16 engine (tensorrt) or an fp16 graph with fp32 "
                         "inputs/outputs (onnx: for onnxruntime-gpu or strongly typed TensorRT)")
+    parser.add_argument("--int8", action="store_true", help="onnx only: the frame graph's linear layers "
+                        "quantized to int8 for onnxruntime on CPUs without bf16 (CE scores, LayerNorm, "
+                        "head fp32)")
     parser.add_argument("--out", type=Path, help="frame graph/engine path (default: ostrack_<config>.onnx "
                         "or .engine); the template graph goes next to it as <stem>.template.<ext>")
     parser.add_argument("--opset", type=int, help=f"ONNX opset (default {OPSET}; for tensorrt the newest "
@@ -46,6 +49,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.weights is None:
         print("ostrack-export: warning: no --weights, exporting random weights", file=sys.stderr)
     opset, fp16_graph = args.opset or OPSET, args.fp16
+    if args.int8 and (args.fp16 or args.format != "onnx"):
+        print("ostrack-export: error: --int8 is an onnx graph of its own (no --fp16, --format onnx)",
+              file=sys.stderr)
+        return 2
     try:
         if args.format == "tensorrt":  # fail before the export, not after
             from .tensorrt_build import import_tensorrt, recipe_for
@@ -63,6 +70,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         size = graphs.frame.stat().st_size / 2 ** 20
         print(f"wrote {graphs.frame} ({size:.1f} MiB) and {graphs.template} "
               f"in {time.perf_counter() - start:.1f} s (opset {opset}, {'fp16' if fp16_graph else 'fp32'})")
+        if args.int8:
+            from .quantize import quantize_frame_graph
+            quantized = graphs.frame.with_name(graphs.frame.stem + ".int8.tmp.onnx")
+            quantize_frame_graph(graphs.frame, quantized)
+            quantized.replace(graphs.frame)
+            print(f"quantized the linear layers of {graphs.frame} to int8")
         if args.verify:
             _verify(graphs, cfg, model)
         if args.format == "tensorrt":

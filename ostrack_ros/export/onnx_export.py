@@ -4,10 +4,11 @@ Opset 17 keeps LayerNorm one ``LayerNormalization`` node (an fp16 engine can the
 instead of overflowing a decomposed mean/variance); TensorRT parses that op from 8.6. Lower opsets
 serve older parsers: 16 for TensorRT 8.5 (JetPack 5.1; LayerNorm decomposed, its scopes recorded so
 the engine builder pins them to fp32) and 13 for TensorRT 8.4 (attention then exported explicitly,
-since SDPA needs opset 14). No graph contains NonZero. ``fp16`` writes a half-precision graph with
-fp32 inputs/outputs, CE scores and LayerNorm statistics: what strongly typed TensorRT (11+) and
-onnxruntime-gpu need for fp16. Graph metadata records what the file was built from, so a backend can
-refuse a graph that does not fit the configuration it is used with.
+since SDPA needs opset 14). No graph contains NonZero. ``fp16`` writes the mixed-precision network
+(``set_precision``): fp16 matrix work, fp32 inputs/outputs, residual stream, LayerNorm and CE scores;
+what strongly typed TensorRT (11+) and onnxruntime-gpu need for fp16. Graph metadata records what the
+file was built from, so a backend can refuse a graph that does not fit the configuration it is used
+with.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import torch
 from torch import nn
 
 from ..configs import OSTrackConfig, config_from_dict, config_to_dict, load_config
-from ..model import OSTrack, load_model
+from ..model import OSTrack, load_model, set_precision
 from ..model.attention import CandidateScores
 from .backend_base import BackendError
 from .frame_graph import TEMPLATE_INPUT, TOKENS, FrameNetwork, TemplateNetwork
@@ -62,23 +63,6 @@ def graph_metadata(cfg: OSTrackConfig, weights: Optional[PathLike], opset: int =
         "ostrack_ros.opset": str(opset),
         "ostrack_ros.precision": "fp16" if fp16 else "fp32",
     }
-
-
-class FloatIO(nn.Module):
-    """A reduced-precision network behind float32 graph inputs and outputs, so every backend feeds and
-    reads fp32 whatever the graph computes in. Only the first ``cast_inputs`` inputs are cast (the CE
-    row weights stay fp32, as the network uses them)."""
-
-    def __init__(self, net: nn.Module, dtype: torch.dtype, cast_inputs: int) -> None:
-        super().__init__()
-        self.net, self.dtype, self.cast_inputs = net, dtype, cast_inputs
-
-    def forward(self, *args: torch.Tensor):
-        args = tuple(a.to(self.dtype) if i < self.cast_inputs else a for i, a in enumerate(args))
-        outs = self.net(*args)
-        if isinstance(outs, torch.Tensor):
-            return outs.float()
-        return tuple(o.float() if o.is_floating_point() else o for o in outs)
 
 
 def fp32_scopes(model: nn.Module, node_names: Sequence[str]) -> List[str]:
@@ -121,7 +105,7 @@ def export_onnx(config: Union[PathLike, OSTrackConfig], weights: Optional[PathLi
     to ``out`` (the frame graph) and ``<out stem>.template.onnx``; returns both paths.
 
     ``opset`` below 17 decomposes LayerNorm and below 14 writes attention explicitly (only for old
-    TensorRT parsers). ``fp16`` computes in half precision behind fp32 inputs/outputs."""
+    TensorRT parsers). ``fp16`` computes the matrix work in half precision (``set_precision``)."""
     if opset < MIN_OPSET:
         raise ValueError(f"opset {opset} is not supported: use {MIN_OPSET} or newer")
     if fp16 and opset < FP16_MIN_OPSET:
@@ -137,25 +121,24 @@ def export_onnx(config: Union[PathLike, OSTrackConfig], weights: Optional[PathLi
             raise ValueError("exporting an fp16 graph needs torch >= 2.1 or a CUDA device "
                              f"(torch {torch.__version__} has no half-precision CPU convolution)")
         device = "cuda"
-    model = copy.deepcopy(model).to(device=device, dtype=dtype).eval()
+    # Mixed precision (set_precision): fp16 matrix work behind fp32 inputs, residual stream and outputs.
+    model = set_precision(copy.deepcopy(model).to(device=device), dtype).eval()
     # SDPA has an ONNX form from opset 14 and torch 2.1 (JetPack 5.1's NVIDIA torch is 2.0): otherwise
     # the explicit attention path, the same math, is exported.
     model.backbone.set_fused_attn(opset >= 14 and torch.__version__ >= "2.1")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    frame_net = FrameNetwork(model).eval()
-    frame, template = frame_net, TemplateNetwork(model).eval()
-    if fp16:
-        frame, template = FloatIO(frame_net, dtype, 2).eval(), FloatIO(template, dtype, 1).eval()
+    frame = FrameNetwork(model).eval()
+    template = TemplateNetwork(model).eval()
     t_size, s_size = cfg.data.template.size, cfg.data.search.size
     template_img = torch.zeros(1, 3, t_size, t_size, device=device)
     search_img = torch.zeros(1, 3, s_size, s_size, device=device)
     with torch.inference_mode():
         tokens = template(template_img)
-    frame_args = (tokens, search_img) + ((frame_net.ce_row_weights,) if frame_net.weights_input else ())
+    frame_args = (tokens, search_img) + ((frame.ce_row_weights,) if frame.weights_input else ())
     meta = graph_metadata(cfg, weights, opset, fp16)
     _export(template, (template_img,), template_graph_path(out), [TEMPLATE_INPUT], [TOKENS], meta, opset)
-    _export(frame, frame_args, out, frame_net.input_names, frame_net.output_names, meta, opset)
+    _export(frame, frame_args, out, frame.input_names, frame.output_names, meta, opset)
     return ExportedOnnx(frame=out, template=template_graph_path(out))
 
 

@@ -5,6 +5,7 @@ from .checkpoint import CheckpointError, load_state_dict_file, load_weights, sav
 from .factory import build_model, load_model, resolve_device
 from .head import decode_peak
 from .ostrack import OSTrack
+from .precision import compute_dtype, set_precision
 
 __all__ = [
     "OSTrack",
@@ -18,4 +19,6 @@ __all__ = [
     "load_state_dict_file",
     "load_weights",
     "save_safetensors",
+    "set_precision",
+    "compute_dtype",
 ]

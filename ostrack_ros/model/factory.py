@@ -10,6 +10,7 @@ import torch
 from ..configs import OSTrackConfig, load_config
 from .checkpoint import CheckpointError, load_state_dict_file, load_weights
 from .ostrack import OSTrack
+from .precision import set_precision
 
 ConfigLike = Union[str, os.PathLike, OSTrackConfig]
 
@@ -49,13 +50,13 @@ def load_model(
     dtype: torch.dtype = torch.float32,
     fused_attn: bool = True,
 ) -> OSTrack:
-    """Build the network, load ``weights`` strictly (None keeps random init), move it to
-    ``device``/``dtype`` and put it in eval mode."""
+    """Build the network, load ``weights`` strictly (None keeps random init), move it to ``device``,
+    put it in (mixed) precision ``dtype`` (see ``set_precision``) and in eval mode."""
     dev = resolve_device(device)
     model = build_model(config, training=False, fused_attn=fused_attn)
     if weights is not None:
         load_weights(model, load_state_dict_file(weights), source=str(weights))
-    return model.to(device=dev, dtype=dtype).eval()
+    return set_precision(model.to(device=dev), dtype).eval()
 
 
 __all__ = ["build_model", "load_model", "resolve_device", "CheckpointError"]

@@ -1,7 +1,9 @@
 """Message <-> array conversions: camera images to RGB uint8 arrays, tracker boxes to vision_msgs.
 
-Images go through cv_bridge after checks that turn malformed messages into a ``BadImageError`` with
-a one-line reason instead of a numpy traceback or silently wrong pixels.
+Checks turn malformed messages into a ``BadImageError`` with a one-line reason instead of a numpy
+traceback or silently wrong pixels. The common 8-bit encodings are read straight from the message
+buffer: rgb8 with unpadded rows is returned as a read-only view of ``msg.data`` (no copy at all),
+bgr8/rgba8/bgra8/mono8 take one OpenCV colour conversion; YUV and Bayer go through cv_bridge.
 """
 from __future__ import annotations
 
@@ -24,6 +26,9 @@ BYTES_PER_PIXEL = {
     "bayer_rggb8": 1, "bayer_bggr8": 1, "bayer_gbrg8": 1, "bayer_grbg8": 1,
 }
 SUPPORTED_ENCODINGS = tuple(BYTES_PER_PIXEL)
+# Encodings converted from a view of the message buffer: the OpenCV code to RGB (None: already RGB).
+DIRECT_ENCODINGS = {"rgb8": None, "bgr8": cv2.COLOR_BGR2RGB, "rgba8": cv2.COLOR_RGBA2RGB,
+                    "bgra8": cv2.COLOR_BGRA2RGB, "mono8": cv2.COLOR_GRAY2RGB}
 MAX_IMAGE_SIDE = 16384
 
 
@@ -65,9 +70,18 @@ def check_image(msg: Image) -> None:
 
 
 def image_to_rgb(msg: Image) -> np.ndarray:
-    """A sensor_msgs/Image as a contiguous (H, W, 3) uint8 RGB array (BadImageError if malformed)."""
+    """A sensor_msgs/Image as a contiguous (H, W, 3) uint8 RGB array (BadImageError if malformed).
+
+    For unpadded rgb8 the result is a read-only view of ``msg.data``, valid while the message lives."""
     check_image(msg)
-    pixel = BYTES_PER_PIXEL[msg.encoding.lower()]
+    encoding = msg.encoding.lower()
+    pixel = BYTES_PER_PIXEL[encoding]
+    if encoding in DIRECT_ENCODINGS:
+        view = pixel_view(msg, pixel)
+        code = DIRECT_ENCODINGS[encoding]
+        if code is None:
+            return np.ascontiguousarray(view)  # a copy only when rows are padded
+        return cv2.cvtColor(view[..., 0] if pixel == 1 else view, code)
     if msg.step % pixel:
         msg = _without_row_padding(msg, pixel)
     try:
@@ -77,6 +91,14 @@ def image_to_rgb(msg: Image) -> np.ndarray:
     if rgb.shape[:2] != (msg.height, msg.width):
         rgb = rgb[:msg.height, :msg.width]
     return np.ascontiguousarray(rgb)
+
+
+def pixel_view(msg: Image, pixel: int) -> np.ndarray:
+    """(H, W, pixel) read-only uint8 view of a checked message's buffer, row padding sliced off."""
+    rows = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.step)
+    view = rows[:, :msg.width * pixel].reshape(msg.height, msg.width, pixel)
+    view.flags.writeable = False  # the message's bytes: trackers and overlays only read them
+    return view
 
 
 def compressed_to_rgb(msg: CompressedImage) -> np.ndarray:
@@ -133,5 +155,5 @@ def make_detection_array(header: Header, detections: Sequence[Detection2D] = ())
 
 
 __all__ = ["BadImageError", "SUPPORTED_ENCODINGS", "BYTES_PER_PIXEL", "check_image", "image_to_rgb",
-           "compressed_to_rgb", "rgb_to_image", "detection_box", "make_detection",
+           "pixel_view", "compressed_to_rgb", "rgb_to_image", "detection_box", "make_detection",
            "make_detection_array", "bridge"]

@@ -46,11 +46,13 @@ class NodeParams:
                          read_only=True)
     device: str = _param("auto", "auto (CUDA if available, else CPU), cpu, cuda or cuda:N",
                          read_only=True)
-    precision: str = _param("fp32", "Inference precision", read_only=True,
-                            choices=("fp32", "fp16", "bf16"))
+    precision: str = _param("auto", "auto (CUDA: fp16; CPU with AVX512-BF16/AMX: bf16; else fp32), fp32, "
+                            "fp16/bf16 (mixed) or int8 (backend onnxruntime)", read_only=True,
+                            choices=("auto", "fp32", "fp16", "bf16", "int8"))
     # Same names as ostrack_ros.export.BACKENDS (kept literal: this module stays torch-free).
     backend: str = _param("torch", "Inference runtime: torch (eager), cuda-graph, torch-compile, "
-                          "onnxruntime (fp32/fp16) or tensorrt (CUDA); see docs/JETSON.md", read_only=True,
+                          "onnxruntime (fp32/fp16/int8) or tensorrt (CUDA); see docs/JETSON.md",
+                          read_only=True,
                           choices=("torch", "cuda-graph", "torch-compile", "onnxruntime", "tensorrt"))
     image_transport: str = _param("raw", "raw: sensor_msgs/Image on 'image'; compressed: "
                                   "sensor_msgs/CompressedImage on 'image/compressed'",

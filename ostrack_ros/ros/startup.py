@@ -33,7 +33,8 @@ class ModelChoice:
 
 
 def choose_model(params: NodeParams, cuda_available: Callable[[], bool]) -> ModelChoice:
-    """Resolve empty weights/config to the demo model and ``auto`` to a device; check files exist."""
+    """Resolve empty weights/config to the demo model and ``auto`` to a device and a precision (the
+    core's ``resolve_precision``, named in a note); check files exist."""
     notes: List[Tuple[str, str]] = []
     config, weights = params.config, params.weights
     if not weights:
@@ -62,25 +63,26 @@ def choose_model(params: NodeParams, cuda_available: Callable[[], bool]) -> Mode
     elif device.startswith("cuda") and not cuda_available():
         raise StartupError(f"device '{device}' requested but CUDA is not available "
                            "(use device:=cpu or device:=auto)")
-    if params.precision == "fp16" and device == "cpu":
-        raise StartupError("precision fp16 needs a CUDA device; use fp32 or bf16 on CPU")
-    return ModelChoice(config, weights, device, params.precision, notes, backend=params.backend)
+    from ..tracking.auto_precision import resolve_precision
+    precision, reason = resolve_precision(params.precision, device, params.backend)
+    if reason:
+        notes.append(("info", f"precision 'auto': {precision} ({reason})"))
+    if precision == "fp16" and device == "cpu":
+        raise StartupError("precision fp16 needs a CUDA device; use fp32, bf16 or auto on CPU")
+    return ModelChoice(config, weights, device, precision, notes, backend=params.backend)
 
 
 def load_tracker(choice: ModelChoice) -> Any:
     """``Tracker.from_files`` for the choice; every expected failure becomes a StartupError."""
-    import torch
-
     from ..configs import ConfigError
     from ..model import CheckpointError
     from ..tracking import Tracker
 
-    dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[choice.precision]
     try:
         with warnings.catch_warnings():  # torch's multi-line note on pickle protocols: not ours to print
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
-            return Tracker.from_files(choice.config, choice.weights, device=choice.device, dtype=dtype,
-                                      backend=choice.backend)
+            return Tracker.from_files(choice.config, choice.weights, device=choice.device,
+                                      dtype=choice.precision, backend=choice.backend)
     except ConfigError as exc:
         raise StartupError(f"bad config '{choice.config}': {_one_line(exc)}") from None
     except CheckpointError as exc:

@@ -2,13 +2,15 @@
 wrapper (claim state, global re-detection while the target is lost)."""
 from __future__ import annotations
 
+from .auto_precision import resolve_precision
 from .errors import TrackingError
 from .geometry import Crop, clip_box, map_box_back, sample_target
-from .inputs import PRECISIONS, as_dtype
+from .inputs import PRECISION_NAMES, PRECISIONS, as_dtype
 from .long_term import LongTermSettings, LongTermTracker
 from .result import TrackResult
 from .tracker import Tracker, TrackStep
 from .window import hann2d
 
-__all__ = ["Crop", "LongTermSettings", "LongTermTracker", "PRECISIONS", "TrackResult", "TrackStep",
-           "Tracker", "TrackingError", "as_dtype", "clip_box", "hann2d", "map_box_back", "sample_target"]
+__all__ = ["Crop", "LongTermSettings", "LongTermTracker", "PRECISIONS", "PRECISION_NAMES", "TrackResult",
+           "TrackStep", "Tracker", "TrackingError", "as_dtype", "clip_box", "hann2d", "map_box_back",
+           "resolve_precision", "sample_target"]

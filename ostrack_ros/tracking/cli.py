@@ -19,7 +19,7 @@ from ..export.backend_base import BackendError
 from ..model import CheckpointError
 from .errors import TrackingError
 from .frames import FrameSource
-from .inputs import PRECISIONS
+from .inputs import PRECISION_NAMES
 from .long_term import LongTermTracker
 from .tracker import Tracker
 
@@ -57,7 +57,9 @@ def add_runtime_arguments(parser: argparse.ArgumentParser) -> None:
     from ..export import BACKENDS
 
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
-    parser.add_argument("--precision", default="fp32", choices=sorted(PRECISIONS))
+    parser.add_argument("--precision", default="fp32", choices=PRECISION_NAMES,
+                        help="fp32 (default), fp16/bf16 (mixed), int8 (onnxruntime) or auto (the node's "
+                             "default: the fastest that keeps accuracy on the device)")
     parser.add_argument("--backend", default="torch", choices=BACKENDS,
                         help="inference runtime (default torch; see docs/JETSON.md)")
 
@@ -118,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     if count == 0:
         raise TrackingError(f"'{args.video}' yielded no frames")
     fps = (count - 1) / tracking_time if tracking_time > 0 else float("nan")
-    print(f"ostrack-track: {count} frames ({tracker.device}, {args.precision}, {args.backend}), "
+    print(f"ostrack-track: {count} frames ({tracker.device}, {tracker.precision}, {args.backend}), "
           f"{fps:.1f} fps in track()" + (f", boxes written to {args.out}" if args.out else ""),
           file=sys.stderr)
     return 0

@@ -10,16 +10,19 @@ import torch
 from .errors import TrackingError
 from .result import Box
 
-PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+# int8 names the onnxruntime backend's quantized graph (torch.int8 marks it; see export/quantize.py)
+PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16, "int8": torch.int8}
+PRECISION_NAMES = ("auto", *PRECISIONS)  # what --precision and the node parameter accept
 
 
 def as_dtype(precision: torch.dtype | str) -> torch.dtype:
-    """``torch.float32/float16/bfloat16`` or their names ``fp32/fp16/bf16`` -> the torch dtype."""
+    """``torch.float32/float16/bfloat16/int8`` or their names ``fp32/fp16/bf16/int8`` -> the torch dtype
+    (``auto`` is resolved before, by ``resolve_precision``, which needs the device)."""
     if isinstance(precision, torch.dtype) and precision in PRECISIONS.values():
         return precision
     if isinstance(precision, str) and precision.lower() in PRECISIONS:
         return PRECISIONS[precision.lower()]
-    raise TrackingError(f"unsupported precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+    raise TrackingError(f"unsupported precision {precision!r}: use one of {', '.join(PRECISION_NAMES)}")
 
 
 def check_image(image: object) -> np.ndarray:

@@ -17,7 +17,7 @@ class CropNormalizer:
     bit; all buffers are allocated once per crop size and reused every frame.
     """
 
-    def __init__(self, size: int, device: torch.device, dtype: torch.dtype = torch.float32) -> None:
+    def __init__(self, size: int, device: torch.device) -> None:
         self.size = size
         self.mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
         self.std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
@@ -25,8 +25,6 @@ class CropNormalizer:
         self._host = torch.empty(size, size, 3, dtype=torch.uint8, pin_memory=True) if on_gpu else None
         self._pixels = torch.empty(size, size, 3, dtype=torch.uint8, device=device) if on_gpu else None
         self._normalised = torch.empty(1, 3, size, size, device=device)
-        self._output = (torch.empty(1, 3, size, size, dtype=dtype, device=device)
-                        if dtype != torch.float32 else None)
 
     def __call__(self, crop: np.ndarray) -> torch.Tensor:
         """(size, size, 3) uint8 RGB -> (1, 3, size, size) tensor; valid until the next call."""
@@ -38,13 +36,9 @@ class CropNormalizer:
             pixels = torch.from_numpy(crop)
         out = self._normalised
         out.copy_(pixels.permute(2, 0, 1).unsqueeze(0))
-        out.div_(255.0).sub_(self.mean).div_(self.std)
-        if self._output is None:
-            return out
-        return self._output.copy_(out)
+        return out.div_(255.0).sub_(self.mean).div_(self.std)
 
     def batch(self, crops: Sequence[np.ndarray]) -> torch.Tensor:
         """Several (size, size, 3) uint8 crops -> a new (B, 3, size, size) tensor, same arithmetic."""
         pixels = torch.from_numpy(np.stack(crops)).to(self.mean.device)
-        out = pixels.permute(0, 3, 1, 2).float().div_(255.0).sub_(self.mean).div_(self.std)
-        return out if self._output is None else out.to(self._output.dtype)
+        return pixels.permute(0, 3, 1, 2).float().div_(255.0).sub_(self.mean).div_(self.std)

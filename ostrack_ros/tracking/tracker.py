@@ -15,10 +15,11 @@ import numpy as np
 import torch
 
 from ..configs import OSTrackConfig, load_config
-from ..model import OSTrack, ce_template_mask, decode_peak, load_model, resolve_device
+from ..model import OSTrack, ce_template_mask, decode_peak, load_model, resolve_device, set_precision
+from .auto_precision import resolve_precision
 from .errors import TrackingError
 from .geometry import Crop, box_in_crop, clip_box, map_box_back, sample_target
-from .inputs import as_dtype, check_box, check_image
+from .inputs import PRECISIONS, as_dtype, check_box, check_image
 from .preprocess import CropNormalizer
 from .result import Box, TrackResult
 from .window import hann2d
@@ -42,19 +43,29 @@ class TrackStep:
 class Tracker:
     """Single-object OSTrack tracker with the pytracking-style ``initialize`` / ``track`` contract.
 
-    The network is moved to ``device``/``dtype`` in place and put in eval mode. Not thread-safe:
-    one tracker per target and thread.
+    The network is moved to ``device`` and put in (mixed) precision ``dtype`` in place (see
+    ``ostrack_ros.model.set_precision``) and in eval mode. Not thread-safe: one tracker per target
+    and thread.
     """
 
     def __init__(self, model: OSTrack, config: str | os.PathLike | OSTrackConfig,
                  device: str | torch.device = "cpu", dtype: torch.dtype | str = torch.float32) -> None:
+        """``dtype``: fp32, fp16/bf16 (mixed, see ``set_precision``), int8 (onnxruntime backend) or auto."""
         self.config = cfg = load_config(config)
         try:
             self.device = resolve_device(device)
         except ValueError as exc:
             raise TrackingError(str(exc)) from None
-        self.dtype = as_dtype(dtype)
-        self.model = model.to(device=self.device, dtype=self.dtype).eval()
+        backend = "torch" if isinstance(model, torch.nn.Module) else getattr(model, "name", "torch")
+        self.dtype = as_dtype(resolve_precision(dtype, self.device, backend)[0])
+        try:
+            if isinstance(model, torch.nn.Module):
+                model = set_precision(model.to(device=self.device), self.dtype)
+            else:  # an export backend: checks it was built for this device
+                model = model.to(device=self.device, dtype=self.dtype)
+        except ValueError as exc:
+            raise TrackingError(str(exc)) from None
+        self.model = model.eval()
         self.template_factor, self.template_size = cfg.test.template_factor, cfg.test.template_size
         self.search_factor, self.search_size = cfg.test.search_factor, cfg.test.search_size
         if self.template_size != cfg.data.template.size or self.search_size != cfg.data.search.size:
@@ -66,8 +77,8 @@ class Tracker:
             raise TrackingError(f"the network's {model.search_grid}-cell score map does not match the "
                                 f"config's {grid} (network built for another config?)")
         self.window = hann2d(grid, grid).to(self.device)
-        self._template_input = CropNormalizer(self.template_size, self.device, self.dtype)
-        self._search_input = CropNormalizer(self.search_size, self.device, self.dtype)
+        self._template_input = CropNormalizer(self.template_size, self.device)
+        self._search_input = CropNormalizer(self.search_size, self.device)
         self._state: Box | None = None
         self._template_tokens: torch.Tensor | None = None
         self._ce_mask: torch.Tensor | None = None
@@ -82,14 +93,24 @@ class Tracker:
         """Build the network for ``config``, load ``weights`` strictly and wrap it in a tracker.
 
         ``backend`` other than ``torch`` (``cuda-graph``, ``torch-compile``, ``onnxruntime``,
-        ``tensorrt``) runs the same network through ``ostrack_ros.export.create_backend``."""
+        ``tensorrt``) runs the same network through ``ostrack_ros.export.create_backend``. ``dtype``
+        ``auto`` picks the precision for the device and backend (``resolve_precision``)."""
         cfg = load_config(config)
-        dtype = as_dtype(dtype)
+        try:
+            device = resolve_device(device)
+        except ValueError as exc:
+            raise TrackingError(str(exc)) from None
+        dtype = as_dtype(resolve_precision(dtype, device, backend)[0])
         if backend == "torch":
             return cls(load_model(cfg, weights, device=device, dtype=dtype), cfg, device=device, dtype=dtype)
         from ..export import create_backend
         return cls(create_backend(backend, cfg, weights, device=device, dtype=dtype), cfg, device=device,
                    dtype=dtype)
+
+    @property
+    def precision(self) -> str:
+        """The precision's name (fp32, fp16, bf16, int8), with ``auto`` resolved."""
+        return next(name for name, dtype in PRECISIONS.items() if dtype == self.dtype)
 
     @property
     def state(self) -> Box | None:
