@@ -31,10 +31,13 @@ from .selection_view import Action, Box, DragBox, key_action, render_frozen, ren
 
 WINDOW = "select_target"
 NO_GUI_HELP = (
-    "select_target needs an OpenCV with GUI support and a display, but {reason}. "
-    "Install the GUI build (pip: `pip uninstall opencv-python-headless && pip install opencv-python`; "
-    "ROS install: `sudo apt install python3-opencv`), or mark the target without it: click two corners "
-    "in rqt_image_view with 'publish click location' (see docs/ROS.md).")
+    "select_target needs an OpenCV with GUI support and a display, but {reason}. {fix}, or mark the "
+    "target without it: click two corners in rqt_image_view with 'publish click location' (see "
+    "docs/ROS.md).")
+INSTALL_GUI = ("Install the GUI build (pip: `pip uninstall opencv-python-headless && pip install "
+               "opencv-python`; ROS install: `sudo apt install python3-opencv`)")
+FIX_DISPLAY = ("Run it on a desktop session, or point DISPLAY at a running X server (e.g. `ssh -X`, or "
+               "`Xvfb :1 &` then `DISPLAY=:1`)")
 # Opens and closes a window in a child process: a display that cannot be opened makes Qt abort() the
 # process (status 134), which must not be ours. Exit 3 = a build without GUI support.
 _GUI_PROBE = ("import cv2, sys\n"
@@ -43,7 +46,12 @@ _GUI_PROBE = ("import cv2, sys\n"
 
 
 def gui_unavailable_reason(probe_timeout_s: float = 20.0) -> Optional[str]:
-    """None when cv2 can open windows here, else why not (no display, headless build, dead display)."""
+    """None when cv2 can open windows here, else why not: a build without GUI, no display set, or a
+    display that cannot be opened (probed in a child process, see ``_GUI_PROBE``)."""
+    gui = [line.split(":", 1)[1].strip() for line in cv2.getBuildInformation().splitlines()
+           if line.strip().startswith("GUI:")]
+    if gui and gui[0].upper() == "NONE":
+        return "this OpenCV build has no GUI (probably opencv-python-headless)"
     display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     if sys.platform.startswith("linux") and not display:
         return "no display is set (DISPLAY / WAYLAND_DISPLAY)"
@@ -244,7 +252,8 @@ def main(args: Optional[Sequence[str]] = None) -> int:
     """Entry point; exits with status 2 and a clear message where no OpenCV window can be opened."""
     reason = gui_unavailable_reason()
     if reason:
-        print(NO_GUI_HELP.format(reason=reason), file=sys.stderr)
+        fix = INSTALL_GUI if "no GUI" in reason else FIX_DISPLAY
+        print(NO_GUI_HELP.format(reason=reason, fix=fix), file=sys.stderr)
         return 2
     use_large_frames_profile()  # before rclpy.init: Fast DDS reads it once
     rclpy.init(args=args)
