@@ -37,17 +37,19 @@ from .conversions import (
     image_to_rgb,
     make_detection,
     make_detection_array,
-    rgb_to_image,
 )
+from .debug_output import DebugImageOutput
 from .diagnostics import diagnostic_array, diagnostic_status
 from .frame_stats import FrameStats
 from .init_requests import ClickCollector, FrameRingBuffer, InitBoxError, InitRequest, checked_init_box
 from .input_monitor import InputMonitor, Order
 from .mailbox import Mailbox
 from .middleware import use_large_frames_profile
+from .model_memory import release_model_memory
 from .node_lifecycle import shutdown, until_stopped
 from .overlay import OverlayOptions, draw_overlay
 from .parameters import NodeParams, ParamSpec
+from .spatial_output import SpatialOutput
 from .startup import StartupError, choose_model, load_tracker
 from .state_report import STATE_QOS, StateReport, state_status
 from .target_state import TargetStateMachine, TrackState
@@ -58,6 +60,8 @@ NODE_NAME = "ostrack_tracker"
 INIT_LOG_INTERVAL_S = 0.5
 #: a size change keeps the target when width and height scale alike within this fraction
 ASPECT_TOLERANCE = 0.02
+#: how long stopping waits for a model call in flight before it says so and goes on
+WORKER_JOIN_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -76,24 +80,28 @@ class Reset:
     reason: str
 
 
-class TrackerNode(Node):
-    """Tracks one user-marked target in an image stream with OSTrack."""
+class TrackerCore:
+    """The tracker's parameters, I/O and worker, shared by the plain node (``TrackerNode``) and the
+    managed one (``lifecycle_node.LifecycleTrackerNode``): a mixin for an rclpy ``Node`` subclass.
 
-    def __init__(self, tracker: Any = None, node_name: str = NODE_NAME,
-                 monotonic: Callable[[], float] = time.monotonic, **node_kwargs: Any) -> None:
-        """Declare parameters, load the model (unless ``tracker`` is given, as tests do) and wire I/O.
-        ``monotonic`` is the clock of receipt times, staleness and warning throttling (tests inject one).
+    Phases, each undone by the next one down: ``_setup_core`` (parameters, counters), ``_configure_core``
+    (validated parameters, the model, publishers), ``_activate_core`` (subscriptions, services, timer,
+    worker); ``_deactivate_core`` stops the worker and frees the subscriptions, ``_cleanup_core``
+    drops the publishers and the model.
+    """
 
-        Raises StartupError with a one-line reason when parameters, files or the device are unusable.
-        """
-        super().__init__(node_name, **node_kwargs)
+    _params: Optional[NodeParams] = None
+    _tracker: Any = None
+    _worker: Optional[threading.Thread] = None
+
+    # ------------------------------------------------------------------ setup
+    def _setup_core(self, monotonic: Callable[[], float]) -> Optional[str]:
+        """Declare the parameters and create the state every phase shares; returns why a parameter
+        override was refused (that parameter keeps its default), or None."""
         self._monotonic = monotonic
         self._warnings = ThrottledLog(self.get_logger().warning, 2.0, monotonic)
-        self._params = self._declare_parameters()
+        refused = self._declare_parameters()
         self._warn_unknown_parameters()
-        if tracker is None:
-            tracker = self._load_tracker()
-        self._tracker = tracker
         self._state = TargetStateMachine()
         self._track_ids = itertools.count(1)
         self.track_id = ""
@@ -104,30 +112,30 @@ class TrackerNode(Node):
         self.inits_received = self.inits_superseded = 0  # counted in the executor thread only
         self._input = InputMonitor()
         self._stats = FrameStats()
-        self._frames: FrameRingBuffer[Frame] = FrameRingBuffer(self._params.frame_buffer_size)
         self._clicks = ClickCollector()
         self._mailbox: Mailbox[Frame] = Mailbox()
-        self._make_interfaces()
-        self._report("started", "node started: mark a target to begin")
+        self._outputs: List[Any] = []  # publishers, made by configure
+        self._inputs: List[Tuple[Callable[[Any], Any], Any]] = []  # (destroy, entity), made by activate
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self._worker = threading.Thread(target=self._run_worker, name="ostrack_worker", daemon=True)
-        self._worker.start()
-        self.get_logger().info(
-            f"ready: subscribed to '{self._image_topic}' ({self._params.image_reliability}, depth "
-            f"{self._params.image_queue_depth}); mark a target on '{self._init_topic}' or "
-            f"'{self._click_topic}'")
+        return refused
 
-    # ------------------------------------------------------------------ setup
-    def _declare_parameters(self) -> NodeParams:
-        values = {}
+    def _declare_parameters(self) -> Optional[str]:
+        refused = None
+        for spec in NodeParams.specs():
+            try:
+                self.declare_parameter(spec.name, spec.default, _descriptor(spec))
+            except ParameterException as exc:  # a bad override: keep the default, say why on configure
+                refused = refused or f"bad parameter: {exc}"
+                self.declare_parameter(spec.name, spec.default, _descriptor(spec), ignore_override=True)
+        return refused
+
+    def _parameter_values(self) -> dict:
+        return {spec.name: self.get_parameter(spec.name).value for spec in NodeParams.specs()}
+
+    def _read_parameters(self) -> NodeParams:
+        """The declared parameters as validated NodeParams; StartupError naming the bad one."""
         try:
-            for spec in NodeParams.specs():
-                values[spec.name] = self.declare_parameter(
-                    spec.name, spec.default, _descriptor(spec)).value
-        except ParameterException as exc:
-            raise StartupError(f"bad parameter: {exc}") from None
-        try:
-            params = NodeParams.from_mapping(values)
+            params = NodeParams.from_mapping(self._parameter_values())
         except (TypeError, ValueError) as exc:
             raise StartupError(f"bad parameter: {exc}") from None
         reason = params.validate()
@@ -161,7 +169,37 @@ class TrackerNode(Node):
             f"in {time.monotonic() - started:.1f} s")
         return tracker
 
-    def _make_interfaces(self) -> None:
+    def _configure_core(self, tracker: Any = None) -> None:
+        """Validate the parameters, load the model unless ``tracker`` is given, create the publishers.
+        Raises StartupError with a one-line reason."""
+        self._params = self._read_parameters()
+        self._tracker = tracker if tracker is not None else self._load_tracker()
+        self._frames: FrameRingBuffer[Frame] = FrameRingBuffer(self._params.frame_buffer_size)
+        self._make_publishers()
+
+    def _make_publishers(self) -> None:
+        self._detection_pub = self.create_publisher(Detection2D, "detection", 10)
+        self._detections_pub = self.create_publisher(Detection2DArray, "detections", 10)
+        self._debug = DebugImageOutput(self)
+        self._spatial = SpatialOutput(self, self._params, self._warn)
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._state_pub = self.create_publisher(DiagnosticStatus, "~/state", STATE_QOS)
+        self._outputs = [self._detection_pub, self._detections_pub, *self._debug.publishers,
+                         *self._spatial.publishers, self._diagnostics_pub, self._state_pub]
+
+    def _activate_core(self, event: str, reason: str) -> None:
+        """Subscribe to the camera and the commands, start the worker, say so on ~/state."""
+        self._mailbox = Mailbox()
+        self._make_inputs()
+        self._worker = threading.Thread(target=self._run_worker, name="ostrack_worker", daemon=True)
+        self._worker.start()
+        self._report(event, reason)
+        self.get_logger().info(
+            f"ready: subscribed to '{self._image_topic}' ({self._params.image_reliability}, depth "
+            f"{self._params.image_queue_depth}); mark a target on '{self._init_topic}' or "
+            f"'{self._click_topic}'")
+
+    def _make_inputs(self) -> None:
         p = self._params
         image_qos = QoSProfile(
             history=HistoryPolicy.KEEP_LAST, depth=p.image_queue_depth,
@@ -169,23 +207,54 @@ class TrackerNode(Node):
                          else ReliabilityPolicy.RELIABLE))
         msg_type, topic = ((CompressedImage, "image/compressed") if p.image_transport == "compressed"
                            else (Image, "image"))
-        image_sub = self.create_subscription(msg_type, topic, self._on_image, image_qos)
+        subscribe = self.create_subscription
+        image_sub = subscribe(msg_type, topic, self._on_image, image_qos)
         self._image_topic = image_sub.topic_name  # resolved: namespace and remapping applied
         # ~/init is the node's own name; plain `init` stays for existing users (docs/ROS.md, migration)
-        self._init_topic = self.create_subscription(
-            Detection2D, "~/init", self._on_init_detection, 10).topic_name
-        self.create_subscription(Detection2D, "init", self._on_init_detection, 10)
-        self._click_topic = self.create_subscription(
-            Point, "init_point", self._on_init_point, 10).topic_name
-        self.create_subscription(Point, "debug_image_mouse_left", self._on_debug_click, 10)
-        self._detection_pub = self.create_publisher(Detection2D, "detection", 10)
-        self._detections_pub = self.create_publisher(Detection2DArray, "detections", 10)
-        self._debug_pub = self.create_publisher(Image, "debug_image", 2)
-        self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self._state_pub = self.create_publisher(DiagnosticStatus, "~/state", STATE_QOS)
+        init_sub = subscribe(Detection2D, "~/init", self._on_init_detection, 10)
+        self._init_topic = init_sub.topic_name
+        click_sub = subscribe(Point, "init_point", self._on_init_point, 10)
+        self._click_topic = click_sub.topic_name
+        subscriptions = [image_sub, init_sub, click_sub,
+                         subscribe(Detection2D, "init", self._on_init_detection, 10),
+                         subscribe(Point, "debug_image_mouse_left", self._on_debug_click, 10),
+                         *self._spatial.subscribe(image_qos)]
+        self._inputs = [(self.destroy_subscription, sub) for sub in subscriptions]
         for name in ("~/reset", "reset"):  # `reset` kept for existing users
-            self.create_service(Trigger, name, self._on_reset)
-        self.create_timer(p.diagnostics_period, self._publish_diagnostics)
+            self._inputs.append((self.destroy_service, self.create_service(Trigger, name, self._on_reset)))
+        self._inputs.append((self.destroy_timer,
+                             self.create_timer(p.diagnostics_period, self._publish_diagnostics)))
+
+    def _deactivate_core(self, reason: str) -> None:
+        """Free the subscriptions, services and timer, stop the worker (the model stays loaded) and end
+        the target; ~/state says ``deactivated``."""
+        for destroy, entity in self._inputs:
+            destroy(entity)
+        self._inputs = []
+        self._stop_worker()
+        if self._state.state is TrackState.IDLE:
+            self._report("deactivated", reason)
+        else:
+            self._stop(reason, "deactivated")
+        self._frames.clear()
+        self._clicks.clear()
+
+    def _stop_worker(self) -> None:
+        self._mailbox.close()
+        worker, self._worker = self._worker, None
+        if worker is not None and worker.is_alive() and threading.current_thread() is not worker:
+            worker.join(timeout=WORKER_JOIN_TIMEOUT_S)
+            if worker.is_alive():
+                self.get_logger().warning(f"the tracker worker did not stop within {WORKER_JOIN_TIMEOUT_S:g} "
+                                          "s (a model call still running); it exits when that call returns")
+
+    def _cleanup_core(self) -> None:
+        """Destroy the publishers and release the model (and the GPU memory it held)."""
+        for publisher in self._outputs:
+            self.destroy_publisher(publisher)
+        self._outputs = []
+        self._tracker = None
+        release_model_memory()
 
     # ------------------------------------------------------------------ callbacks (executor thread)
     def _on_image(self, msg: Union[Image, CompressedImage]) -> None:
@@ -266,7 +335,8 @@ class TrackerNode(Node):
         if not changes:
             return SetParametersResult(successful=True)
         try:
-            candidate = self._params.replace(changes)
+            base = self._params or NodeParams.from_mapping(self._parameter_values())
+            candidate = base.replace(changes)
         except (TypeError, ValueError) as exc:
             return SetParametersResult(successful=False, reason=str(exc))
         reason = candidate.validate()
@@ -424,15 +494,17 @@ class TrackerNode(Node):
         detections = []
         if result is not None and self._state.publishing:
             detections.append(make_detection(header, result.box, result.score, p.class_id, self.track_id))
-        debug = self._debug_image(rgb, header, result, p) if wants_debug else None
+        debug = self._debug.messages(self._debug_image(rgb, result, p), header, p) if wants_debug else []
+        spatial = self._spatial.messages(header, frame.stamp_ns, rgb.shape[:2],
+                                         result.box if detections else None, self.track_id, p)
         with self._mailbox.current(generation) as current:
             if not current:  # a reset arrived during inference: this result is stale
                 return
             if detections:
                 self._detection_pub.publish(detections[0])
             self._detections_pub.publish(make_detection_array(header, detections))
-            if debug is not None:
-                self._debug_pub.publish(debug)
+            for publisher, message in debug + spatial:
+                publisher.publish(message)
         latency = None
         if frame.stamp_ns:
             latency = (self.get_clock().now().nanoseconds - frame.stamp_ns) / 1e9
@@ -445,17 +517,15 @@ class TrackerNode(Node):
         return image_to_rgb(frame.msg)
 
     def _wants_debug(self) -> bool:
-        return self._debug_pub.get_subscription_count() > 0
+        return self._debug.wanted()
 
-    def _debug_image(self, rgb: np.ndarray, header, result, p: NodeParams) -> Image:
+    def _debug_image(self, rgb: np.ndarray, result, p: NodeParams) -> np.ndarray:
         options = OverlayOptions(p.debug_image_scale, p.debug_draw_search_region, p.debug_draw_kept_tokens)
         state = self._state.state.value
         if result is None:
-            canvas = draw_overlay(rgb, state, options=options)
-        else:
-            canvas = draw_overlay(rgb, state, result.box, result.score, result.search_box,
-                                  result.kept_mask, options)
-        return rgb_to_image(canvas, header)
+            return draw_overlay(rgb, state, options=options)
+        return draw_overlay(rgb, state, result.box, result.score, result.search_box, result.kept_mask,
+                            options)
 
     def _reject(self, exc: BadImageError) -> None:
         self._stats.on_rejected()
@@ -477,10 +547,28 @@ class TrackerNode(Node):
     def stats(self):
         return self._stats.snapshot()
 
+
+
+class TrackerNode(TrackerCore, Node):
+    """Tracks one user-marked target in an image stream with OSTrack; configured and active from
+    construction to destruction (``lifecycle_node.LifecycleTrackerNode`` is the managed variant)."""
+
+    def __init__(self, tracker: Any = None, node_name: str = NODE_NAME,
+                 monotonic: Callable[[], float] = time.monotonic, **node_kwargs: Any) -> None:
+        """Declare parameters, load the model (unless ``tracker`` is given, as tests do) and wire I/O.
+        ``monotonic`` is the clock of receipt times, staleness and warning throttling (tests inject one).
+
+        Raises StartupError with a one-line reason when parameters, files or the device are unusable.
+        """
+        super().__init__(node_name, **node_kwargs)
+        refused = self._setup_core(monotonic)
+        if refused:
+            raise StartupError(refused)
+        self._configure_core(tracker)
+        self._activate_core("started", "node started: mark a target to begin")
+
     def destroy_node(self) -> None:
-        self._mailbox.close()
-        if self._worker.is_alive() and threading.current_thread() is not self._worker:
-            self._worker.join(timeout=5.0)
+        self._stop_worker()
         super().destroy_node()
 
 
