@@ -25,7 +25,10 @@ from .tracker_node import NODE_NAME, TrackerCore
 
 
 class LifecycleTrackerNode(TrackerCore, LifecycleNode):
-    """Tracks one user-marked target with OSTrack as a managed node (``ros2 lifecycle set``)."""
+    """Tracks one user-marked target with OSTrack as a managed node (``ros2 lifecycle set``). The
+    parameters fixed at start in the plain node (weights, device, ...) may change while unconfigured."""
+
+    RECONFIGURABLE = True
 
     def __init__(self, tracker_factory: Optional[Callable[[], Any]] = None, node_name: str = NODE_NAME,
                  monotonic: Callable[[], float] = time.monotonic, **node_kwargs: Any) -> None:
@@ -37,8 +40,10 @@ class LifecycleTrackerNode(TrackerCore, LifecycleNode):
         self._configured = self._active = False
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        if self._refused_parameter:
-            self.get_logger().error(f"configure failed: {self._refused_parameter}")
+        if self._refused_parameter:  # reported once: the parameter holds its default now
+            self.get_logger().error(f"configure failed: {self._refused_parameter} (the parameter keeps its "
+                                    "default; set it and configure again)")
+            self._refused_parameter = None
             return TransitionCallbackReturn.FAILURE
         try:
             self._configure_core(self._tracker_factory() if self._tracker_factory else None)

@@ -115,6 +115,14 @@ class NodeParams:
                             meta["value_range"], meta["choices"])
 
     @classmethod
+    def spec(cls, name: str) -> ParamSpec:
+        """The ParamSpec of the field ``name``; KeyError for an unknown name."""
+        for spec in cls.specs():
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "NodeParams":
         """Build from {name: value}, coercing ints given for float fields; unknown names are an error."""
         known = {f.name: f for f in dataclasses.fields(cls)}

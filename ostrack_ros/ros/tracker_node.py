@@ -90,7 +90,9 @@ class TrackerCore:
     drops the publishers and the model.
     """
 
-    _params: Optional[NodeParams] = None
+    _params: Optional[NodeParams] = None  # validated by configure; None before (and after cleanup)
+    #: read-only parameters may change while unconfigured (a managed node); else they are fixed for good
+    RECONFIGURABLE = False
     _tracker: Any = None
     _worker: Optional[threading.Thread] = None
 
@@ -122,11 +124,12 @@ class TrackerCore:
     def _declare_parameters(self) -> Optional[str]:
         refused = None
         for spec in NodeParams.specs():
+            descriptor = _descriptor(spec, read_only=spec.read_only and not self.RECONFIGURABLE)
             try:
-                self.declare_parameter(spec.name, spec.default, _descriptor(spec))
+                self.declare_parameter(spec.name, spec.default, descriptor)
             except ParameterException as exc:  # a bad override: keep the default, say why on configure
                 refused = refused or f"bad parameter: {exc}"
-                self.declare_parameter(spec.name, spec.default, _descriptor(spec), ignore_override=True)
+                self.declare_parameter(spec.name, spec.default, descriptor, ignore_override=True)
         return refused
 
     def _parameter_values(self) -> dict:
@@ -253,7 +256,7 @@ class TrackerCore:
         for publisher in self._outputs:
             self.destroy_publisher(publisher)
         self._outputs = []
-        self._tracker = None
+        self._tracker = self._params = None
         release_model_memory()
 
     # ------------------------------------------------------------------ callbacks (executor thread)
@@ -334,6 +337,10 @@ class TrackerCore:
         changes = {p.name: p.value for p in parameters if p.name in NodeParams.__dataclass_fields__}
         if not changes:
             return SetParametersResult(successful=True)
+        fixed = sorted(name for name in changes if NodeParams.spec(name).read_only)
+        if fixed and self._params is not None:  # only a managed node gets here (else rclpy refuses)
+            return SetParametersResult(successful=False, reason=f"{', '.join(fixed)} can change only while "
+                                       "the node is unconfigured (deactivate and cleanup first)")
         try:
             base = self._params or NodeParams.from_mapping(self._parameter_values())
             candidate = base.replace(changes)
@@ -342,7 +349,8 @@ class TrackerCore:
         reason = candidate.validate()
         if reason:
             return SetParametersResult(successful=False, reason=reason)
-        self._params = candidate  # one reference swap: the worker sees old or new, never a mix
+        if self._params is not None:  # unconfigured: configure reads the parameters itself
+            self._params = candidate  # one reference swap: the worker sees old or new, never a mix
         return SetParametersResult(successful=True)
 
     def diagnostics_status(self) -> DiagnosticStatus:
@@ -572,11 +580,11 @@ class TrackerNode(TrackerCore, Node):
         super().destroy_node()
 
 
-def _descriptor(spec: ParamSpec) -> ParameterDescriptor:
+def _descriptor(spec: ParamSpec, read_only: bool) -> ParameterDescriptor:
     # Float parameters take integers too (`lost_score_threshold: 1` in YAML, `ros2 param set ... 1`):
     # rclpy would refuse an INTEGER for a DOUBLE, so they are dynamically typed and NodeParams
     # coerces int -> float and refuses anything else with a reason.
-    descriptor = ParameterDescriptor(description=spec.description, read_only=spec.read_only,
+    descriptor = ParameterDescriptor(description=spec.description, read_only=read_only,
                                      dynamic_typing=isinstance(spec.default, float))
     if spec.value_range is not None:
         low, high = spec.value_range
