@@ -440,7 +440,10 @@ class TrackerCore:
 
     def _report(self, event: str, reason: str, stamp_ns: int = 0,
                 request: Optional[InitRequest] = None) -> None:
-        """Publish the state after ``event`` on the latched ~/state."""
+        """Publish the state after ``event`` on the latched ~/state (not possible any more once rclpy
+        is shut down, e.g. a managed node taken down by Ctrl-C)."""
+        if not self.context.ok():
+            return
         report = StateReport(self._state.state, self.track_id, self._score, event, reason, stamp_ns,
                              request.request_stamp_ns if request else 0, request.source if request else "")
         self._state_pub.publish(state_status(report, self.get_fully_qualified_name(), self.get_name()))
