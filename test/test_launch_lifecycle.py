@@ -4,9 +4,7 @@ state (deactivate frees the camera subscription, activate tracks again)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,20 +14,11 @@ from conftest import require_ros
 require_ros()
 
 import launch_pytest  # noqa: E402
-import numpy as np  # noqa: E402
-import rclpy  # noqa: E402
-from ament_index_python.packages import get_package_share_directory  # noqa: E402
-from launch import LaunchDescription  # noqa: E402
-from launch.actions import IncludeLaunchDescription  # noqa: E402
-from launch.launch_description_sources import PythonLaunchDescriptionSource  # noqa: E402
-from rclpy.executors import SingleThreadedExecutor  # noqa: E402
-from sensor_msgs.msg import Image  # noqa: E402
-from vision_msgs.msg import Detection2D, Detection2DArray  # noqa: E402
 
-from ostrack_ros.ros.conversions import make_detection, rgb_to_image  # noqa: E402
+from launch_helpers import TINY_MODEL, LaunchProbe, tracker_launch_description, write_params_file  # noqa: E402
+from ostrack_ros.ros.conversions import make_detection  # noqa: E402
 
 pytestmark = pytest.mark.ros
-TINY = os.path.join(os.environ["OSTRACK_REFERENCE_DIR"], "tiny")
 CAMERA = "/lifecycle_test_cam/image_raw"
 NAMESPACE = "lifecycle_test"
 NODE = f"/{NAMESPACE}/ostrack_tracker"
@@ -37,24 +26,13 @@ NODE = f"/{NAMESPACE}/ostrack_tracker"
 
 @pytest.fixture
 def params_file(tmp_path):
-    """Defaults plus: never declare the (randomly weighted) tiny model's target lost."""
-    path = tmp_path / "tracker_test.yaml"
-    path.write_text("/**:\n  ros__parameters:\n    lost_score_threshold: 0.0\n"
-                    "    reacquire_score_threshold: 0.0\n")
-    return str(path)
+    return write_params_file(tmp_path)
 
 
 @launch_pytest.fixture
 def lifecycle_launch(params_file):
-    path = os.path.join(get_package_share_directory("ostrack_ros"), "launch", "tracker.launch.py")
-    return LaunchDescription([
-        IncludeLaunchDescription(PythonLaunchDescriptionSource(path), launch_arguments={
-            "weights": os.path.join(TINY, "checkpoint.pth.tar"),
-            "config": os.path.join(TINY, "config.yaml"),
-            "image": CAMERA, "device": "cpu", "namespace": NAMESPACE, "params_file": params_file,
-            "use_lifecycle": "true", "autostart": "true"}.items()),
-        launch_pytest.actions.ReadyToTest(),
-    ])
+    return tracker_launch_description(**TINY_MODEL, image=CAMERA, namespace=NAMESPACE,
+                                      params_file=params_file, use_lifecycle="true", autostart="true")
 
 
 async def ros2_lifecycle(verb: str, *arguments: str, attempts: int = 5) -> str:
@@ -75,38 +53,13 @@ async def ros2_lifecycle(verb: str, *arguments: str, attempts: int = 5) -> str:
 
 @pytest.mark.launch(fixture=lifecycle_launch)
 async def test_autostarted_managed_node_tracks_and_follows_ros2_lifecycle(ros_context):
-    with np.load(os.path.join(TINY, "tracker_sequence.npz")) as data:
-        frames, init_box = data["frames"], tuple(float(v) for v in data["init_box"])
-    probe = rclpy.create_node("lifecycle_test_probe", context=ros_context)
-    arrays, singles = [], []
-    probe.create_subscription(Detection2DArray, f"/{NAMESPACE}/detections", arrays.append, 50)
-    probe.create_subscription(Detection2D, f"/{NAMESPACE}/detection", singles.append, 50)
-    images = probe.create_publisher(Image, CAMERA, 10)
-    init = probe.create_publisher(Detection2D, f"{NODE}/init", 10)
-    executor = SingleThreadedExecutor(context=ros_context)
-    executor.add_node(probe)
-    state = {"t": 0}
-
-    def publish_frame():
-        msg = rgb_to_image(frames[state["t"] % len(frames)], None)
-        msg.header.stamp = probe.get_clock().now().to_msg()
-        msg.header.frame_id = "lifecycle_cam"
-        images.publish(msg)
-        state["t"] += 1
-
-    async def pump_until(done, timeout, what, send=True):
-        deadline = time.monotonic() + timeout
-        while not done():
-            assert time.monotonic() < deadline, f"timed out waiting for {what}"
-            if send:
-                publish_frame()
-            for _ in range(10):
-                executor.spin_once(timeout_sec=0)
-                await asyncio.sleep(0.01)  # hand control back to the launch event loop
+    probe = LaunchProbe(ros_context, "lifecycle_test_probe", CAMERA, NAMESPACE, f"{NODE}/init",
+                        "lifecycle_cam")
+    arrays, singles, pump_until = probe.arrays, probe.singles, probe.pump_until
 
     async def track(first_id: str):
         await pump_until(lambda: arrays, 90.0, "the first detections array")
-        init.publish(make_detection(arrays[-1].header, init_box, 1.0, "user", ""))
+        probe.init.publish(make_detection(arrays[-1].header, probe.init_box, 1.0, "user", ""))
         await pump_until(lambda: singles and singles[-1].id == first_id, 30.0,
                          f"a detection of target {first_id}")
 
@@ -115,25 +68,20 @@ async def test_autostarted_managed_node_tracks_and_follows_ros2_lifecycle(ros_co
         assert "active [3]" in await ros2_lifecycle("get", NODE)
         assert "Transitioning successful" in await ros2_lifecycle("set", NODE, "deactivate")
         assert "inactive [2]" in await ros2_lifecycle("get", NODE)
-        await pump_until(lambda: images.get_subscription_count() == 0, 30.0,
+        await pump_until(lambda: probe.images.get_subscription_count() == 0, 30.0,
                          "the camera subscription to go", send=False)
         assert "Transitioning successful" in await ros2_lifecycle("set", NODE, "activate")
         arrays.clear()
         await track("2")  # active again, same model; a new target gets the next id
     finally:
-        executor.shutdown()
-        probe.destroy_node()
+        probe.close()
 
 
 @launch_pytest.fixture
 def failing_launch(params_file):
-    path = os.path.join(get_package_share_directory("ostrack_ros"), "launch", "tracker.launch.py")
-    return LaunchDescription([
-        IncludeLaunchDescription(PythonLaunchDescriptionSource(path), launch_arguments={
-            "weights": "/nonexistent/OSTrack_ep0300.pth.tar", "device": "cpu", "namespace": NAMESPACE,
-            "params_file": params_file, "use_lifecycle": "true", "autostart": "true"}.items()),
-        launch_pytest.actions.ReadyToTest(),
-    ])
+    return tracker_launch_description(weights="/nonexistent/OSTrack_ep0300.pth.tar", device="cpu",
+                                      namespace=NAMESPACE, params_file=params_file,
+                                      use_lifecycle="true", autostart="true")
 
 
 @pytest.mark.launch(fixture=failing_launch)

@@ -9,17 +9,15 @@ FAILURE: the node stays unconfigured and alive, ready for another try.
 """
 from __future__ import annotations
 
-import gc
 import sys
 import time
 from typing import Any, Callable, Optional, Sequence
 
 import rclpy
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
 from .middleware import use_large_frames_profile
-from .node_lifecycle import until_stopped
+from .node_lifecycle import spin_until_stopped
 from .startup import StartupError
 from .tracker_node import NODE_NAME, TrackerCore
 
@@ -101,15 +99,7 @@ def main(args: Optional[Sequence[str]] = None) -> int:
     """Entry point of ``ros2 run ostrack_ros tracker_lifecycle_node``: starts unconfigured."""
     use_large_frames_profile()  # before rclpy.init: Fast DDS reads it once
     rclpy.init(args=args)
-    node = LifecycleTrackerNode()
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    with until_stopped(node):
-        try:
-            executor.spin()
-        finally:
-            executor.shutdown()
-    gc.freeze()  # as tracker_node.main: keep the final GC pass off torch's object graph
+    spin_until_stopped(LifecycleTrackerNode())
     return 0
 
 

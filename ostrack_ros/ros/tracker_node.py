@@ -7,7 +7,6 @@ the tracking state and every answer to an init is published on the latched ``~/s
 """
 from __future__ import annotations
 
-import gc
 import itertools
 import sys
 import threading
@@ -21,7 +20,6 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.exceptions import ParameterException
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -46,7 +44,7 @@ from .input_monitor import InputMonitor, Order
 from .mailbox import Mailbox
 from .middleware import use_large_frames_profile
 from .model_memory import release_model_memory
-from .node_lifecycle import shutdown, until_stopped
+from .node_lifecycle import shutdown, spin_until_stopped
 from .overlay import OverlayOptions, draw_overlay
 from .parameters import NodeParams, ParamSpec
 from .spatial_output import SpatialOutput
@@ -619,16 +617,7 @@ def main(args: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C while the model loads: no traceback
         shutdown()
         return 130
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    with until_stopped(node):
-        try:
-            executor.spin()
-        finally:
-            executor.shutdown()
-    # The process ends now: keep the interpreter's final GC pass off torch's huge object graph, which
-    # cuts exit time ~3x and keeps `ros2 launch` shutdown inside its 5 s SIGINT grace period.
-    gc.freeze()
+    spin_until_stopped(node)
     return 0
 
 
