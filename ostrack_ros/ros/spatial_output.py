@@ -114,10 +114,13 @@ class SpatialOutput:
         frame = None
         if self.mode == "depth":
             slop_ns = int(params.depth_sync_slop * 1e9)
-            frame = self._depth.find(stamp_ns, slop_ns, wait_s=params.depth_sync_slop) if stamp_ns else None
-            if frame is None:
-                self._warn("depth_missing", f"no depth image within {params.depth_sync_slop:g} s "
-                           f"(depth_sync_slop) of the frame at {stamp_ns / 1e9:.3f} s: no 3-D point")
+            if not stamp_ns:
+                self._warn("depth_unstamped", "image has a zero stamp: no depth matches it, no 3-D point")
+            else:
+                frame = self._depth.find(stamp_ns, slop_ns, wait_s=params.depth_sync_slop)
+                if frame is None:
+                    self._warn("depth_missing", f"no depth image within {params.depth_sync_slop:g} s "
+                               f"(depth_sync_slop) of the frame at {stamp_ns / 1e9:.3f} s: no 3-D point")
         intrinsics = frame.intrinsics if frame is not None else self._intrinsics
         if intrinsics is None:
             self._warn("camera_info_missing", "no usable camera_info received yet: no bearing / 3-D point")
