@@ -3,7 +3,8 @@
 Runs the real TrackerNode in-process with the tiny fixture network (its model time is subtracted, so
 the network size does not matter), a camera publisher node stamping each frame with the current
 time, and one frame in flight at a time (pure overhead, no queueing). Reported at 640x480 and
-1280x720, without and with a debug_image subscriber, plus the overlay drawing and message packing
+1280x720, without and with a debug_image subscriber, plus the overlay drawing, its packing as an
+rgb8 Image and as a JPEG (debug_image/compressed), and the depth median of spatial_input: depth,
 timed alone. Target: overhead under 5 ms per frame on CPU at 640x480.
 
     .venv/bin/python benchmarks/bench_node.py [--frames 60]
@@ -33,12 +34,15 @@ from rclpy.executors import MultiThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from reference_data import REFERENCE_DIR  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
+from std_msgs.msg import Header  # noqa: E402
 from vision_msgs.msg import Detection2D, Detection2DArray  # noqa: E402
 
 from ostrack_ros.ros.conversions import image_to_rgb, make_detection, rgb_to_image  # noqa: E402
+from ostrack_ros.ros.debug_output import rgb_to_jpeg  # noqa: E402
 from ostrack_ros.ros.frame_stats import LatencyWindow  # noqa: E402
 from ostrack_ros.ros.overlay import OverlayOptions, draw_overlay  # noqa: E402
 from ostrack_ros.ros.tracker_node import TrackerNode  # noqa: E402
+from ostrack_ros.spatial import box_depth  # noqa: E402
 from ostrack_ros.tracking import Tracker  # noqa: E402
 
 TINY = REFERENCE_DIR / "tiny"
@@ -125,13 +129,19 @@ def time_overlay(width: int, height: int, repeats: int = 30) -> dict:
             rgb_to_image(canvas, None)
             times.append(time.perf_counter() - started)
         out[label] = statistics.median(times) * 1e3
+    canvas = draw_overlay(rgb, "TRACKING", box, 0.8, search, kept, OverlayOptions())
     msg = rgb_to_image(rgb, None)
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        image_to_rgb(msg)
-        times.append(time.perf_counter() - started)
-    out["convert_in"] = statistics.median(times) * 1e3
+    depth = np.full((height, width), 2500, np.uint16)
+    for label, work in (("convert_in", lambda: image_to_rgb(msg)),
+                        ("pack_raw", lambda: rgb_to_image(canvas, None)),
+                        ("pack_jpeg", lambda: rgb_to_jpeg(canvas, Header(), 80)),
+                        ("depth_median", lambda: box_depth(depth, box, 1e-3))):
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        out[label] = statistics.median(times) * 1e3
     return out
 
 
@@ -156,7 +166,9 @@ def main() -> int:
         for width, height in SIZES:
             o = time_overlay(width, height)
             print(f"  {width}x{height}: overlay full {o['overlay']:.2f}, half {o['overlay_half']:.2f}; "
-                  f"Image -> RGB {o['convert_in']:.2f}")
+                  f"Image -> RGB {o['convert_in']:.2f}; overlay packed as rgb8 Image {o['pack_raw']:.2f}, "
+                  f"as JPEG q80 (debug_image/compressed) {o['pack_jpeg']:.2f}; depth median in the box "
+                  f"(spatial_input: depth) {o['depth_median']:.3f}")
     finally:
         rclpy.shutdown()
     return 0
