@@ -6,7 +6,7 @@ from glob import glob
 from setuptools import find_namespace_packages, setup
 
 PACKAGE = "ostrack_ros"
-ROS_EXECUTABLES = ["tracker_node", "select_target", "video_publisher", "recorder"]
+ROS_EXECUTABLES = ["tracker_node", "tracker_lifecycle_node", "select_target", "video_publisher", "recorder"]
 
 setup(
     name=PACKAGE,

@@ -3,7 +3,8 @@
 Runs the real TrackerNode in-process with the tiny fixture network (its model time is subtracted, so
 the network size does not matter), a camera publisher node stamping each frame with the current
 time, and one frame in flight at a time (pure overhead, no queueing). Reported at 640x480 and
-1280x720, without and with a debug_image subscriber, plus the overlay drawing and message packing
+1280x720, without and with a debug_image subscriber, plus the overlay drawing, its packing as an
+rgb8 Image and as a JPEG (debug_image/compressed), and the depth median of spatial_input: depth,
 timed alone. Target: overhead under 5 ms per frame on CPU at 640x480.
 
     .venv/bin/python benchmarks/bench_node.py [--frames 60]
@@ -33,12 +34,15 @@ from rclpy.executors import MultiThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from reference_data import REFERENCE_DIR  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
+from std_msgs.msg import Header  # noqa: E402
 from vision_msgs.msg import Detection2D, Detection2DArray  # noqa: E402
 
 from ostrack_ros.ros.conversions import bridge, image_to_rgb, make_detection, rgb_to_image  # noqa: E402
+from ostrack_ros.ros.debug_output import rgb_to_jpeg  # noqa: E402
 from ostrack_ros.ros.frame_stats import LatencyWindow  # noqa: E402
 from ostrack_ros.ros.overlay import OverlayOptions, draw_overlay  # noqa: E402
 from ostrack_ros.ros.tracker_node import TrackerNode  # noqa: E402
+from ostrack_ros.spatial import box_depth  # noqa: E402
 from ostrack_ros.tracking import Tracker  # noqa: E402
 
 TINY = REFERENCE_DIR / "tiny"
@@ -137,6 +141,17 @@ def time_overlay(width: int, height: int, repeats: int = 30) -> dict:
             np.ascontiguousarray(bridge().imgmsg_to_cv2(msg, desired_encoding="rgb8"))
             plain.append(time.perf_counter() - started)
         out[f"convert_{encoding}"] = (statistics.median(ours) * 1e3, statistics.median(plain) * 1e3)
+    canvas = draw_overlay(rgb, "TRACKING", box, 0.8, search, kept, OverlayOptions())
+    depth = np.full((height, width), 2500, np.uint16)
+    for label, work in (("pack_raw", lambda: rgb_to_image(canvas, None)),
+                        ("pack_jpeg", lambda: rgb_to_jpeg(canvas, Header(), 80)),
+                        ("depth_median", lambda: box_depth(depth, box, 1e-3))):
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        out[label] = statistics.median(times) * 1e3
     return out
 
 
@@ -163,7 +178,10 @@ def main() -> int:
             conversions = [f"Image {e} -> RGB {ours:.3f} (cv_bridge {plain:.3f}, x{plain / ours:.0f})"
                            for e, (ours, plain) in ((e, o["convert_" + e]) for e in ("rgb8", "bgr8"))]
             print(f"  {width}x{height}: overlay full {o['overlay']:.2f}, half {o['overlay_half']:.2f}; "
-                  + "; ".join(conversions))
+                  + "; ".join(conversions)
+                  + f"; overlay packed as rgb8 Image {o['pack_raw']:.2f}, as JPEG q80 "
+                  f"(debug_image/compressed) {o['pack_jpeg']:.2f}; depth median in the box "
+                  f"(spatial_input: depth) {o['depth_median']:.3f}")
     finally:
         rclpy.shutdown()
     return 0

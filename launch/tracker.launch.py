@@ -4,8 +4,14 @@
         weights:=OSTrack_ep0300.pth.tar config:=vitb_256_mae_ce_32x4_ep300 backend:=torch
 
 The node's relative topics are remapped onto ``image``: it reads ``<image>`` (or
-``<image>/compressed``) and takes clicks from rqt_image_view on ``<image>_mouse_left``.
-Arguments left empty keep the value of ``params_file``, which must exist.
+``<image>/compressed``) and takes clicks from rqt_image_view on ``<image>_mouse_left``; ``camera_info``
+is the camera's (``<image's folder>/camera_info`` unless given) and ``depth`` an aligned depth image
+(with ``spatial_input:=camera_info|depth``). Arguments left empty keep the value of ``params_file``,
+which must exist.
+
+``use_lifecycle:=true`` starts the managed node (``tracker_lifecycle_node``, unconfigured); with
+``autostart:=true`` (the default) the launch configures it and, once configured, activates it, as
+nav2's lifecycle manager does. ``ros2 lifecycle set/get`` drive and show it after that.
 
 Fast DDS gets config/fastdds_large_frames.xml (camera-sized frames over shared memory) unless
 FASTRTPS_DEFAULT_PROFILES_FILE / FASTDDS_DEFAULT_PROFILES_FILE already name a profile of yours.
@@ -26,13 +32,16 @@ from launch.actions import (
     SetEnvironmentVariable,
 )
 from launch.event_handlers import OnProcessExit
-from launch.events import Shutdown
+from launch.events import Shutdown, matches_action
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
+from launch_ros.event_handlers import OnStateTransition
+from launch_ros.events.lifecycle import ChangeState
+from lifecycle_msgs.msg import Transition
 
 from ostrack_ros.ros.middleware import large_frames_profile, profile_environment
 
-OVERRIDABLE = ("weights", "config", "device", "precision", "backend")
+OVERRIDABLE = ("weights", "config", "device", "precision", "backend", "spatial_input")
 
 
 def _on_tracker_exit(event, context):
@@ -53,21 +62,43 @@ def _tracker_node(context, *args, **kwargs):
     use_sim_time = LaunchConfiguration("use_sim_time").perform(context).lower() in ("true", "1")
     overrides["use_sim_time"] = use_sim_time
     image = LaunchConfiguration("image").perform(context).rstrip("/") or "image"
+    camera_info = (LaunchConfiguration("camera_info").perform(context)
+                   or os.path.join(os.path.dirname(image), "camera_info"))
+    remappings = [("image", image), ("image/compressed", image + "/compressed"),
+                  ("init_point", image + "_mouse_left"), ("camera_info", camera_info)]
+    depth = LaunchConfiguration("depth").perform(context)
+    if depth:
+        remappings.append(("depth", depth))
     environment = [SetEnvironmentVariable(name, value) for name, value
                    in profile_environment(context.environment, large_frames_profile()).items()]
-    node = Node(
-        package="ostrack_ros",
-        executable="tracker_node",
-        name="ostrack_tracker",
-        namespace=LaunchConfiguration("namespace").perform(context),
-        parameters=[params_file, overrides],
-        remappings=[("image", image), ("image/compressed", image + "/compressed"),
-                    ("init_point", image + "_mouse_left")],
-        output="screen",
-        emulate_tty=True,
-    )
+    settings = {"package": "ostrack_ros", "name": "ostrack_tracker",
+                "namespace": LaunchConfiguration("namespace").perform(context),
+                "parameters": [params_file, overrides], "remappings": remappings,
+                "output": "screen", "emulate_tty": True}
+    if _flag(context, "use_lifecycle"):
+        node = LifecycleNode(executable="tracker_lifecycle_node", **settings)
+        startup = _autostart(node) if _flag(context, "autostart") else []
+    else:
+        node, startup = Node(executable="tracker_node", **settings), []
     on_exit = RegisterEventHandler(OnProcessExit(target_action=node, on_exit=_on_tracker_exit))
-    return [*environment, node, on_exit]
+    return [*environment, node, on_exit, *startup]
+
+
+def _flag(context, name: str) -> bool:
+    value = LaunchConfiguration(name).perform(context).strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise RuntimeError(f"{name} must be true or false, got '{value}'")
+    return value in ("true", "1")
+
+
+def _autostart(node: LifecycleNode) -> list:
+    """Configure the managed node now and activate it once its first configure succeeded."""
+    def transition(transition_id: int) -> EmitEvent:
+        return EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(node),
+                                           transition_id=transition_id))
+    activate = OnStateTransition(target_lifecycle_node=node, start_state="configuring", goal_state="inactive",
+                                 entities=[transition(Transition.TRANSITION_ACTIVATE)], handle_once=True)
+    return [RegisterEventHandler(activate), transition(Transition.TRANSITION_CONFIGURE)]
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -88,6 +119,18 @@ def generate_launch_description() -> LaunchDescription:
                                           "onnxruntime | tensorrt; empty = params_file value (torch)"),
         DeclareLaunchArgument("params_file", default_value=os.path.join(share, "config", "tracker.yaml"),
                               description="Node parameter file (must exist)"),
+        DeclareLaunchArgument("camera_info", default_value="",
+                              description="CameraInfo topic; empty = <image's folder>/camera_info"),
+        DeclareLaunchArgument("depth", default_value="",
+                              description="Depth image aligned to image (16UC1 mm / 32FC1 m), for "
+                                          "spatial_input:=depth"),
+        DeclareLaunchArgument("spatial_input", default_value="",
+                              description="none | camera_info (bearing) | depth (3-D point); empty = "
+                                          "params_file value"),
+        DeclareLaunchArgument("use_lifecycle", default_value="false",
+                              description="Start the managed (lifecycle) node instead of the plain one"),
+        DeclareLaunchArgument("autostart", default_value="true",
+                              description="With use_lifecycle: configure and activate at launch"),
         DeclareLaunchArgument("namespace", default_value="", description="Namespace of the node"),
         DeclareLaunchArgument("use_sim_time", default_value="false",
                               description="Use /clock (bag playback)"),

@@ -107,12 +107,17 @@ class Harness:
     """A TrackerNode (given tracker, parameter overrides) wired to a probe node on one executor."""
 
     def __init__(self, tracker: Any, params: Optional[Dict[str, Any]] = None,
-                 name: str = "tracker_under_test", **node_kwargs: Any):
+                 name: str = "tracker_under_test", node_class: Any = None, **node_kwargs: Any):
+        """``node_class`` (e.g. LifecycleTrackerNode, given ``node_kwargs`` instead of ``tracker``) makes a
+        node that is not active yet: then only the probe's side is waited for."""
         overrides = [Parameter(k, value=v) for k, v in (params or {}).items()]
-        self.node = TrackerNode(tracker=tracker, node_name=name, parameter_overrides=overrides,
-                                **node_kwargs)
+        if node_class is None:
+            self.node = TrackerNode(tracker=tracker, node_name=name, parameter_overrides=overrides,
+                                    **node_kwargs)
+        else:
+            self.node = node_class(node_name=name, parameter_overrides=overrides, **node_kwargs)
         self.probe = rclpy.create_node(name + "_probe")
-        self.transport = self.node.params.image_transport
+        self.transport = self.node.get_parameter("image_transport").value
         qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         if self.transport == "compressed":
             self.image_pub = self.probe.create_publisher(CompressedImage, "image/compressed", qos)
@@ -137,7 +142,7 @@ class Harness:
         self.executor.add_node(self.probe)
         self.thread = threading.Thread(target=self.executor.spin, daemon=True)
         self.thread.start()
-        self.wait_for(lambda: self.image_pub.get_subscription_count() > 0
+        self.wait_for(lambda: (node_class is not None or self.image_pub.get_subscription_count() > 0)
                       and self.node.count_publishers("init") > 0, what="discovery")
 
     def _keep(self, store: list) -> Callable:

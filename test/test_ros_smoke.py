@@ -27,7 +27,7 @@ from vision_msgs.msg import Detection2D, ObjectHypothesisWithPose  # noqa: E402
 pytestmark = pytest.mark.ros
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-ROS_EXECUTABLES = {"tracker_node", "select_target", "video_publisher", "recorder"}
+ROS_EXECUTABLES = {"tracker_node", "tracker_lifecycle_node", "select_target", "video_publisher", "recorder"}
 CONSOLE_SCRIPTS = {"ostrack-track", "ostrack-convert", "ostrack-train", "ostrack-eval", "ostrack-export"}
 TALKER_LAUNCH = Path(__file__).parent / "launch_files" / "detection_talker.launch.py"
 
@@ -84,7 +84,7 @@ def run_ros2(*args: str) -> str:
 
 
 def test_ros2_pkg_finds_the_installed_package():
-    """`ros2 pkg prefix` finds ostrack_ros in the venv, with package.xml and all four ROS executables."""
+    """`ros2 pkg prefix` finds ostrack_ros in the venv, with package.xml and all five ROS executables."""
     prefix = Path(run_ros2("pkg", "prefix", "ostrack_ros").strip())
     assert (prefix / "share" / "ostrack_ros" / "package.xml").is_file()
     listed = {line.split()[1] for line in run_ros2("pkg", "executables", "ostrack_ros").splitlines()}

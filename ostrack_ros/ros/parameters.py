@@ -94,6 +94,21 @@ class NodeParams:
     debug_draw_search_region: bool = _param(True, "Draw the search crop on debug_image")
     debug_draw_kept_tokens: bool = _param(True, "Shade the search tokens removed by candidate "
                                           "elimination on debug_image")
+    debug_jpeg_quality: int = _param(80, "JPEG quality of debug_image/compressed", value_range=(1, 100))
+    # --- 3-D target (docs/ROS.md "3-D target"); spatial_input and the sync settings are fixed at start ---
+    spatial_input: str = _param("none", "none; camera_info: the target's bearing (unit ray) from "
+                                "'camera_info'; depth: also its 3-D point from 'depth' (aligned to the "
+                                "image) synchronised with 'camera_info'", read_only=True,
+                                choices=("none", "camera_info", "depth"))
+    depth_sync_slop: float = _param(0.02, "Max stamp difference (s) of depth and camera_info, and of "
+                                    "depth and the tracked image; also how long a frame waits for its depth",
+                                    read_only=True, value_range=(0.0, 1.0))
+    depth_sync_queue_size: int = _param(10, "Messages per input the depth/camera_info synchroniser keeps",
+                                        read_only=True, value_range=(1, 100))
+    depth_central_fraction: float = _param(0.5, "Share of the box (per side, centred) whose median depth "
+                                           "is the target's range", value_range=(0.05, 1.0))
+    depth_min_valid_fraction: float = _param(0.05, "Least share of pixels with a depth in that region for "
+                                             "a 3-D point", value_range=(0.0, 1.0))
 
     @classmethod
     def specs(cls) -> Iterator[ParamSpec]:
@@ -102,6 +117,14 @@ class NodeParams:
             meta = f.metadata
             yield ParamSpec(f.name, f.default, meta["description"], meta["read_only"],
                             meta["value_range"], meta["choices"])
+
+    @classmethod
+    def spec(cls, name: str) -> ParamSpec:
+        """The ParamSpec of the field ``name``; KeyError for an unknown name."""
+        for spec in cls.specs():
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "NodeParams":

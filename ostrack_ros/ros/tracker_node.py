@@ -7,7 +7,6 @@ the tracking state and every answer to an init is published on the latched ``~/s
 """
 from __future__ import annotations
 
-import gc
 import itertools
 import math
 import sys
@@ -22,7 +21,6 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.exceptions import ParameterException
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -38,17 +36,19 @@ from .conversions import (
     image_to_rgb,
     make_detection,
     make_detection_array,
-    rgb_to_image,
 )
+from .debug_output import DebugImageOutput
 from .diagnostics import diagnostic_array, diagnostic_status
 from .frame_stats import FrameStats
 from .init_requests import ClickCollector, FrameRingBuffer, InitBoxError, InitRequest, checked_init_box
 from .input_monitor import InputMonitor, Order
 from .mailbox import Mailbox
 from .middleware import use_large_frames_profile
-from .node_lifecycle import shutdown, until_stopped
+from .model_memory import release_model_memory
+from .node_lifecycle import shutdown, spin_until_stopped
 from .overlay import OverlayOptions, draw_overlay
 from .parameters import NodeParams, ParamSpec
+from .spatial_output import SpatialOutput
 from .startup import StartupError, choose_model, load_tracker
 from .state_report import STATE_QOS, StateReport, state_status
 from .target_state import TargetStateMachine, TrackState
@@ -67,6 +67,8 @@ MARKED_FRAME_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2,
 MARKED_FRAME_WAIT_S = 0.5
 #: an init on a frame older than this (behind the newest) starts with a search of the whole view
 RELOCATE_AFTER_S = 0.5
+#: how long stopping waits for a model call in flight before it says so and goes on
+WORKER_JOIN_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -85,25 +87,30 @@ class Reset:
     reason: str
 
 
-class TrackerNode(Node):
-    """Tracks one user-marked target in an image stream with OSTrack."""
+class TrackerCore:
+    """The tracker's parameters, I/O and worker, shared by the plain node (``TrackerNode``) and the
+    managed one (``lifecycle_node.LifecycleTrackerNode``): a mixin for an rclpy ``Node`` subclass.
 
-    def __init__(self, tracker: Any = None, node_name: str = NODE_NAME,
-                 monotonic: Callable[[], float] = time.monotonic, **node_kwargs: Any) -> None:
-        """Declare parameters, load the model (unless ``tracker`` is given, as tests do) and wire I/O.
-        ``monotonic`` is the clock of receipt times, staleness and warning throttling (tests inject one).
+    Phases, each undone by the next one down: ``_setup_core`` (parameters, counters), ``_configure_core``
+    (validated parameters, the model, publishers), ``_activate_core`` (subscriptions, services, timer,
+    worker); ``_deactivate_core`` stops the worker and frees the subscriptions, ``_cleanup_core``
+    drops the publishers and the model.
+    """
 
-        Raises StartupError with a one-line reason when parameters, files or the device are unusable.
-        """
-        super().__init__(node_name, **node_kwargs)
+    _params: Optional[NodeParams] = None  # validated by configure; None before (and after cleanup)
+    #: read-only parameters may change while unconfigured (a managed node); else they are fixed for good
+    RECONFIGURABLE = False
+    _tracker: Any = None
+    _worker: Optional[threading.Thread] = None
+
+    # ------------------------------------------------------------------ setup
+    def _setup_core(self, monotonic: Callable[[], float]) -> Optional[str]:
+        """Declare the parameters and create the state every phase shares; returns why a parameter
+        override was refused (that parameter keeps its default), or None."""
         self._monotonic = monotonic
         self._warnings = ThrottledLog(self.get_logger().warning, 2.0, monotonic)
-        self._params = self._declare_parameters()
+        refused = self._declare_parameters()
         self._warn_unknown_parameters()
-        if tracker is None:
-            tracker = self._load_tracker()
-        from ..tracking.long_term import LongTermTracker  # torch-bound, so imported once a node exists
-        self._tracker = LongTermTracker.around(tracker)  # claim state + re-detection (`redetect`)
         self._state = TargetStateMachine()
         self._track_ids = itertools.count(1)
         self.track_id = ""
@@ -114,33 +121,31 @@ class TrackerNode(Node):
         self.inits_received = self.inits_superseded = 0  # counted in the executor thread only
         self._input = InputMonitor()
         self._stats = FrameStats()
-        self._frames: FrameRingBuffer[Frame] = FrameRingBuffer(self._params.frame_buffer_size)
-        # Marked frames sent with their init box (select_target's init_frame), for marks older than
-        # the camera frame buffer: however long the person took, the template comes from that frame.
-        self._marked_frames: FrameRingBuffer[Frame] = FrameRingBuffer(MARKED_FRAMES_KEPT)
         self._clicks = ClickCollector()
         self._mailbox: Mailbox[Frame] = Mailbox()
-        self._make_interfaces()
-        self._report("started", "node started: mark a target to begin")
+        self._outputs: List[Any] = []  # publishers, made by configure
+        self._inputs: List[Tuple[Callable[[Any], Any], Any]] = []  # (destroy, entity), made by activate
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self._worker = threading.Thread(target=self._run_worker, name="ostrack_worker", daemon=True)
-        self._worker.start()
-        self.get_logger().info(
-            f"ready: subscribed to '{self._image_topic}' ({self._params.image_reliability}, depth "
-            f"{self._params.image_queue_depth}); mark a target on '{self._init_topic}' or "
-            f"'{self._click_topic}'")
+        return refused
 
-    # ------------------------------------------------------------------ setup
-    def _declare_parameters(self) -> NodeParams:
-        values = {}
+    def _declare_parameters(self) -> Optional[str]:
+        refused = None
+        for spec in NodeParams.specs():
+            descriptor = _descriptor(spec, read_only=spec.read_only and not self.RECONFIGURABLE)
+            try:
+                self.declare_parameter(spec.name, spec.default, descriptor)
+            except ParameterException as exc:  # a bad override: keep the default, say why on configure
+                refused = refused or f"bad parameter: {exc}"
+                self.declare_parameter(spec.name, spec.default, descriptor, ignore_override=True)
+        return refused
+
+    def _parameter_values(self) -> dict:
+        return {spec.name: self.get_parameter(spec.name).value for spec in NodeParams.specs()}
+
+    def _read_parameters(self) -> NodeParams:
+        """The declared parameters as validated NodeParams; StartupError naming the bad one."""
         try:
-            for spec in NodeParams.specs():
-                values[spec.name] = self.declare_parameter(
-                    spec.name, spec.default, _descriptor(spec)).value
-        except ParameterException as exc:
-            raise StartupError(f"bad parameter: {exc}") from None
-        try:
-            params = NodeParams.from_mapping(values)
+            params = NodeParams.from_mapping(self._parameter_values())
         except (TypeError, ValueError) as exc:
             raise StartupError(f"bad parameter: {exc}") from None
         reason = params.validate()
@@ -174,7 +179,43 @@ class TrackerNode(Node):
             f"in {time.monotonic() - started:.1f} s")
         return tracker
 
-    def _make_interfaces(self) -> None:
+    def _configure_core(self, tracker: Any = None) -> None:
+        """Validate the parameters, load the model unless ``tracker`` is given, create the publishers.
+        Raises StartupError with a one-line reason."""
+        self._params = self._read_parameters()
+        from ..tracking.long_term import LongTermTracker  # torch-bound, so imported once configured
+
+        # claim state + re-detection (`redetect`) around whichever tracker was loaded or given
+        self._tracker = LongTermTracker.around(tracker if tracker is not None else self._load_tracker())
+        self._frames: FrameRingBuffer[Frame] = FrameRingBuffer(self._params.frame_buffer_size)
+        # Marked frames sent with their init box (select_target's init_frame), for marks older than
+        # the camera frame buffer: however long the person took, the template comes from that frame.
+        self._marked_frames: FrameRingBuffer[Frame] = FrameRingBuffer(MARKED_FRAMES_KEPT)
+        self._make_publishers()
+
+    def _make_publishers(self) -> None:
+        self._detection_pub = self.create_publisher(Detection2D, "detection", 10)
+        self._detections_pub = self.create_publisher(Detection2DArray, "detections", 10)
+        self._debug = DebugImageOutput(self)
+        self._spatial = SpatialOutput(self, self._params, self._warn)
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._state_pub = self.create_publisher(DiagnosticStatus, "~/state", STATE_QOS)
+        self._outputs = [self._detection_pub, self._detections_pub, *self._debug.publishers,
+                         *self._spatial.publishers, self._diagnostics_pub, self._state_pub]
+
+    def _activate_core(self, event: str, reason: str) -> None:
+        """Subscribe to the camera and the commands, start the worker, say so on ~/state."""
+        self._mailbox = Mailbox()
+        self._make_inputs()
+        self._worker = threading.Thread(target=self._run_worker, name="ostrack_worker", daemon=True)
+        self._worker.start()
+        self._report(event, reason)
+        self.get_logger().info(
+            f"ready: subscribed to '{self._image_topic}' ({self._params.image_reliability}, depth "
+            f"{self._params.image_queue_depth}); mark a target on '{self._init_topic}' or "
+            f"'{self._click_topic}'")
+
+    def _make_inputs(self) -> None:
         p = self._params
         image_qos = QoSProfile(
             history=HistoryPolicy.KEEP_LAST, depth=p.image_queue_depth,
@@ -182,25 +223,58 @@ class TrackerNode(Node):
                          else ReliabilityPolicy.RELIABLE))
         msg_type, topic = ((CompressedImage, "image/compressed") if p.image_transport == "compressed"
                            else (Image, "image"))
-        image_sub = self.create_subscription(msg_type, topic, self._on_image, image_qos)
+        subscribe = self.create_subscription
+        image_sub = subscribe(msg_type, topic, self._on_image, image_qos)
         self._image_topic = image_sub.topic_name  # resolved: namespace and remapping applied
         # ~/init is the node's own name; plain `init` stays for existing users (docs/ROS.md, migration)
-        self._init_topic = self.create_subscription(
-            Detection2D, "~/init", self._on_init_detection, 10).topic_name
-        self.create_subscription(Detection2D, "init", self._on_init_detection, 10)
-        for name in ("~/init_frame", "init_frame"):  # the frame an init box was marked on, same header
-            self.create_subscription(Image, name, self._on_init_frame, MARKED_FRAME_QOS)
-        self._click_topic = self.create_subscription(
-            Point, "init_point", self._on_init_point, 10).topic_name
-        self.create_subscription(Point, "debug_image_mouse_left", self._on_debug_click, 10)
-        self._detection_pub = self.create_publisher(Detection2D, "detection", 10)
-        self._detections_pub = self.create_publisher(Detection2DArray, "detections", 10)
-        self._debug_pub = self.create_publisher(Image, "debug_image", 2)
-        self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self._state_pub = self.create_publisher(DiagnosticStatus, "~/state", STATE_QOS)
+        init_sub = subscribe(Detection2D, "~/init", self._on_init_detection, 10)
+        self._init_topic = init_sub.topic_name
+        click_sub = subscribe(Point, "init_point", self._on_init_point, 10)
+        self._click_topic = click_sub.topic_name
+        subscriptions = [image_sub, init_sub, click_sub,
+                         subscribe(Detection2D, "init", self._on_init_detection, 10),
+                         subscribe(Point, "debug_image_mouse_left", self._on_debug_click, 10),
+                         # the frame an init box was marked on, same header (select_target sends it)
+                         *(subscribe(Image, name, self._on_init_frame, MARKED_FRAME_QOS)
+                           for name in ("~/init_frame", "init_frame")),
+                         *self._spatial.subscribe(image_qos)]
+        self._inputs = [(self.destroy_subscription, sub) for sub in subscriptions]
         for name in ("~/reset", "reset"):  # `reset` kept for existing users
-            self.create_service(Trigger, name, self._on_reset)
-        self.create_timer(p.diagnostics_period, self._publish_diagnostics)
+            self._inputs.append((self.destroy_service, self.create_service(Trigger, name, self._on_reset)))
+        self._inputs.append((self.destroy_timer,
+                             self.create_timer(p.diagnostics_period, self._publish_diagnostics)))
+
+    def _deactivate_core(self, reason: str) -> None:
+        """Free the subscriptions, services and timer, stop the worker (the model stays loaded) and end
+        the target; ~/state says ``deactivated``."""
+        for destroy, entity in self._inputs:
+            destroy(entity)
+        self._inputs = []
+        self._stop_worker()
+        if self._state.state is TrackState.IDLE:
+            self._report("deactivated", reason)
+        else:
+            self._stop(reason, "deactivated")
+        self._frames.clear()
+        self._marked_frames.clear()
+        self._clicks.clear()
+
+    def _stop_worker(self) -> None:
+        self._mailbox.close()
+        worker, self._worker = self._worker, None
+        if worker is not None and worker.is_alive() and threading.current_thread() is not worker:
+            worker.join(timeout=WORKER_JOIN_TIMEOUT_S)
+            if worker.is_alive():
+                self.get_logger().warning(f"the tracker worker did not stop within {WORKER_JOIN_TIMEOUT_S:g} "
+                                          "s (a model call still running); it exits when that call returns")
+
+    def _cleanup_core(self) -> None:
+        """Destroy the publishers and release the model (and the GPU memory it held)."""
+        for publisher in self._outputs:
+            self.destroy_publisher(publisher)
+        self._outputs = []
+        self._tracker = self._params = None
+        release_model_memory()
 
     # ------------------------------------------------------------------ callbacks (executor thread)
     def _on_image(self, msg: Union[Image, CompressedImage]) -> None:
@@ -290,14 +364,20 @@ class TrackerNode(Node):
         changes = {p.name: p.value for p in parameters if p.name in NodeParams.__dataclass_fields__}
         if not changes:
             return SetParametersResult(successful=True)
+        fixed = sorted(name for name in changes if NodeParams.spec(name).read_only)
+        if fixed and self._params is not None:  # only a managed node gets here (else rclpy refuses)
+            return SetParametersResult(successful=False, reason=f"{', '.join(fixed)} can change only while "
+                                       "the node is unconfigured (deactivate and cleanup first)")
         try:
-            candidate = self._params.replace(changes)
+            base = self._params or NodeParams.from_mapping(self._parameter_values())
+            candidate = base.replace(changes)
         except (TypeError, ValueError) as exc:
             return SetParametersResult(successful=False, reason=str(exc))
         reason = candidate.validate()
         if reason:
             return SetParametersResult(successful=False, reason=reason)
-        self._params = candidate  # one reference swap: the worker sees old or new, never a mix
+        if self._params is not None:  # unconfigured: configure reads the parameters itself
+            self._params = candidate  # one reference swap: the worker sees old or new, never a mix
         return SetParametersResult(successful=True)
 
     def diagnostics_status(self) -> DiagnosticStatus:
@@ -397,7 +477,10 @@ class TrackerNode(Node):
 
     def _report(self, event: str, reason: str, stamp_ns: int = 0,
                 request: Optional[InitRequest] = None) -> None:
-        """Publish the state after ``event`` on the latched ~/state."""
+        """Publish the state after ``event`` on the latched ~/state (not possible any more once rclpy
+        is shut down, e.g. a managed node taken down by Ctrl-C)."""
+        if not self.context.ok():
+            return
         report = StateReport(self._state.state, self.track_id, self._score, event, reason, stamp_ns,
                              request.request_stamp_ns if request else 0, request.source if request else "")
         self._state_pub.publish(state_status(report, self.get_fully_qualified_name(), self.get_name()))
@@ -464,15 +547,17 @@ class TrackerNode(Node):
         detections = []
         if result is not None and self._state.publishing:
             detections.append(make_detection(header, result.box, result.score, p.class_id, self.track_id))
-        debug = self._debug_image(rgb, header, result, p) if wants_debug else None
+        debug = self._debug.messages(self._debug_image(rgb, result, p), header, p) if wants_debug else []
+        spatial = self._spatial.messages(header, frame.stamp_ns, rgb.shape[:2],
+                                         result.box if detections else None, self.track_id, p)
         with self._mailbox.current(generation) as current:
             if not current:  # a reset arrived during inference: this result is stale
                 return
             if detections:
                 self._detection_pub.publish(detections[0])
             self._detections_pub.publish(make_detection_array(header, detections))
-            if debug is not None:
-                self._debug_pub.publish(debug)
+            for publisher, message in debug + spatial:
+                publisher.publish(message)
         latency = None
         if frame.stamp_ns:
             latency = (self.get_clock().now().nanoseconds - frame.stamp_ns) / 1e9
@@ -485,17 +570,15 @@ class TrackerNode(Node):
         return image_to_rgb(frame.msg)
 
     def _wants_debug(self) -> bool:
-        return self._debug_pub.get_subscription_count() > 0
+        return self._debug.wanted()
 
-    def _debug_image(self, rgb: np.ndarray, header, result, p: NodeParams) -> Image:
+    def _debug_image(self, rgb: np.ndarray, result, p: NodeParams) -> np.ndarray:
         options = OverlayOptions(p.debug_image_scale, p.debug_draw_search_region, p.debug_draw_kept_tokens)
         state = self._state.state.value
         if result is None:
-            canvas = draw_overlay(rgb, state, options=options)
-        else:
-            canvas = draw_overlay(rgb, state, result.box, result.score, result.search_box,
-                                  result.kept_mask, options)
-        return rgb_to_image(canvas, header)
+            return draw_overlay(rgb, state, options=options)
+        return draw_overlay(rgb, state, result.box, result.score, result.search_box, result.kept_mask,
+                            options)
 
     def _reject(self, exc: BadImageError) -> None:
         self._stats.on_rejected()
@@ -517,18 +600,36 @@ class TrackerNode(Node):
     def stats(self):
         return self._stats.snapshot()
 
+
+
+class TrackerNode(TrackerCore, Node):
+    """Tracks one user-marked target in an image stream with OSTrack; configured and active from
+    construction to destruction (``lifecycle_node.LifecycleTrackerNode`` is the managed variant)."""
+
+    def __init__(self, tracker: Any = None, node_name: str = NODE_NAME,
+                 monotonic: Callable[[], float] = time.monotonic, **node_kwargs: Any) -> None:
+        """Declare parameters, load the model (unless ``tracker`` is given, as tests do) and wire I/O.
+        ``monotonic`` is the clock of receipt times, staleness and warning throttling (tests inject one).
+
+        Raises StartupError with a one-line reason when parameters, files or the device are unusable.
+        """
+        super().__init__(node_name, **node_kwargs)
+        refused = self._setup_core(monotonic)
+        if refused:
+            raise StartupError(refused)
+        self._configure_core(tracker)
+        self._activate_core("started", "node started: mark a target to begin")
+
     def destroy_node(self) -> None:
-        self._mailbox.close()
-        if self._worker.is_alive() and threading.current_thread() is not self._worker:
-            self._worker.join(timeout=5.0)
+        self._stop_worker()
         super().destroy_node()
 
 
-def _descriptor(spec: ParamSpec) -> ParameterDescriptor:
+def _descriptor(spec: ParamSpec, read_only: bool) -> ParameterDescriptor:
     # Float parameters take integers too (`lost_score_threshold: 1` in YAML, `ros2 param set ... 1`):
     # rclpy would refuse an INTEGER for a DOUBLE, so they are dynamically typed and NodeParams
     # coerces int -> float and refuses anything else with a reason.
-    descriptor = ParameterDescriptor(description=spec.description, read_only=spec.read_only,
+    descriptor = ParameterDescriptor(description=spec.description, read_only=read_only,
                                      dynamic_typing=isinstance(spec.default, float))
     if spec.value_range is not None:
         low, high = spec.value_range
@@ -560,16 +661,7 @@ def main(args: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C while the model loads: no traceback
         shutdown()
         return 130
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    with until_stopped(node):
-        try:
-            executor.spin()
-        finally:
-            executor.shutdown()
-    # The process ends now: keep the interpreter's final GC pass off torch's huge object graph, which
-    # cuts exit time ~3x and keeps `ros2 launch` shutdown inside its 5 s SIGINT grace period.
-    gc.freeze()
+    spin_until_stopped(node)
     return 0
 
 

@@ -35,6 +35,11 @@ class CameraIntrinsics:
         return cls(fx, fy, cx, cy)
 
 
+    def scaled(self, sx: float, sy: float) -> "CameraIntrinsics":
+        """The intrinsics of the same camera in an image resized by (sx, sy) (as image_geometry bins)."""
+        return CameraIntrinsics(self.fx * sx, self.fy * sy, self.cx * sx, self.cy * sy)
+
+
 @dataclass(frozen=True)
 class DepthEstimate:
     """Range along the optical axis (m) inside a box and the share of its pixels that had a valid depth."""
