@@ -32,10 +32,10 @@ sys.path.insert(0, str(REPO))
 from reference_data import REFERENCE_DIR  # noqa: E402
 
 from ostrack_ros.configs import load_config  # noqa: E402
-from ostrack_ros.export.compiled import CompiledBackend, CudaGraphBackend  # noqa: E402
-from ostrack_ros.export.onnx_export import ExportedOnnx, export_onnx  # noqa: E402
+from ostrack_ros.export import ExportedOnnx, export_onnx  # noqa: E402
 from ostrack_ros.export.quantize import quantize_frame_graph  # noqa: E402
 from ostrack_ros.model import build_model, ce_template_mask, load_model, set_precision  # noqa: E402
+from ostrack_ros.runtime.compiled import CompiledBackend, CudaGraphBackend  # noqa: E402
 from ostrack_ros.tracking import Tracker  # noqa: E402
 
 GPU_PRESETS = ("vitb_256_mae_ce_32x4_ep300", "vitb_384_mae_ce_32x4_ep300")
@@ -81,12 +81,12 @@ def frame_step(backend, cfg, device: torch.device, dtype: torch.dtype) -> Callab
 
     def step():
         with torch.inference_mode():
-            return backend.forward_tokens(tokens, search, mask)["score_map"]
+            return backend.track_frame(tokens, search, mask).score_map
     return step
 
 
 def ort_backend(graphs, cfg, device: torch.device):
-    from ostrack_ros.export.ort_backend import OnnxRuntimeBackend
+    from ostrack_ros.runtime.ort_backend import OnnxRuntimeBackend
     return OnnxRuntimeBackend(graphs, cfg, device)
 
 
@@ -184,7 +184,7 @@ def gpu_variants(quick: bool):
     def tensorrt(fp16):
         def make(m, g):
             from ostrack_ros.export.tensorrt_build import build_engine, import_tensorrt, recipe_for
-            from ostrack_ros.export.trt_backend import TensorRTBackend
+            from ostrack_ros.runtime.trt_backend import TensorRTBackend
             recipe = recipe_for(import_tensorrt(), fp16)
             graphs = g(recipe.opset, recipe.fp16_graph)
             engines = [build_engine(p, p.with_suffix(f".fp16{fp16}.engine"), fp16=fp16)

@@ -80,7 +80,7 @@ def demo_sequence_run(ref: Path, device: str, backend: str, dtype: torch.dtype):
     for t in range(1, len(seq["frames"])):
         tracker.state = tuple(seq["gt_boxes"][t - 1])
         boxes.append(tracker.track(seq["frames"][t]).box)
-        kept.append([frozenset(k[0].tolist()) for k in tracker.last_step.output["kept_indices"]])
+        kept.append([frozenset(k[0].tolist()) for k in tracker.last_step.output.kept_indices])
     return np.asarray(boxes), kept
 
 

@@ -32,6 +32,7 @@ from ostrack_ros.evaluation.metrics import iou  # noqa: E402
 from ostrack_ros.export import BackendError  # noqa: E402
 from ostrack_ros.model import load_model  # noqa: E402
 from ostrack_ros.model.attention import CandidateScores  # noqa: E402
+from ostrack_ros.model.network_contract import FrameOutput  # noqa: E402
 from ostrack_ros.model.precision import ce_swaps_beyond_noise  # noqa: E402
 from ostrack_ros.tracking import Tracker, TrackingError  # noqa: E402
 
@@ -44,21 +45,19 @@ class WholeCast:
 
     name = "whole-cast"
 
+    max_batch = None
+
     def __init__(self, model, dtype: torch.dtype) -> None:
         self.net, self.dtype = copy.deepcopy(model).to(dtype), dtype
-
-    def to(self, *args, **kwargs):
-        return self
-
-    def eval(self):
-        return self
+        self.search_grid, self.device = self.net.search_grid, self.net.device
 
     def embed_template(self, template):
         return self.net.embed_template(template.to(self.dtype))
 
-    def forward_tokens(self, tokens, search, mask=None, keep_rate=None):
-        out = self.net.forward_tokens(tokens, search.to(self.dtype), mask, keep_rate)
-        return {k: v.float() if isinstance(v, torch.Tensor) else v for k, v in out.items()}
+    def track_frame(self, tokens, search, mask=None) -> FrameOutput:
+        out = self.net.track_frame(tokens, search.to(self.dtype), mask)
+        return FrameOutput(out.score_map.float(), out.size_map.float(), out.offset_map.float(),
+                           out.kept_indices, out.removed_indices)
 
 
 def record_ce_scores(tracker: Tracker) -> list:
@@ -77,7 +76,7 @@ def make_tracker(variant: str, config, weights, device: str) -> Tracker:
         return Tracker.from_files(config, weights, device=device)
     if variant == "bf16-whole":
         return Tracker(WholeCast(load_model(config, weights, device=device), torch.bfloat16), config,
-                       device=device)
+                       device=device, dtype=torch.bfloat16)
     if variant == "fp32-onnxruntime":
         return Tracker.from_files(config, weights, device=device, dtype="fp32", backend="onnxruntime")
     if variant == "int8":
@@ -144,14 +143,14 @@ def main() -> int:
                 result, out = results[name]
                 ious[name].append(float(iou(np.array([result.box]), np.array([ref.box]))[0]))
                 changed = [len(set(a[0].tolist()) ^ set(b[0].tolist())) // 2
-                           for a, b in zip(out["kept_indices"], ref_out["kept_indices"])]
+                           for a, b in zip(out.kept_indices, ref_out.kept_indices)]
                 same_ce[name] += not any(changed)
                 flipped[name] += changed[0] if changed else 0
                 if any(changed) and recorded[name]:
                     not_ties[name] += ce_swaps_beyond_noise(
-                        recorded["fp32"], recorded[name], [k[0] for k in ref_out["kept_indices"]],
-                        [k[0] for k in out["kept_indices"]])[1]
-                diff = (out["score_map"].float() - ref_out["score_map"]).abs().max()
+                        recorded["fp32"], recorded[name], [k[0] for k in ref_out.kept_indices],
+                        [k[0] for k in out.kept_indices])[1]
+                diff = (out.score_map.float() - ref_out.score_map).abs().max()
                 score_diff[name] = max(score_diff[name], float(diff))
             frames += 1
     print(f"{len(sequences)} sequences of {args.dataset}, {frames} teacher-forced frames, {args.device}, "

@@ -80,7 +80,7 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(args + ["--sequences", "nope", "--results-only", "--compare", "x=y"]) == 2
     assert "no sequence named nope" in capsys.readouterr().err
     assert main(args + ["--weights", str(tmp_path / "missing.pth")]) == 2
-    assert "--weights needs --config" in capsys.readouterr().err
+    assert "weights file not found" in capsys.readouterr().err
 
 
 def test_tracks_and_scores_with_the_tiny_model(tmp_path, capsys, reference_dir):

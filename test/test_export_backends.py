@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from conftest import REFERENCE_DIR
-from ostrack_ros.export import BackendError, create_backend, export_onnx
+from ostrack_ros.export import export_onnx
+from ostrack_ros.runtime import BackendError, create_backend
 from ostrack_ros.tracking import Tracker
 
 pytest.importorskip("onnx")
@@ -50,11 +51,11 @@ def test_onnxruntime_tracker_follows_the_reference(ort_backend, seq):
         step, where = tracker.last_step, f"frame {t}"
         assert (step.crop.x1, step.crop.y1, step.crop.size) == tuple(seq["crop_x1_y1_size"][t]), where
         assert int(step.response.flatten().argmax()) == seq["response_argmax"][t], where
-        np.testing.assert_allclose(step.output["score_map"][0, 0].numpy(), seq["score_maps"][t - 1],
+        np.testing.assert_allclose(step.output.score_map[0, 0].numpy(), seq["score_maps"][t - 1],
                                    rtol=0, atol=SCORE_ATOL, err_msg=where)
         np.testing.assert_allclose(result.box, seq["boxes"][t], rtol=0, atol=BOX_ATOL, err_msg=where)
         for i, layer in enumerate((3, 6, 9)):
-            kept = step.output["kept_indices"][i][0].tolist()
+            kept = step.output.kept_indices[i][0].tolist()
             assert set(kept) == set(seq[f"ce{layer}_kept"][t - 1].tolist()), where
         kept_mask = np.zeros(256, bool)
         kept_mask[seq["ce9_kept"][t - 1]] = True
@@ -115,8 +116,8 @@ def test_tracker_from_files_takes_a_backend(cache, seq):
 
 
 def test_node_parameter_offers_exactly_the_backends():
-    from ostrack_ros.export import BACKENDS
     from ostrack_ros.ros.parameters import NodeParams
+    from ostrack_ros.runtime import BACKENDS
 
     spec = next(s for s in NodeParams.specs() if s.name == "backend")
     assert spec.choices == BACKENDS and spec.read_only and spec.default == "torch"

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import REFERENCE_DIR
 from ostrack_ros.export.cli import main
-from ostrack_ros.export.onnx_export import read_metadata
+from ostrack_ros.export.graph_metadata import read_metadata
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
@@ -39,7 +39,7 @@ def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
 def test_int8_export_is_an_int8_graph_the_backend_takes(tmp_path, capsys):
     import torch
 
-    from ostrack_ros.export import create_backend
+    from ostrack_ros.runtime import create_backend
 
     out = tmp_path / "tiny_int8.onnx"
     assert main(ARGS + ["--out", str(out), "--int8"]) == 0

@@ -14,11 +14,11 @@ import torch
 
 from conftest import CE_LAYERS, FIXTURE_TOL, MAP_TOL, TINY_DIR
 from ostrack_ros.export import BackendError, export_onnx
-from ostrack_ros.export.onnx_export import read_metadata
-from ostrack_ros.export.ort_backend import OnnxRuntimeBackend
+from ostrack_ros.export.graph_metadata import read_metadata
 from ostrack_ros.export.tensorrt_build import check_graph_for_engine, graph_recipe, pin_fp32_layers
-from ostrack_ros.export.verify import compare_to_torch
 from ostrack_ros.model import ce_template_mask, load_model
+from ostrack_ros.runtime.ort_backend import OnnxRuntimeBackend
+from ostrack_ros.runtime.verify import compare_to_torch
 
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
@@ -48,12 +48,13 @@ def test_older_opsets_match_the_reference(tiny_model, opset16, opset, tmp_path):
     assert "LayerNormalization" not in {n.op_type for n in model.graph.node}
     backend = OnnxRuntimeBackend(graphs, tiny_model.config, torch.device("cpu"), threads=1)
     with np.load(TINY / "model_io.npz") as io:
-        out = backend.forward_tokens(backend.embed_template(torch.from_numpy(io["b1_template"])),
-                                     torch.from_numpy(io["b1_search"]), ce_template_mask(backend.config, 1))
+        out = backend.track_frame(backend.embed_template(torch.from_numpy(io["b1_template"])),
+                                  torch.from_numpy(io["b1_search"]), ce_template_mask(backend.config, 1))
         for key, atol in dict(MAP_TOL, pred_boxes=FIXTURE_TOL["pred_boxes"]).items():
-            np.testing.assert_allclose(out[key].numpy(), io["b1_" + key], rtol=0, atol=atol, err_msg=key)
+            np.testing.assert_allclose(getattr(out, key).numpy(), io["b1_" + key], rtol=0, atol=atol,
+                                       err_msg=key)
         for i, layer in enumerate(CE_LAYERS):
-            assert set(out["kept_indices"][i][0].tolist()) == set(io[f"b1_ce{layer}_kept"][0].tolist())
+            assert set(out.kept_indices[i][0].tolist()) == set(io[f"b1_ce{layer}_kept"][0].tolist())
     assert tiny_model.backbone.blocks[0].attn.fused  # the caller's model is left as it was
 
 
@@ -107,7 +108,7 @@ def test_fp16_demo_graph_stays_close_to_fp32(tmp_path):
     """The trained demo model through the fp16 graph on onnxruntime: maps within 5e-3 of torch fp32
     (measured <= 1.9e-3) and the same CE token sets on three random inputs."""
     from ostrack_ros.assets import demo_model_paths
-    from ostrack_ros.export import create_backend
+    from ostrack_ros.runtime import create_backend
 
     try:
         config, weights = demo_model_paths()
@@ -235,7 +236,7 @@ def test_tensorrt_api_gaps_are_named():
 def test_static_graph_check_refuses_what_tensorrt_cannot_parse(opset16):
     """Every parameter input TensorRT's parser wants constant is constant in our graphs; a graph with
     a run-time top-k K, a NonZero or a foreign domain is refused by name."""
-    from ostrack_ros.export.onnx_export import check_static_graph
+    from ostrack_ros.export.static_graph import check_static_graph
 
     model = onnx.load(str(opset16.frame))
     check_static_graph(model, "ours")

@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from conftest import CE_LAYERS, TINY_DIR
-from ostrack_ros.export import BackendError, create_backend
-from ostrack_ros.export.onnx_export import read_metadata, template_graph_path
+from ostrack_ros.export.graph_files import template_graph_path
+from ostrack_ros.export.graph_metadata import read_metadata
 from ostrack_ros.export.quantize import split_gemms
+from ostrack_ros.runtime import BackendError, create_backend
 from ostrack_ros.tracking import Tracker
 
 onnx = pytest.importorskip("onnx")

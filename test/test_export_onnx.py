@@ -11,9 +11,9 @@ import torch
 
 from conftest import CE_LAYERS, FIXTURE_TOL, MAP_TOL, REFERENCE_DIR
 from ostrack_ros.export import BackendError, export_onnx
-from ostrack_ros.export.onnx_export import read_metadata
-from ostrack_ros.export.ort_backend import OnnxRuntimeBackend
+from ostrack_ros.export.graph_metadata import read_metadata
 from ostrack_ros.model import ce_template_mask, load_model
+from ostrack_ros.runtime.ort_backend import OnnxRuntimeBackend
 
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
@@ -58,12 +58,12 @@ def test_onnxruntime_matches_reference(backend, io, case):
         template = torch.from_numpy(io[case + "template"][b:b + 1])
         search = torch.from_numpy(io[case + "search"][b:b + 1])
         mask = ce_template_mask(backend.config, 1)
-        out = backend.forward_tokens(backend.embed_template(template), search, mask)
+        out = backend.track_frame(backend.embed_template(template), search, mask)
         for key, atol in dict(MAP_TOL, pred_boxes=FIXTURE_TOL["pred_boxes"]).items():
-            np.testing.assert_allclose(out[key].numpy(), io[case + key][b:b + 1], rtol=0, atol=atol,
+            np.testing.assert_allclose(getattr(out, key).numpy(), io[case + key][b:b + 1], rtol=0, atol=atol,
                                        err_msg=key)
         for i, layer in enumerate(CE_LAYERS):
-            kept = out["kept_indices"][i]
+            kept = out.kept_indices[i]
             assert kept.dtype == torch.int64
             assert set(kept[0].tolist()) == set(io[f"{case}ce{layer}_kept"][b].tolist()), (case, b, layer)
 
@@ -75,24 +75,22 @@ def test_template_tokens_equal_torch(backend, tiny_model, io):
     np.testing.assert_allclose(backend.embed_template(template).numpy(), ref.numpy(), rtol=0, atol=1e-5)
 
 
-def test_wrong_mask_batch_or_keep_rate_is_refused(backend, io):
+def test_wrong_mask_or_batch_is_refused(backend, io):
     tokens = backend.embed_template(torch.from_numpy(io["b1_template"]))
     search = torch.from_numpy(io["b1_search"])
     other = torch.zeros(1, 64, dtype=torch.bool)
     other[0, 0] = True
     with pytest.raises(BackendError, match="baked"):
-        backend.forward_tokens(tokens, search, other)
+        backend.track_frame(tokens, search, other)
     with pytest.raises(BackendError, match="baked"):
-        backend.forward_tokens(tokens, search, None)
-    with pytest.raises(BackendError, match="ce_keep_rate"):
-        backend.forward_tokens(tokens, search, ce_template_mask(backend.config, 1), ce_keep_rate=1.0)
+        backend.track_frame(tokens, search, None)
     with pytest.raises(BackendError, match="one target"):
-        backend.forward_tokens(tokens, torch.from_numpy(io["b2_search"]), ce_template_mask(backend.config, 1))
+        backend.track_frame(tokens, torch.from_numpy(io["b2_search"]), ce_template_mask(backend.config, 1))
 
 
 def test_demo_model_exports_and_matches_torch(tmp_path):
     from ostrack_ros.assets import demo_model_paths
-    from ostrack_ros.export.verify import compare_to_torch
+    from ostrack_ros.runtime.verify import compare_to_torch
 
     try:
         config, weights = demo_model_paths()
@@ -114,7 +112,7 @@ def test_demo_model_exports_and_matches_torch(tmp_path):
                     "core): set OSTRACK_SLOW_TESTS=1")
 def test_vitb_256_ce_preset_exports_and_matches_torch(tmp_path):
     """The full-size CE preset (random weights): same tolerances, same CE token sets."""
-    from ostrack_ros.export.verify import compare_to_torch
+    from ostrack_ros.runtime.verify import compare_to_torch
 
     torch.manual_seed(0)
     model = load_model("vitb_256_mae_ce_32x4_ep300", None)
@@ -144,8 +142,8 @@ def test_gt_box_template_rows_are_a_graph_input(tiny_model, io, tmp_path):
     for box in ([0.25, 0.25, 0.5, 0.5], [0.1, 0.4, 0.3, 0.2]):
         mask = ce_template_mask(cfg, 1, boxes=torch.tensor([box]))
         with torch.inference_mode():
-            ref = model.forward_tokens(model.embed_template(template), search, mask)
-        out = backend.forward_tokens(backend.embed_template(template), search, mask)
-        np.testing.assert_allclose(out["score_map"].numpy(), ref["score_map"].numpy(), rtol=0, atol=1e-5)
-        for got, want in zip(out["kept_indices"], ref["kept_indices"]):
+            ref = model.track_frame(model.embed_template(template), search, mask)
+        out = backend.track_frame(backend.embed_template(template), search, mask)
+        np.testing.assert_allclose(out.score_map.numpy(), ref.score_map.numpy(), rtol=0, atol=1e-5)
+        for got, want in zip(out.kept_indices, ref.kept_indices):
             assert set(got[0].tolist()) == set(want[0].tolist())

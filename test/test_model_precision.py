@@ -102,5 +102,5 @@ def test_tracker_runs_the_mixed_network(dtype):
     frame = np.random.default_rng(0).integers(0, 256, (240, 320, 3), dtype=np.uint8)
     tracker.initialize(frame, (100, 80, 60, 50))
     result = tracker.track(frame)
-    assert tracker.last_step.output["score_map"].dtype == torch.float32
+    assert tracker.last_step.output.score_map.dtype == torch.float32
     assert np.isfinite(result.box).all() and 0.0 < result.score < 1.0

@@ -75,8 +75,8 @@ def test_while_lost_each_frame_runs_the_local_crop_plus_at_most_the_budget_in_on
         frames, init_box = data["frames"], tuple(data["init_box"])
     inner = Tracker.from_files(TINY / "config.yaml", TINY / "checkpoint.pth.tar")
     batches = []
-    forward = inner.model.forward_tokens
-    monkeypatch.setattr(inner.model, "forward_tokens",
+    forward = inner.model.track_frame
+    monkeypatch.setattr(inner.model, "track_frame",
                         lambda z, x, mask=None: batches.append(x.shape[0]) or forward(z, x, mask))
     tracker = LongTermTracker(inner, redetect=True, lost_threshold=1.0, reacquire_threshold=1.0,
                               lost_frames=2, max_tiles_per_frame=3, scales=(1.0, 2.0))
@@ -187,7 +187,7 @@ def test_extra_crops_in_the_batch_leave_the_local_step_unchanged_and_match_singl
             single.initialize(frames[0], init_box)
             single.state = box
             single.track(frame)
-            score_map = single.last_step.output["score_map"][0, 0]
+            score_map = single.last_step.output.score_map[0, 0]
             assert row[0] == pytest.approx(float(score_map.max()), abs=1e-6)
     assert batched.last_step.extra_peaks.shape == (2, 5)
 
@@ -199,9 +199,9 @@ def test_graphs_built_for_one_crop_get_the_batch_one_crop_at_a_time(monkeypatch)
     reference = Tracker.from_files(TINY / "config.yaml", TINY / "checkpoint.pth.tar")
     one_at_a_time = Tracker.from_files(TINY / "config.yaml", TINY / "checkpoint.pth.tar")
     sizes = []
-    forward = one_at_a_time.model.forward_tokens
+    forward = one_at_a_time.model.track_frame
     monkeypatch.setattr(one_at_a_time.model, "max_batch", 1, raising=False)
-    monkeypatch.setattr(one_at_a_time.model, "forward_tokens",
+    monkeypatch.setattr(one_at_a_time.model, "track_frame",
                         lambda z, x, mask=None: sizes.append(x.shape[0]) or forward(z, x, mask))
     extra = [(10.0, 20.0, 30.0, 40.0), (60.0, 5.0, 20.0, 20.0)]
     for tracker in (reference, one_at_a_time):

@@ -40,7 +40,7 @@ def check_frame(tracker, seq, t, result):
     assert step.crop.resize_factor == seq["resize_factors"][t], where
     if t <= 3:
         np.testing.assert_array_equal(step.crop.image, seq["search_crops_first3"][t - 1], err_msg=where)
-    score_map = step.output["score_map"][0, 0]
+    score_map = step.output.score_map[0, 0]
     np.testing.assert_allclose(score_map.numpy(), seq["score_maps"][t - 1], rtol=0, atol=SCORE_ATOL,
                                err_msg=where)
     assert float(score_map.max()) == pytest.approx(seq["score_max"][t], rel=0, abs=SCORE_ATOL), where
@@ -52,7 +52,7 @@ def check_frame(tracker, seq, t, result):
     np.testing.assert_allclose(step.preclip_box, seq["preclip_boxes"][t], rtol=0, atol=BOX_ATOL,
                                err_msg=where)
     np.testing.assert_allclose(result.box, seq["boxes"][t], rtol=0, atol=BOX_ATOL, err_msg=where)
-    for layer, kept, removed in zip(CE_LAYERS, step.output["kept_indices"], step.output["removed_indices"]):
+    for layer, kept, removed in zip(CE_LAYERS, step.output.kept_indices, step.output.removed_indices):
         np.testing.assert_array_equal(np.sort(kept[0].numpy()), np.sort(seq[f"ce{layer}_kept"][t - 1]),
                                       err_msg=f"{where} CE layer {layer} kept")
         np.testing.assert_array_equal(np.sort(removed[0].numpy()), np.sort(seq[f"ce{layer}_removed"][t - 1]),

@@ -17,8 +17,8 @@ from typing import List, Optional, Tuple
 from typing import Sequence as Seq
 
 from ..data import Sequence, read_sequence, sequence_folders
-from ..export.backend_base import BackendError
-from ..tracking.cli import add_redetect_argument, add_runtime_arguments
+from ..export.errors import BackendError
+from ..tracking.cli import add_redetect_argument, add_runtime_arguments, choose_from_args
 from .long_term import LongTermScores, evaluate_long_term, summarize_long_term
 from .metrics import OPEScores, evaluate_sequence, summarize
 from .plots import save_plots
@@ -73,39 +73,21 @@ def load_sequences(root: Path, names: Optional[Seq[str]] = None) -> List[Sequenc
     return [read_sequence(f) for f in folders.values()]
 
 
-def _resolve_model(config: Optional[str], weights: Optional[Path]) -> Tuple[str, Path]:
-    if weights is None:
-        if config is not None:
-            raise ValueError("--config needs --weights (the demo model brings its own config)")
-        from ..assets import demo_model_paths
-        config_path, weights_path = demo_model_paths()
-        log.info("no --weights given: using the embedded demo model (%s)", weights_path)
-        return str(config_path), Path(weights_path)
-    if config is None:
-        raise ValueError("--weights needs --config (a preset name or the checkpoint's experiment YAML)")
-    if not weights.is_file():
-        raise FileNotFoundError(f"weights file {weights} does not exist")
-    return config, weights
-
-
 def _run_tracker(args, sequences: List[Sequence]) -> Tuple[str, Path]:
     import torch
 
-    from ..tracking import LongTermTracker, Tracker
+    from ..tracking import LongTermTracker
+    from ..tracking.model_choice import load_tracker
     from .ope import run_dataset
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    config, weights = _resolve_model(args.config, args.weights)
-    device = args.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    name = args.name or weights.name.split(".")[0] + ("_redetect" if args.redetect else "")
-    tracker = LongTermTracker(Tracker.from_files(config, weights, device=device, dtype=args.precision,
-                                                 backend=args.backend), redetect=args.redetect)
+    choice = choose_from_args(args, log=log.info)
+    name = args.name or Path(choice.weights).name.split(".")[0] + ("_redetect" if args.redetect else "")
+    tracker = LongTermTracker(load_tracker(choice), redetect=args.redetect)
     results_dir = args.out / "results" / name
     log.info("tracking %d sequences with %s on %s (%s, %s, re-detection %s) -> %s", len(sequences), name,
-             device, tracker.precision, args.backend, "on" if args.redetect else "off", results_dir)
+             choice.device, choice.precision, args.backend, "on" if args.redetect else "off", results_dir)
     run_dataset(tracker, sequences, results_dir, progress=not args.no_progress)
     return name, results_dir
 

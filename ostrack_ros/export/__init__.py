@@ -1,10 +1,10 @@
-"""Deployment: static-shape per-frame graphs, ONNX / TensorRT export, and inference backends that
-stand in for the ``OSTrack`` module inside the tracker."""
+"""Deployment files: static-shape per-frame graphs, ONNX export and TensorRT engine builds (the
+runtimes that run them are in ``ostrack_ros.runtime``)."""
 from __future__ import annotations
 
-from .backends import BACKENDS, BackendError, create_backend
+from .errors import BackendError
 from .frame_graph import FrameNetwork, TemplateNetwork
-from .onnx_export import ExportedOnnx, export_onnx
+from .graph_files import ExportedOnnx
+from .onnx_export import export_onnx
 
-__all__ = ["BACKENDS", "BackendError", "ExportedOnnx", "FrameNetwork", "TemplateNetwork", "create_backend",
-           "export_onnx"]
+__all__ = ["BackendError", "ExportedOnnx", "FrameNetwork", "TemplateNetwork", "export_onnx"]

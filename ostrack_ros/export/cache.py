@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Union
 
 from ..configs import OSTrackConfig
-from .onnx_export import network_sections
+from .graph_metadata import network_sections
 
 PathLike = Union[str, os.PathLike]
 

@@ -10,16 +10,22 @@ from typing import List, Optional
 import torch
 
 from ..configs import ConfigError, load_config
-from ..model import CheckpointError, load_model
-from .backend_base import BackendError
-from .onnx_export import OPSET, export_onnx, template_graph_path
+from ..model import CheckpointError
+from ..tracking.errors import TrackingError
+from ..tracking.model_choice import ModelChoice, choose_model, load_network
+from .errors import BackendError
+from .graph_files import template_graph_path
+from .onnx_export import OPSET, export_onnx
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="ostrack-export", description=__doc__.split(": ", 1)[1].strip())
-    parser.add_argument("--config", required=True, help="preset name or official-layout YAML")
+    parser.add_argument("--config", help="preset name or official-layout YAML (default: the demo model's "
+                        "config, or vitb_256_mae_ce_32x4_ep300 with --weights)")
     parser.add_argument("--weights", type=Path, help="checkpoint (.pth.tar / .pth / .safetensors); "
-                        "omit for random weights (benchmarks only)")
+                        "default: the embedded demo model")
+    parser.add_argument("--random-weights", action="store_true",
+                        help="export --config with random weights instead (benchmarks only)")
     parser.add_argument("--format", choices=("onnx", "tensorrt"), default="onnx")
     parser.add_argument("--fp16", action="store_true", help="half precision with LayerNorm and the CE "
                         "scores/top-k in fp32: an fp16 engine (tensorrt) or an fp16 graph with fp32 "
@@ -39,15 +45,22 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     try:
-        cfg = load_config(args.config)
-        model = load_model(cfg, args.weights, device="cpu", dtype=torch.float32)
-    except (ConfigError, CheckpointError) as exc:
+        if args.random_weights:
+            if args.weights is not None or not args.config:
+                raise TrackingError("--random-weights takes a --config and no --weights")
+            choice = ModelChoice(args.config, None, "cpu", "fp32")
+            print("ostrack-export: warning: exporting random weights", file=sys.stderr)
+        else:  # the graphs are traced from the fp32 network on the CPU
+            choice = choose_model(args.config, args.weights, device="cpu", precision="fp32")
+            for level, message in choice.notes:
+                print(f"ostrack-export: {level}: {message}", file=sys.stderr)
+        cfg = load_config(choice.config)
+        model = load_network(choice, cfg)
+    except (ConfigError, CheckpointError, TrackingError) as exc:
         print(f"ostrack-export: error: {exc}", file=sys.stderr)
         return 2
-    if args.weights is None:
-        print("ostrack-export: warning: no --weights, exporting random weights", file=sys.stderr)
+    weights = None if choice.weights is None else Path(choice.weights)
     opset, fp16_graph = args.opset or OPSET, args.fp16
     if args.int8 and (args.fp16 or args.format != "onnx"):
         print("ostrack-export: error: --int8 is an onnx graph of its own (no --fp16, --format onnx)",
@@ -66,7 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     onnx_path = out.with_suffix(".onnx")
     try:
         start = time.perf_counter()
-        graphs = export_onnx(cfg, args.weights, onnx_path, model=model, opset=opset, fp16=fp16_graph)
+        graphs = export_onnx(cfg, weights, onnx_path, model=model, opset=opset, fp16=fp16_graph)
         size = graphs.frame.stat().st_size / 2 ** 20
         print(f"wrote {graphs.frame} ({size:.1f} MiB) and {graphs.template} "
               f"in {time.perf_counter() - start:.1f} s (opset {opset}, {'fp16' if fp16_graph else 'fp32'})")
@@ -92,8 +105,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _verify(graphs, cfg, model) -> None:
-    from .ort_backend import OnnxRuntimeBackend
-    from .verify import compare_to_torch
+    from ..runtime.ort_backend import OnnxRuntimeBackend
+    from ..runtime.verify import compare_to_torch
 
     gen = torch.Generator().manual_seed(0)
     t, s = cfg.data.template.size, cfg.data.search.size

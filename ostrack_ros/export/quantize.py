@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Sequence, Tuple, Union
 
 from ..configs import OSTrackConfig, config_from_dict
-from .backend_base import BackendError
+from .errors import BackendError
 
 PathLike = Union[str, os.PathLike]
 INT8_FORMAT = "2"  # bump when the quantization recipe changes (part of the cache key)

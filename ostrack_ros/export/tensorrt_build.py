@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple, Union
 
-from .backend_base import BackendError
-from .onnx_export import FP16_MIN_OPSET, OPSET, read_metadata
+from .errors import BackendError
+from .graph_metadata import read_metadata
+from .onnx_export import FP16_MIN_OPSET, OPSET
 
 PathLike = Union[str, os.PathLike]
 

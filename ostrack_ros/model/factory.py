@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import torch
 
@@ -25,18 +25,22 @@ def build_model(config: ConfigLike, training: bool = False, fused_attn: bool = T
     return model.train(training)
 
 
-def resolve_device(device: Union[str, torch.device]) -> torch.device:
-    """``auto`` -> cuda if available else cpu; an unavailable cuda device is a clear error."""
+def resolve_device(device: Union[str, torch.device],
+                   cuda_available: Optional[Callable[[], bool]] = None) -> torch.device:
+    """``auto`` -> cuda if available else cpu; an unavailable cuda device is a clear error.
+
+    The one place ``auto`` is decided; ``cuda_available`` replaces ``torch.cuda.is_available`` (tests)."""
+    available = cuda_available or torch.cuda.is_available
     if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device("cuda" if available() else "cpu")
     try:
         dev = torch.device(device)
     except RuntimeError:
         raise ValueError(f"invalid device {device!r} (use cpu, cuda, cuda:N or auto)") from None
     if dev.type == "cuda":
-        if not torch.cuda.is_available():
+        if not available():
             raise ValueError(f"device {device!r} requested but CUDA is not available to this torch build")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
+        if cuda_available is None and dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ValueError(
                 f"device {device!r} requested but only {torch.cuda.device_count()} CUDA device(s) exist"
             )

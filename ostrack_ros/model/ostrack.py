@@ -10,13 +10,17 @@ from torch import nn
 from ..configs import OSTrackConfig
 from .backbone import VisionTransformerCE
 from .head import CenterHead, decode_peak
+from .network_contract import FrameOutput
 
 
 class OSTrack(nn.Module):
     """``forward(template, search, ce_template_mask, ce_keep_rate)`` -> dict of maps, boxes, CE indices.
 
-    Trackers that reuse one template call ``embed_template`` once and ``forward_tokens`` per frame.
+    Trackers that reuse one template call ``embed_template`` once and ``track_frame`` per frame (the
+    ``TrackingNetwork`` protocol, typed output).
     """
+
+    max_batch = None  # eager torch runs any batch of search crops
 
     def __init__(self, cfg: OSTrackConfig, drop_path_rate: float = 0.0, fused_attn: bool = True) -> None:
         super().__init__()
@@ -24,6 +28,11 @@ class OSTrack(nn.Module):
         self.backbone = VisionTransformerCE(cfg, drop_path_rate=drop_path_rate, fused_attn=fused_attn)
         self.box_head = CenterHead(self.backbone.embed_dim, cfg.model.head.num_channels)
         self.search_grid = cfg.search_tokens
+
+    @property
+    def device(self) -> torch.device:
+        """The device of the parameters (inputs must be there)."""
+        return next(self.parameters()).device
 
     def embed_template(self, template: torch.Tensor) -> torch.Tensor:
         """Template image batch (B, 3, Ht, Wt), normalised -> template tokens (B, Nz, C)."""
@@ -67,3 +76,15 @@ class OSTrack(nn.Module):
             "kept_indices": enc["kept_indices"],
             "removed_indices": enc["removed_indices"],
         }
+
+    def track_frame(
+        self,
+        template_tokens: torch.Tensor,
+        search: torch.Tensor,
+        ce_template_mask: Optional[torch.Tensor] = None,
+    ) -> FrameOutput:
+        """The tracker's per-frame pass (``TrackingNetwork``): ``forward_tokens`` as a ``FrameOutput``."""
+        enc = self.backbone(template_tokens, search, ce_template_mask)
+        score_map, size_map, offset_map = self.head_on_tokens(enc["tokens"])
+        return FrameOutput(score_map, size_map, offset_map, list(enc["kept_indices"]),
+                           list(enc["removed_indices"]))

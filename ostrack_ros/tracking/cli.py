@@ -15,13 +15,13 @@ import torch
 from tqdm import tqdm
 
 from ..configs import DEFAULT_PRESET, ConfigError
-from ..export.backend_base import BackendError
+from ..export.errors import BackendError
 from ..model import CheckpointError
 from .errors import TrackingError
 from .frames import FrameSource
 from .inputs import PRECISION_NAMES
 from .long_term import LongTermTracker
-from .tracker import Tracker
+from .model_choice import ModelChoice, choose_model, load_tracker
 
 
 def parse_box(text: str) -> tuple[float, float, float, float]:
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 def add_runtime_arguments(parser: argparse.ArgumentParser) -> None:
     """``--device``, ``--precision`` and ``--backend``, as the node's parameters of the same names
     (shared by ostrack-track and ostrack-eval)."""
-    from ..export import BACKENDS
+    from ..runtime import BACKENDS
 
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     parser.add_argument("--precision", default="fp32", choices=PRECISION_NAMES,
@@ -71,20 +71,16 @@ def add_redetect_argument(parser: argparse.ArgumentParser) -> None:
                              "it after confirmation (default off: the official short-term tracker)")
 
 
-def resolve_model(config: str | None, weights: str | None) -> tuple[str, str]:
-    """The (config, weights) to load; without ``--weights`` the embedded demo model."""
-    if weights is not None:
-        return config or DEFAULT_PRESET, weights
-    try:
-        from ..assets import demo_model_paths
-    except ImportError:
-        raise TrackingError("no --weights given and this install has no embedded demo model "
-                            "(ostrack_ros.assets.demo_model_paths is missing)") from None
-    try:
-        demo_config, demo_weights = demo_model_paths()
-    except FileNotFoundError as exc:
-        raise TrackingError(f"no --weights given and the embedded demo model is unavailable: {exc}") from None
-    return config or str(demo_config), str(demo_weights)
+def choose_from_args(args: argparse.Namespace, log=None) -> ModelChoice:
+    """The resolver on ``--config --weights --device --precision --backend`` (shared by ostrack-track,
+    ostrack-eval and ostrack-export); its notes go to ``log`` (default: stderr, prefixed)."""
+    choice = choose_model(args.config, args.weights, args.device, args.precision, args.backend)
+    for level, message in choice.notes:
+        if log is not None:
+            log(f"{level}: {message}")
+        else:
+            print(f"{level}: {message}", file=sys.stderr)
+    return choice
 
 
 def format_line(box: Sequence[float], score: float) -> str:
@@ -94,10 +90,9 @@ def format_line(box: Sequence[float], score: float) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
-    config, weights = resolve_model(args.config, args.weights)
+    choice = choose_from_args(args)
     frames = FrameSource(args.video)
-    tracker = LongTermTracker(Tracker.from_files(config, weights, device=args.device, dtype=args.precision,
-                                                 backend=args.backend), redetect=args.redetect)
+    tracker = LongTermTracker(load_tracker(choice), redetect=args.redetect)
     out = open(args.out, "w") if args.out else sys.stdout  # noqa: SIM115 (stdout must not be closed)
     count, tracking_time = 0, 0.0
     try:

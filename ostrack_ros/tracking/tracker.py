@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from ..configs import OSTrackConfig, load_config
-from ..model import OSTrack, ce_template_mask, decode_peak, load_model, resolve_device, set_precision
+from ..model import ce_template_mask, decode_peak, resolve_device, set_precision
+from ..model.network_contract import FrameOutput, TrackingNetwork
 from .auto_precision import resolve_precision
 from .errors import TrackingError
 from .geometry import Crop, box_in_crop, clip_box, map_box_back, sample_target
@@ -32,7 +33,7 @@ class TrackStep:
     """Intermediates of the last ``track`` call, left on the device (for overlays, tests, debugging)."""
 
     crop: Crop
-    output: dict  # the network's output dict
+    output: FrameOutput  # the network's output for the batch (search crop first)
     response: torch.Tensor  # (1, 1, Hs, Ws) Hann-windowed score map, float32
     window_box: torch.Tensor  # (1, 4) normalised cx, cy, w, h decoded at the windowed peak, float32
     preclip_box: Box  # map_box_back result before clip_box
@@ -43,12 +44,13 @@ class TrackStep:
 class Tracker:
     """Single-object OSTrack tracker with the pytracking-style ``initialize`` / ``track`` contract.
 
-    The network is moved to ``device`` and put in (mixed) precision ``dtype`` in place (see
-    ``ostrack_ros.model.set_precision``) and in eval mode. Not thread-safe: one tracker per target
-    and thread.
+    ``model`` is any ``TrackingNetwork``: an ``OSTrack`` module is moved to ``device`` and put in
+    (mixed) precision ``dtype`` in place (see ``ostrack_ros.model.set_precision``) and in eval mode; a
+    runtime backend must have been built for that device and precision. Not thread-safe: one tracker
+    per target and thread.
     """
 
-    def __init__(self, model: OSTrack, config: str | os.PathLike | OSTrackConfig,
+    def __init__(self, model: TrackingNetwork, config: str | os.PathLike | OSTrackConfig,
                  device: str | torch.device = "cpu", dtype: torch.dtype | str = torch.float32) -> None:
         """``dtype``: fp32, fp16/bf16 (mixed, see ``set_precision``), int8 (onnxruntime backend) or auto."""
         self.config = cfg = load_config(config)
@@ -58,14 +60,13 @@ class Tracker:
             raise TrackingError(str(exc)) from None
         backend = "torch" if isinstance(model, torch.nn.Module) else getattr(model, "name", "torch")
         self.dtype = as_dtype(resolve_precision(dtype, self.device, backend)[0])
-        try:
-            if isinstance(model, torch.nn.Module):
-                model = set_precision(model.to(device=self.device), self.dtype)
-            else:  # an export backend: checks it was built for this device
-                model = model.to(device=self.device, dtype=self.dtype)
-        except ValueError as exc:
-            raise TrackingError(str(exc)) from None
-        self.model = model.eval()
+        if isinstance(model, torch.nn.Module):
+            model = set_precision(model.to(device=self.device), self.dtype).eval()
+        elif not _same_device(model.device, self.device) or model.dtype != self.dtype:
+            raise TrackingError(f"the {backend} network was built for {model.device} in {model.dtype}, "
+                                f"not {self.device} in {self.dtype}; build it for the tracker's device "
+                                "and precision")
+        self.model: TrackingNetwork = model
         self.template_factor, self.template_size = cfg.test.template_factor, cfg.test.template_size
         self.search_factor, self.search_size = cfg.test.search_factor, cfg.test.search_size
         if self.template_size != cfg.data.template.size or self.search_size != cfg.data.search.size:
@@ -73,7 +74,7 @@ class Tracker:
                 f"TEST sizes ({self.template_size}/{self.search_size}) differ from the DATA sizes the "
                 f"network was built for ({cfg.data.template.size}/{cfg.data.search.size})")
         grid = self.search_size // cfg.model.backbone.stride  # official: TEST.SEARCH_SIZE // STRIDE
-        if getattr(model, "search_grid", grid) != grid:
+        if model.search_grid != grid:
             raise TrackingError(f"the network's {model.search_grid}-cell score map does not match the "
                                 f"config's {grid} (network built for another config?)")
         self.window = hann2d(grid, grid).to(self.device)
@@ -90,22 +91,16 @@ class Tracker:
     def from_files(cls, config: str | os.PathLike | OSTrackConfig, weights: str | os.PathLike | None,
                    device: str | torch.device = "cpu", dtype: torch.dtype | str = torch.float32,
                    backend: str = "torch") -> Tracker:
-        """Build the network for ``config``, load ``weights`` strictly and wrap it in a tracker.
+        """Build the network for ``config`` on ``backend``, load ``weights`` strictly (None: random init)
+        and wrap it in a tracker: the library form of ``model_choice.load_tracker``, without the user
+        defaults (demo model, fp16 refused on CPU) of ``choose_model``."""
+        from .model_choice import ModelChoice, load_network, resolve_runtime
 
-        ``backend`` other than ``torch`` (``cuda-graph``, ``torch-compile``, ``onnxruntime``,
-        ``tensorrt``) runs the same network through ``ostrack_ros.export.create_backend``. ``dtype``
-        ``auto`` picks the precision for the device and backend (``resolve_precision``)."""
         cfg = load_config(config)
-        try:
-            device = resolve_device(device)
-        except ValueError as exc:
-            raise TrackingError(str(exc)) from None
-        dtype = as_dtype(resolve_precision(dtype, device, backend)[0])
-        if backend == "torch":
-            return cls(load_model(cfg, weights, device=device, dtype=dtype), cfg, device=device, dtype=dtype)
-        from ..export import create_backend
-        return cls(create_backend(backend, cfg, weights, device=device, dtype=dtype), cfg, device=device,
-                   dtype=dtype)
+        dev, precision, _ = resolve_runtime(device, dtype, backend)
+        path = None if weights is None else str(weights)
+        choice = ModelChoice(cfg.name, path, str(dev), precision, backend)
+        return cls(load_network(choice, cfg), cfg, device=dev, dtype=choice.dtype)
 
     @property
     def precision(self) -> str:
@@ -169,21 +164,21 @@ class Tracker:
         if extra_crops:
             search = torch.cat([search, self._search_input.batch([c.image for c in extra_crops])])
         out = self._forward(search)
-        score_map = out["score_map"][:1].float()
+        score_map = out.score_map[:1].float()
         response = self.window * score_map
-        window_box = decode_peak(response, out["size_map"][:1].float(), out["offset_map"][:1].float())
+        window_box = decode_peak(response, out.size_map[:1].float(), out.offset_map[:1].float())
         peak = response.flatten(1).argmax(dim=1, keepdim=True)
         score = score_map.flatten(1).gather(1, peak)
         # Official: scale back as a float32 tensor, then .tolist(); the rest runs on Python floats.
         parts = [(window_box * self.search_size / crop.resize_factor).view(-1), score.view(-1)]
-        kept = out["kept_indices"]
+        kept = out.kept_indices
         cells = score_map[0, 0].numel()
         if with_kept_mask and kept:
             alive = torch.zeros(cells, device=score.device)
             parts.append(alive.index_fill_(0, kept[-1][0], 1.0))
         if extra_crops:
-            parts.append(raw_peaks(out["score_map"][1:].float(), out["size_map"][1:].float(),
-                                   out["offset_map"][1:].float()).view(-1))
+            parts.append(raw_peaks(out.score_map[1:].float(), out.size_map[1:].float(),
+                                   out.offset_map[1:].float()).view(-1))
         host = torch.cat(parts).cpu()  # the frame's only device -> host transfer
         preclip = map_box_back(host[:4].tolist(), prev, self.search_size, crop.resize_factor)
         self._state = clip_box(preclip, height, width, margin=CLIP_MARGIN)
@@ -197,18 +192,22 @@ class Tracker:
         return TrackResult(box=self._state, score=float(host[4]), search_box=crop.box,
                            kept_mask=kept_mask, frame_index=self.frame_index)
 
-    def _forward(self, search: torch.Tensor) -> dict:
+    def _forward(self, search: torch.Tensor) -> FrameOutput:
         """The network on a (B, 3, Hs, Ws) search batch against the cached template; graphs built for
         one crop (``max_batch`` 1, the exported backends) run the batch one crop at a time."""
         batch = search.shape[0]
-        limit = getattr(self.model, "max_batch", None) or batch
+        limit = self.model.max_batch or batch
         if batch <= limit:
             mask = self._ce_mask if self._ce_mask is None or batch == 1 else self._ce_mask.expand(batch, -1)
-            return self.model.forward_tokens(self._template_tokens, search, mask)
-        outs = [self._forward(search[i:i + limit]) for i in range(0, batch, limit)]
-        merged = {key: torch.cat([o[key] for o in outs]) for key in ("score_map", "size_map", "offset_map")}
-        merged["kept_indices"] = [torch.cat(stage) for stage in zip(*(o["kept_indices"] for o in outs))]
-        return merged
+            return self.model.track_frame(self._template_tokens, search, mask)
+        return FrameOutput.concat([self._forward(search[i:i + limit]) for i in range(0, batch, limit)])
+
+
+def _same_device(a: torch.device, b: torch.device) -> bool:
+    """``cuda`` and ``cuda:<current>`` are the same device."""
+    def index(d: torch.device) -> int:
+        return d.index if d.index is not None else (torch.cuda.current_device() if d.type == "cuda" else 0)
+    return a.type == b.type and index(a) == index(b)
 
 
 def raw_peaks(score_map: torch.Tensor, size_map: torch.Tensor, offset_map: torch.Tensor) -> torch.Tensor:

@@ -10,9 +10,10 @@ from typing import Optional, Sequence
 
 import torch
 
-from ..model import OSTrack
-from .backend_base import BackendError, FrameBackend
-from .frame_graph import FrameNetwork
+from ..export.errors import BackendError
+from ..export.frame_graph import FrameNetwork
+from ..model import OSTrack, compute_dtype
+from .frame_backend import FrameBackend
 
 
 class _TorchFrameBackend(FrameBackend):
@@ -22,8 +23,9 @@ class _TorchFrameBackend(FrameBackend):
         self.model = model.eval()
         self.frame = FrameNetwork(model).eval()
         param = next(model.parameters())
-        self.dtype = self.io_dtype = param.dtype
-        super().__init__(model.config, param.device, weights_input=self.frame.weights_input)
+        self.io_dtype = param.dtype
+        super().__init__(model.config, param.device, weights_input=self.frame.weights_input,
+                         search_grid=model.search_grid, dtype=compute_dtype(model))
 
     @torch.inference_mode()
     def _embed(self, template: torch.Tensor) -> torch.Tensor:
@@ -41,8 +43,8 @@ class CudaGraphBackend(_TorchFrameBackend):
             raise BackendError(f"CUDA graphs need a CUDA device, not {self.device}")
         cfg = self.config
         c = self.model.backbone.embed_dim
-        self._tokens = torch.zeros(1, cfg.template_tokens ** 2, c, dtype=self.dtype, device=self.device)
-        self._search = torch.zeros(1, 3, cfg.data.search.size, cfg.data.search.size, dtype=self.dtype,
+        self._tokens = torch.zeros(1, cfg.template_tokens ** 2, c, dtype=self.io_dtype, device=self.device)
+        self._search = torch.zeros(1, 3, cfg.data.search.size, cfg.data.search.size, dtype=self.io_dtype,
                                    device=self.device)
         self._ce_in = self.frame.ce_row_weights.clone()
         args = (self._tokens, self._search) + ((self._ce_in,) if self.weights_input else ())

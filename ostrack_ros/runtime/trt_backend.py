@@ -7,9 +7,10 @@ from typing import Dict, List, Optional, Sequence
 import torch
 
 from ..configs import OSTrackConfig
-from .backend_base import BackendError, FrameBackend
-from .frame_graph import CE_WEIGHTS, SEARCH, TEMPLATE_INPUT, TOKENS
-from .tensorrt_build import import_tensorrt
+from ..export.errors import BackendError
+from ..export.frame_graph import CE_WEIGHTS, SEARCH, TEMPLATE_INPUT, TOKENS
+from ..export.tensorrt_build import import_tensorrt
+from .frame_backend import FrameBackend
 
 
 class EngineRunner:
@@ -63,7 +64,7 @@ class TensorRTBackend(FrameBackend):
     name = "tensorrt"
 
     def __init__(self, frame_engine: Path, template_engine: Path, config: OSTrackConfig,
-                 device: torch.device) -> None:
+                 device: torch.device, dtype: torch.dtype = torch.float32) -> None:
         if device.type != "cuda":
             raise BackendError(f"the tensorrt backend needs a CUDA device, not {device}")
         trt = import_tensorrt()
@@ -75,7 +76,9 @@ class TensorRTBackend(FrameBackend):
         if self._engine.inputs[:2] != [TOKENS, SEARCH] or self._template.inputs != [TEMPLATE_INPUT]:
             raise BackendError(f"{frame_engine} was not built from an ostrack-export graph "
                                f"(inputs {self._engine.inputs})")
-        super().__init__(config, device, weights_input=CE_WEIGHTS in self._engine.inputs)
+        score_map = self._engine.buffers[self._engine.outputs[0]]  # (1, 1, G, G): the engine's own map
+        super().__init__(config, device, weights_input=CE_WEIGHTS in self._engine.inputs,
+                         search_grid=int(score_map.shape[-1]), dtype=dtype)
 
     def _embed(self, template: torch.Tensor) -> torch.Tensor:
         return self._template({TEMPLATE_INPUT: template})[0]

@@ -7,9 +7,10 @@ import numpy as np
 import torch
 
 from ..configs import OSTrackConfig
-from .backend_base import BackendError, FrameBackend
-from .frame_graph import CE_WEIGHTS, SEARCH, TEMPLATE_INPUT, TOKENS
-from .onnx_export import ExportedOnnx
+from ..export.errors import BackendError
+from ..export.frame_graph import CE_WEIGHTS, SEARCH, TEMPLATE_INPUT, TOKENS
+from ..export.graph_files import ExportedOnnx
+from .frame_backend import FrameBackend
 
 # onnxruntime type string -> (numpy dtype, torch dtype), for binding torch tensors in place
 _TYPES = {"tensor(float)": (np.float32, torch.float32), "tensor(float16)": (np.float16, torch.float16),
@@ -31,7 +32,8 @@ class OnnxRuntimeBackend(FrameBackend):
     name = "onnxruntime"
 
     def __init__(self, graphs: ExportedOnnx, config: OSTrackConfig, device: torch.device,
-                 threads: Optional[int] = None) -> None:
+                 threads: Optional[int] = None, dtype: torch.dtype = torch.float32) -> None:
+        """``dtype``: the precision the graphs were exported in (``torch.int8``: quantized frame graph)."""
         ort = import_onnxruntime()
         if device.type == "cuda":
             if "CUDAExecutionProvider" not in ort.get_available_providers():
@@ -51,7 +53,9 @@ class OnnxRuntimeBackend(FrameBackend):
         template_inputs = [i.name for i in self._template.get_inputs()]
         if inputs[:2] != [TOKENS, SEARCH] or template_inputs != [TEMPLATE_INPUT]:
             raise BackendError(f"{graphs.frame} is not an ostrack-export graph (inputs {inputs})")
-        super().__init__(config, device, weights_input=CE_WEIGHTS in inputs)
+        score_shape = self._session.get_outputs()[0].shape  # (1, 1, G, G): the graph's own score map
+        super().__init__(config, device, weights_input=CE_WEIGHTS in inputs, search_grid=int(score_shape[-1]),
+                         dtype=dtype)
         self._io: Dict[int, tuple] = {}  # per session: input types, (name, numpy type, output buffer)
 
     def _embed(self, template: torch.Tensor) -> torch.Tensor:

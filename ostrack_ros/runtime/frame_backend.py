@@ -1,38 +1,37 @@
-"""Common shape of the inference backends: they stand in for ``OSTrack`` inside the tracker."""
+"""Common part of the graph backends: a per-frame graph runner behind the ``TrackingNetwork`` protocol."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 
 from ..configs import OSTrackConfig
-from ..model import ce_template_mask, decode_peak
+from ..export.errors import BackendError
+from ..model import ce_template_mask
 from ..model.candidate_elimination import template_row_weights
-from ..model.factory import resolve_device
+from ..model.network_contract import FrameOutput
 
 _UNCHECKED = object()  # no ce_template_mask checked yet
 
 
-class BackendError(RuntimeError):
-    """A backend that cannot be created or used here (missing runtime, wrong device, foreign graph)."""
-
-
 class FrameBackend:
-    """Model-like wrapper around a per-frame graph runner.
+    """A ``TrackingNetwork`` around a per-frame graph runner, built for one device and precision.
 
-    Offers what the tracker calls on the network: ``embed_template(template) -> tokens`` and
-    ``forward_tokens(tokens, search, ce_template_mask) -> dict`` with ``score_map``, ``size_map``,
-    ``offset_map``, ``pred_boxes`` and ``kept_indices`` (int64, one (1, k) tensor per CE stage), plus
-    ``to``/``eval`` for the tracker's bookkeeping. Subclasses implement ``_embed`` and ``_frame``.
+    ``embed_template(template) -> tokens`` and ``track_frame(tokens, search, ce_template_mask) ->
+    FrameOutput`` (kept indices int64, one (1, k) tensor per CE stage). Subclasses implement ``_embed``
+    and ``_frame`` and pass the score-map side their graph really outputs (``search_grid``).
     """
 
     name = "graph"
     io_dtype = torch.float32  # dtype the runner takes template/search tensors in
     max_batch = 1  # graphs are built for one search crop; the tracker splits larger batches
 
-    def __init__(self, config: OSTrackConfig, device: torch.device, weights_input: bool) -> None:
+    def __init__(self, config: OSTrackConfig, device: torch.device, weights_input: bool, search_grid: int,
+                 dtype: torch.dtype = torch.float32) -> None:
         self.config = config
-        self.device = device
+        self._device = device
+        self.dtype = dtype  # the compute precision it was built in (torch.int8: quantized graph)
+        self.search_grid = search_grid
         self.weights_input = weights_input  # GT_BOX graphs take the CE row weights per target
         bb = config.model.backbone
         self._baked_mask = (ce_template_mask(config, 1, device) if bb.uses_ce and not weights_input else None)
@@ -48,33 +47,26 @@ class FrameBackend:
         """-> (score_map, size_map, offset_map, *kept_indices) on ``self.device``."""
         raise NotImplementedError
 
-    # --- the OSTrack-like surface --------------------------------------------------------------
-    def to(self, device=None, dtype=None, **_) -> FrameBackend:
-        """Accepts the device it was built for (inputs and outputs are cast as needed, so any dtype)."""
-        if device is not None and not same_device(resolve_device(device), self.device):
-            raise BackendError(f"{self.name} backend was built for {self.device}, not {device}")
-        return self
-
-    def eval(self) -> FrameBackend:
-        return self
+    # --- TrackingNetwork -------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        """The device it was built for (inputs are moved there)."""
+        return self._device
 
     def embed_template(self, template: torch.Tensor) -> torch.Tensor:
         """Normalised template crop (1, 3, Ht, Wt) -> template tokens (1, Nz, C)."""
         self._check_batch(template)
         return self._embed(template.to(self.device, self.io_dtype))
 
-    def forward_tokens(self, template_tokens: torch.Tensor, search: torch.Tensor,
-                       ce_template_mask: Optional[torch.Tensor] = None,
-                       ce_keep_rate: Optional[float] = None) -> Dict[str, object]:
-        """One frame: template tokens + normalised search crop (1, 3, Hs, Ws) -> output dict."""
-        if ce_keep_rate is not None:
-            raise BackendError(f"{self.name} backend runs the configured CE keep ratios; ce_keep_rate is "
-                               "only supported by the torch backend")
+    def track_frame(self, template_tokens: torch.Tensor, search: torch.Tensor,
+                    ce_template_mask: Optional[torch.Tensor] = None) -> FrameOutput:
+        """One frame: template tokens + normalised search crop (1, 3, Hs, Ws) -> its maps and CE indices."""
         self._check_batch(search)
         weights = self._ce_weights(ce_template_mask)
         outs = self._frame(template_tokens.to(self.device, self.io_dtype),
                            search.to(self.device, self.io_dtype), weights)
-        return assemble_output(outs[0], outs[1], outs[2], outs[3:])
+        kept: List[torch.Tensor] = [k.long() for k in outs[3:]]
+        return FrameOutput(outs[0], outs[1], outs[2], kept)
 
     # --- helpers -----------------------------------------------------------------------------
     @staticmethod
@@ -99,22 +91,3 @@ class FrameBackend:
         self._checked_mask = mask
         return self._weights
 
-
-def same_device(a: torch.device, b: torch.device) -> bool:
-    """``cuda`` and ``cuda:<current>`` are the same device."""
-    def index(d: torch.device) -> int:
-        return d.index if d.index is not None else (torch.cuda.current_device() if d.type == "cuda" else 0)
-    return a.type == b.type and index(a) == index(b)
-
-
-def assemble_output(score_map: torch.Tensor, size_map: torch.Tensor, offset_map: torch.Tensor,
-                    kept: Sequence[torch.Tensor]) -> Dict[str, object]:
-    """The ``OSTrack.forward`` keys a tracker reads, from raw graph outputs."""
-    kept_indices: List[torch.Tensor] = [k.long() for k in kept]
-    return {
-        "pred_boxes": decode_peak(score_map.float(), size_map.float(), offset_map.float()).view(-1, 1, 4),
-        "score_map": score_map,
-        "size_map": size_map,
-        "offset_map": offset_map,
-        "kept_indices": kept_indices,
-    }
