@@ -24,8 +24,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import torch  # noqa: E402
 
 from ostrack_ros.data.synthetic import SyntheticConfig, render_sequence  # noqa: E402
-from ostrack_ros.tracking import LongTermSettings, LongTermTracker, Tracker  # noqa: E402
-from ostrack_ros.tracking.cli import resolve_model  # noqa: E402
+from ostrack_ros.tracking import LongTermSettings, LongTermTracker  # noqa: E402
+from ostrack_ros.tracking.model_choice import choose_model, load_tracker  # noqa: E402
 
 
 def main() -> int:
@@ -42,12 +42,12 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     width, height = (int(v) for v in args.size.split("x"))
     seq = render_sequence(SyntheticConfig(width=width, height=height, length=args.frames + 1), seed=99)
-    config, weights = resolve_model(args.config, args.weights)
-    tracking = LongTermTracker(Tracker.from_files(config, weights, device=args.device))
-    lost = LongTermTracker(Tracker.from_files(config, weights, device=args.device), redetect=True,
+    choice = choose_model(args.config, args.weights, args.device, "fp32")
+    tracking = LongTermTracker(load_tracker(choice))
+    lost = LongTermTracker(load_tracker(choice), redetect=True,
                            lost_threshold=1.0, reacquire_threshold=1.0, lost_frames=1)
-    print(f"{config} on {args.device}, {args.threads} thread(s), {width}x{height}, {args.frames} frames; "
-          f"median ms per frame, timed round-robin")
+    print(f"{choice.config} on {choice.device}, {args.threads} thread(s), {width}x{height}, "
+          f"{args.frames} frames; median ms per frame, timed round-robin")
     print(f"{'tiles/frame':>11} {'tracking':>9} {'lost':>9} {'ratio':>6}  {'tiles/pass':>10}")
     for budget in args.budgets:
         lost.configure(max_tiles_per_frame=budget)

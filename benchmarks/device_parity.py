@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from reference_data import REFERENCE_DIR  # noqa: E402
 
 from ostrack_ros.assets import demo_model_paths  # noqa: E402
-from ostrack_ros.export import BackendError  # noqa: E402
-from ostrack_ros.model import load_model  # noqa: E402
+from ostrack_ros.model import load_model, resolve_device  # noqa: E402
+from ostrack_ros.runtime import BackendError  # noqa: E402
 from ostrack_ros.tracking import Tracker  # noqa: E402
 
 TOL = {"pred_boxes": 1e-6, "score_map": 1e-5, "size_map": 2e-6, "offset_map": 5e-5, "backbone_feat": 1e-4}
@@ -112,7 +112,7 @@ def demo_precision_rows(ref: Path, device: str):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     parser.add_argument(
         "--reference",
         type=Path,
@@ -121,6 +121,7 @@ def main() -> int:
     args = parser.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+    args.device = str(resolve_device(args.device))
     name = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else "CPU"
     print(f"device {args.device} ({name}), torch {torch.__version__}")
     rows, ok = model_io_rows(args.reference, args.device)

@@ -29,12 +29,13 @@ sys.path.insert(0, str(REPO))
 from ostrack_ros.data import read_dataset  # noqa: E402
 from ostrack_ros.data.sequence import valid_boxes  # noqa: E402
 from ostrack_ros.evaluation.metrics import iou  # noqa: E402
-from ostrack_ros.export import BackendError  # noqa: E402
 from ostrack_ros.model import load_model  # noqa: E402
 from ostrack_ros.model.attention import CandidateScores  # noqa: E402
 from ostrack_ros.model.network_contract import FrameOutput  # noqa: E402
 from ostrack_ros.model.precision import ce_swaps_beyond_noise  # noqa: E402
+from ostrack_ros.runtime import BackendError  # noqa: E402
 from ostrack_ros.tracking import Tracker, TrackingError  # noqa: E402
+from ostrack_ros.tracking.model_choice import choose_model  # noqa: E402
 
 VARIANTS = ("fp32-onnxruntime", "bf16-whole", "bf16", "fp16", "int8")
 TORCH_VARIANTS = ("bf16-whole", "bf16", "fp16")  # CE scores recorded: swaps checked for ties
@@ -97,11 +98,8 @@ def main() -> int:
     args = parser.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
     torch.set_num_threads(args.threads)
-    if args.weights is None:
-        from ostrack_ros.assets import demo_model_paths
-        config, weights = (str(p) for p in demo_model_paths())
-    else:
-        config, weights = args.config, args.weights
+    choice = choose_model(args.config, args.weights, args.device, "fp32")  # no weights: the demo model
+    config, weights = choice.config, choice.weights
     sequences = read_dataset(args.dataset)[: args.sequences]
     trackers = {}
     for name in ["fp32", *args.variants]:

@@ -115,6 +115,19 @@ def test_tracker_from_files_takes_a_backend(cache, seq):
         Tracker.from_files(CONFIG, WEIGHTS, backend="tflite")
 
 
+def test_backend_keeps_the_network_contract(ort_backend):
+    """The grid is read from the graph's score-map output; the tracker takes the backend only for the
+    precision it was built in (no casting pretence)."""
+    from ostrack_ros.model.network_contract import TrackingNetwork
+    from ostrack_ros.tracking import TrackingError
+
+    assert isinstance(ort_backend, TrackingNetwork)
+    assert ort_backend.search_grid == 16 and ort_backend.dtype == torch.float32
+    assert not hasattr(ort_backend, "to") and not hasattr(ort_backend, "eval")
+    with pytest.raises(TrackingError, match="built for cpu in torch.float32"):
+        Tracker(ort_backend, CONFIG, dtype="int8")
+
+
 def test_node_parameter_offers_exactly_the_backends():
     from ostrack_ros.ros.parameters import NodeParams
     from ostrack_ros.runtime import BACKENDS

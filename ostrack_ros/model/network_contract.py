@@ -7,7 +7,7 @@ tensorrt) implement the protocol, so ``Tracker`` runs them all through one per-f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Protocol
+from typing import List, Optional, Protocol, runtime_checkable
 
 import torch
 
@@ -42,6 +42,7 @@ class FrameOutput:
         )
 
 
+@runtime_checkable
 class TrackingNetwork(Protocol):
     """The network as ``Tracker`` uses it: embed the template once, then run one pass per frame."""
 
