@@ -137,7 +137,7 @@ def run_cpu(args) -> list[str]:
         cfg = load_config(config)
         torch.manual_seed(0)
         model = load_model(cfg, weights)
-        iters = max(3, args.iters // (10 if cfg.model.backbone.width()[0] >= 768 else 1))
+        iters = max(3, args.iters // (10 if cfg.model.backbone.width().embed_dim >= 768 else 1))
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
             graphs = export_onnx(cfg, weights, Path(tmp) / "frame.onnx", model=model)

@@ -144,11 +144,11 @@ def validate(cfg: OSTrackConfig, source: str = "<config>") -> None:
     if any(not 0.0 < r <= 1.0 for r in bb.ce_keep_ratio):
         problems.append("MODEL.BACKBONE.CE_KEEP_RATIO values must be in (0, 1]")
     if bb.type in BACKBONE_WIDTHS:
-        dim, depth, heads, _ = bb.width()
-        if dim % heads:
-            problems.append(f"EMBED_DIM {dim} is not divisible by NUM_HEADS {heads}")
-        if any(not 0 <= loc < depth for loc in bb.ce_loc):
-            problems.append(f"MODEL.BACKBONE.CE_LOC {list(bb.ce_loc)} outside 0..{depth - 1}")
+        width = bb.width()
+        if width.embed_dim % width.num_heads:
+            problems.append(f"EMBED_DIM {width.embed_dim} is not divisible by NUM_HEADS {width.num_heads}")
+        if any(not 0 <= loc < width.depth for loc in bb.ce_loc):
+            problems.append(f"MODEL.BACKBONE.CE_LOC {list(bb.ce_loc)} outside 0..{width.depth - 1}")
     for key, value, wanted in (
         ("CAT_MODE", bb.cat_mode, "direct"),
         ("SEP_SEG", bb.sep_seg, False),

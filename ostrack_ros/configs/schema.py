@@ -7,7 +7,7 @@ Field names are the snake_case form of the official keys (``MODEL.BACKBONE.CE_LO
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 # Official backbone types and the ViT width each one implies (the official YAML has no width keys).
 BACKBONE_WIDTHS = {
@@ -17,6 +17,15 @@ BACKBONE_WIDTHS = {
     "vit_large_patch16_224_ce": (1024, 24, 16, 4.0),
 }
 CE_TEMPLATE_RANGES = ("ALL", "CTR_POINT", "CTR_REC", "GT_BOX")
+
+
+class BackboneWidth(NamedTuple):
+    """The ViT's size: token width, number of blocks, attention heads and MLP expansion."""
+
+    embed_dim: int
+    depth: int
+    num_heads: int
+    mlp_ratio: float
 
 
 @dataclass(frozen=True)
@@ -44,11 +53,11 @@ class BackboneConfig:
     def uses_ce(self) -> bool:
         return self.type.endswith("_ce") and len(self.ce_loc) > 0
 
-    def width(self) -> Tuple[int, int, int, float]:
-        """(embed_dim, depth, num_heads, mlp_ratio), explicit fields overriding the type's width."""
+    def width(self) -> BackboneWidth:
+        """The ViT's size, explicit fields overriding the type's width."""
         base = BACKBONE_WIDTHS[self.type]
         explicit = (self.embed_dim, self.depth, self.num_heads, self.mlp_ratio)
-        return tuple(b if e is None else e for b, e in zip(base, explicit))  # type: ignore[return-value]
+        return BackboneWidth(*(b if e is None else e for b, e in zip(base, explicit)))
 
 
 @dataclass(frozen=True)
@@ -162,12 +171,12 @@ class OSTrackConfig:
     name: str = "custom"
 
     @property
-    def template_tokens(self) -> int:
+    def template_grid(self) -> int:
         """Template tokens per side (DATA.TEMPLATE.SIZE / stride): the model is built from DATA sizes."""
         return self.data.template.size // self.model.backbone.stride
 
     @property
-    def search_tokens(self) -> int:
+    def search_grid(self) -> int:
         """Search tokens per side (DATA.SEARCH.SIZE / stride), also the score-map size."""
         return self.data.search.size // self.model.backbone.stride
 
@@ -181,6 +190,7 @@ __all__: List[str] = [
     "BACKBONE_WIDTHS",
     "CE_TEMPLATE_RANGES",
     "BackboneConfig",
+    "BackboneWidth",
     "HeadConfig",
     "ModelConfig",
     "CropConfig",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Dict, Optional, Tuple, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 
@@ -71,7 +71,3 @@ def read_results(results_dir: PathLike, name: str) -> Tuple[np.ndarray, Optional
     raise FileNotFoundError(f"no results for sequence {name!r} in {results_dir} "
                             f"(looked for {name}.txt and {name}/{name}_001.txt)")
 
-
-def read_all_results(results_dir: PathLike, names) -> Dict[str, Tuple[np.ndarray, Optional[np.ndarray]]]:
-    """Results of every named sequence; a missing one is an error naming it."""
-    return {name: read_results(results_dir, name) for name in names}

@@ -50,7 +50,7 @@ class FrameNetwork(nn.Module):
         super().__init__()
         self.model = model
         cfg = model.config
-        self.num_template = cfg.template_tokens ** 2
+        self.num_template = cfg.template_grid ** 2
         self.kept_counts: Tuple[int, ...] = kept_token_counts(cfg)
         self.weights_input = cfg.model.backbone.uses_ce and cfg.model.backbone.ce_template_range == "GT_BOX"
         device = next(model.parameters()).device

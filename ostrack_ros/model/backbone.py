@@ -27,7 +27,8 @@ class VisionTransformerCE(nn.Module):
     def __init__(self, cfg: OSTrackConfig, drop_path_rate: float = 0.0, fused_attn: bool = True) -> None:
         super().__init__()
         bb = cfg.model.backbone
-        dim, depth, heads, mlp_ratio = bb.width()
+        width = bb.width()
+        dim, depth, heads, mlp_ratio = width.embed_dim, width.depth, width.num_heads, width.mlp_ratio
         self.embed_dim = dim
         self.patch_size = bb.stride
         self.patch_embed = PatchEmbed(
@@ -35,8 +36,8 @@ class VisionTransformerCE(nn.Module):
         )
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, (224 // bb.stride) ** 2 + 1, dim))
-        self.pos_embed_z = nn.Parameter(torch.zeros(1, cfg.template_tokens**2, dim))
-        self.pos_embed_x = nn.Parameter(torch.zeros(1, cfg.search_tokens**2, dim))
+        self.pos_embed_z = nn.Parameter(torch.zeros(1, cfg.template_grid**2, dim))
+        self.pos_embed_x = nn.Parameter(torch.zeros(1, cfg.search_grid**2, dim))
         ratios = dict(zip(bb.ce_loc, bb.ce_keep_ratio)) if bb.uses_ce else {}
         self.ce_loc = tuple(sorted(ratios))
         dpr = torch.linspace(0, drop_path_rate, depth).tolist()
@@ -53,8 +54,8 @@ class VisionTransformerCE(nn.Module):
             for i in range(depth)
         )
         self.norm = nn.LayerNorm(dim, eps=1e-6)
-        self.template_grid = cfg.template_tokens
-        self.search_grid = cfg.search_tokens
+        self.template_grid = cfg.template_grid
+        self.search_grid = cfg.search_grid
         self._init_weights()
 
     def _init_weights(self) -> None:

@@ -36,7 +36,7 @@ def effective_keep_ratio(keep_ratio: float, ce_keep_rate: Optional[float] = None
 def kept_token_counts(config, ce_keep_rate: Optional[float] = None) -> Tuple[int, ...]:
     """Search tokens alive after each CE stage, e.g. (180, 126, 89) for the 256 CE preset."""
     cfg = load_config(config)
-    n = cfg.search_tokens**2
+    n = cfg.search_grid**2
     counts = []
     for ratio in cfg.model.backbone.ce_keep_ratio if cfg.model.backbone.uses_ce else ():
         n = num_kept(n, effective_keep_ratio(ratio, ce_keep_rate))
@@ -54,7 +54,7 @@ def ce_template_mask(
     covered by ``boxes`` (B, 4) normalised x, y, w, h in the template crop; ``ALL``: None.
     """
     cfg: OSTrackConfig = load_config(config)
-    t = cfg.template_tokens
+    t = cfg.template_grid
     mode = cfg.model.backbone.ce_template_range
     if mode == "ALL":
         return None
@@ -105,7 +105,7 @@ def constant_ce_rows(config, device=None) -> Tuple[torch.Tensor, torch.Tensor]:
     """Only the selected rows (e.g. token 27 for CTR_POINT) with uniform (1, R) weights, computed once
     for a graph that bakes them in as constants. Not for GT_BOX, whose rows depend on the box."""
     cfg: OSTrackConfig = load_config(config)
-    num_template = cfg.template_tokens**2
+    num_template = cfg.template_grid**2
     mask = ce_template_mask(cfg, 1, device) if cfg.model.backbone.uses_ce else None
     rows = torch.arange(num_template, device=device) if mask is None else mask[0].nonzero().flatten()
     return rows, torch.full((1, rows.numel()), 1.0 / rows.numel(), device=device)

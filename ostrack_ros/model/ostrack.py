@@ -27,7 +27,7 @@ class OSTrack(nn.Module):
         self.config = cfg
         self.backbone = VisionTransformerCE(cfg, drop_path_rate=drop_path_rate, fused_attn=fused_attn)
         self.box_head = CenterHead(self.backbone.embed_dim, cfg.model.head.num_channels)
-        self.search_grid = cfg.search_tokens
+        self.search_grid = cfg.search_grid
 
     @property
     def device(self) -> torch.device:

@@ -43,7 +43,7 @@ class CudaGraphBackend(_TorchFrameBackend):
             raise BackendError(f"CUDA graphs need a CUDA device, not {self.device}")
         cfg = self.config
         c = self.model.backbone.embed_dim
-        self._tokens = torch.zeros(1, cfg.template_tokens ** 2, c, dtype=self.io_dtype, device=self.device)
+        self._tokens = torch.zeros(1, cfg.template_grid ** 2, c, dtype=self.io_dtype, device=self.device)
         self._search = torch.zeros(1, 3, cfg.data.search.size, cfg.data.search.size, dtype=self.io_dtype,
                                    device=self.device)
         self._ce_in = self.frame.ce_row_weights.clone()

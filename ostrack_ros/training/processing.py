@@ -112,7 +112,7 @@ class PairProcessor:
             pixels = (pixels - self.mean) / self.std
             sample[name] = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
             sample[f"{name}_box"] = torch.from_numpy(norm_box.astype(np.float32))
-        grid = self.cfg.search_tokens
+        grid = self.cfg.search_grid
         sample["heatmap"] = torch.from_numpy(center_heatmap(sample["search_box"].numpy(), grid))
         return sample
 
