@@ -48,3 +48,19 @@ def test_int8_export_is_an_int8_graph_the_backend_takes(tmp_path, capsys):
     assert create_backend("onnxruntime", TINY / "config.yaml", out, dtype=torch.int8) is not None
     assert main(ARGS + ["--out", str(out), "--int8", "--fp16"]) == 2
     assert "--int8 is an onnx graph of its own" in capsys.readouterr().err
+
+
+def test_weights_default_and_random_weights(tmp_path, capsys, monkeypatch):
+    """The resolver's rules: no --weights is the embedded demo model (said on stderr); random weights
+    only when asked for, with a --config and no --weights."""
+    monkeypatch.setenv("OSTRACK_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["--random-weights"]) == 2
+    assert "--random-weights takes a --config and no --weights" in capsys.readouterr().err
+    out = tmp_path / "random.onnx"
+    assert main(["--random-weights", "--config", str(TINY / "config.yaml"), "--out", str(out)]) == 0
+    assert "exporting random weights" in capsys.readouterr().err
+    assert read_metadata(out)["ostrack_ros.weights"] == "<random init>"
+    demo = tmp_path / "demo.onnx"
+    assert main(["--out", str(demo)]) == 0
+    assert "using the embedded demo model" in capsys.readouterr().err
+    assert read_metadata(demo)["ostrack_ros.weights"] == "demo_model.safetensors"

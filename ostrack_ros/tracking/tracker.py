@@ -61,7 +61,10 @@ class Tracker:
         backend = "torch" if isinstance(model, torch.nn.Module) else getattr(model, "name", "torch")
         self.dtype = as_dtype(resolve_precision(dtype, self.device, backend)[0])
         if isinstance(model, torch.nn.Module):
-            model = set_precision(model.to(device=self.device), self.dtype).eval()
+            try:
+                model = set_precision(model.to(device=self.device), self.dtype).eval()
+            except ValueError as exc:  # e.g. int8, the onnxruntime backend's graph
+                raise TrackingError(str(exc)) from None
         elif not _same_device(model.device, self.device) or model.dtype != self.dtype:
             raise TrackingError(f"the {backend} network was built for {model.device} in {model.dtype}, "
                                 f"not {self.device} in {self.dtype}; build it for the tracker's device "
