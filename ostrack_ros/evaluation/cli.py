@@ -46,9 +46,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder of sequence folders (frames + groundtruth.txt [+ absence.label])")
     parser.add_argument("--out", required=True, type=Path,
                         help="output folder: results/<name>/, plots, summary.json")
-    parser.add_argument("--config", help="preset name or experiment YAML of --weights")
-    parser.add_argument("--weights", type=Path, help="checkpoint (.pth.tar / .safetensors); "
-                        "default: the embedded demo model")
     parser.add_argument("--name", help="tracker name in tables and plots (default: weights file stem)")
     add_runtime_arguments(parser)
     add_redetect_argument(parser)

@@ -7,10 +7,11 @@ from .errors import TrackingError
 from .geometry import Crop, clip_box, map_box_back, sample_target
 from .inputs import PRECISION_NAMES, PRECISIONS, as_dtype
 from .long_term import LongTermSettings, LongTermTracker
+from .model_choice import ModelChoice, choose_model, load_tracker
 from .result import TrackResult
 from .tracker import Tracker, TrackStep
 from .window import hann2d
 
-__all__ = ["Crop", "LongTermSettings", "LongTermTracker", "PRECISIONS", "PRECISION_NAMES", "TrackResult",
-           "TrackStep", "Tracker", "TrackingError", "as_dtype", "clip_box", "hann2d", "map_box_back",
-           "resolve_precision", "sample_target"]
+__all__ = ["Crop", "LongTermSettings", "LongTermTracker", "ModelChoice", "PRECISIONS", "PRECISION_NAMES",
+           "TrackResult", "TrackStep", "Tracker", "TrackingError", "as_dtype", "choose_model", "clip_box",
+           "hann2d", "load_tracker", "map_box_back", "resolve_precision", "sample_target"]

@@ -37,10 +37,6 @@ def parse_box(text: str) -> tuple[float, float, float, float]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ostrack-track", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help=f"preset name or experiment YAML (default: {DEFAULT_PRESET}, "
-                                         "or the demo model's config when --weights is omitted)")
-    parser.add_argument("--weights", help="checkpoint (.pth.tar, .pth or .safetensors); "
-                                          "default: the embedded demo model")
     parser.add_argument("--video", required=True, help="video file or folder of frames (sorted by name)")
     parser.add_argument("--init", required=True, type=parse_box, metavar="x,y,w,h",
                         help="target box in the first frame, pixels")
@@ -52,10 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_runtime_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--device``, ``--precision`` and ``--backend``, as the node's parameters of the same names
-    (shared by ostrack-track and ostrack-eval)."""
+    """The resolver's inputs ``--config``, ``--weights``, ``--device``, ``--precision`` and
+    ``--backend``, as the node's parameters of the same names (shared by ostrack-track and ostrack-eval)."""
     from ..runtime import BACKENDS
 
+    parser.add_argument("--config", help=f"preset name or experiment YAML (default: {DEFAULT_PRESET}, "
+                                         "or the demo model's config when --weights is omitted)")
+    parser.add_argument("--weights", help="checkpoint (.pth.tar, .pth or .safetensors); "
+                                          "default: the embedded demo model")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     parser.add_argument("--precision", default="fp32", choices=PRECISION_NAMES,
                         help="fp32 (default), fp16/bf16 (mixed), int8 (onnxruntime) or auto (the node's "
