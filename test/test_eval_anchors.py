@@ -54,7 +54,7 @@ def test_missing_contrib_names_the_extra():
     assert anchor_factory("mil", bare) is cv2.TrackerMIL_create
     for name in ("csrt", "kcf"):
         assert ANCHORS[name].contrib
-        with pytest.raises(AnchorUnavailable, match=r"ostrack_ros\[anchors\].*opencv-contrib-python-headless"):
+        with pytest.raises(AnchorUnavailable, match=r"ostrack_ros\[anchors\].*opencv-contrib"):
             OpenCVTracker(name, bare)
     legacy = types.SimpleNamespace(__version__="4.5.0", legacy=types.SimpleNamespace(TrackerKCF_create=len))
     assert anchor_factory("kcf", legacy) is len   # OpenCV builds that keep them only in cv2.legacy
