@@ -131,3 +131,13 @@ def test_generate_writes_got10k_layout_and_sources(tmp_path):
     from ostrack_ros.data import read_sequence
     seq = read_sequence(folders[0])
     assert len(seq) == 5 and seq.visible[0] and seq.boxes.shape == (5, 4)
+
+
+def test_worker_processes_write_the_same_pixels(tmp_path):
+    cfg = replace(SMALL, length=4)
+    serial = generate_diverse(tmp_path / "a", 2, seed=8, families=_procedural(), cfg=cfg, progress=False)
+    pooled = generate_diverse(tmp_path / "b", 2, seed=8, families=_procedural(), cfg=cfg, workers=2,
+                              progress=False)
+    for a, b in zip(serial, pooled):
+        for name in ("00000001.jpg", "00000004.jpg", "groundtruth.txt", "absence.label"):
+            assert (a / name).read_bytes() == (b / name).read_bytes()

@@ -17,15 +17,15 @@ to the frame, with GOT-10k ``absence.label`` / ``cover.label``.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
+from .compositing import alpha_blend, sprite_pixels
+from .parallel import run_jobs
 from .photo_sources import PhotoFamily, load_families
 from .synthetic import SyntheticSequence, _random_patch, _tint, _trajectory, write_sequence
 
@@ -154,12 +154,10 @@ def _paste(canvas: np.ndarray, layer: _Layer, t: int, blur: Optional[np.ndarray]
            coverage: Optional[np.ndarray] = None) -> None:
     """Alpha-blend ``layer`` at frame ``t`` into the world canvas (optionally motion-blurred)."""
     x, y, w, h = layer.rect(t)
-    H, W = canvas.shape[:2]
-    x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
-    if x1 <= x0 or y1 <= y0:
+    pixels = sprite_pixels(canvas.shape, layer.texture, layer.alpha, (x, y, w, h))
+    if pixels is None:
         return
-    texture = cv2.resize(layer.texture, (w, h), interpolation=cv2.INTER_LINEAR)
-    alpha = cv2.resize(layer.alpha, (w, h), interpolation=cv2.INTER_LINEAR)
+    texture, alpha = pixels
     if blur is not None:  # blur colour and alpha together: the smear of a moving object
         pad = blur.shape[0] // 2
         premult = cv2.copyMakeBorder(texture * alpha[..., None], pad, pad, pad, pad, cv2.BORDER_CONSTANT)
@@ -167,11 +165,7 @@ def _paste(canvas: np.ndarray, layer: _Layer, t: int, blur: Optional[np.ndarray]
         premult, alpha_p = cv2.filter2D(premult, -1, blur), cv2.filter2D(alpha_p, -1, blur)
         texture = (premult / np.maximum(alpha_p[..., None], 1e-6))[pad:-pad, pad:-pad]
         alpha = alpha_p[pad:-pad, pad:-pad]
-    sub_t = texture[y0 - y:y1 - y, x0 - x:x1 - x]
-    sub_a = alpha[y0 - y:y1 - y, x0 - x:x1 - x, None]
-    canvas[y0:y1, x0:x1] = canvas[y0:y1, x0:x1] * (1 - sub_a) + sub_t * sub_a
-    if coverage is not None:
-        coverage[y0:y1, x0:x1] = np.maximum(coverage[y0:y1, x0:x1], sub_a[..., 0])
+    alpha_blend(canvas, texture, alpha, x, y, coverage)
 
 
 def _holder(rng: np.random.Generator, target: _Layer, world_hw: Tuple[int, int]) -> _Layer:
@@ -303,7 +297,11 @@ def sequence_jpeg_quality(cfg: DiverseConfig, seed: int, index: int) -> int:
     return int(np.random.default_rng([seed, index, 0x3E6]).integers(low, high + 1))
 
 
-_FAMILIES: List[PhotoFamily] = []  # set in each worker (fork shares it)
+_FAMILIES: List[PhotoFamily] = []  # the families of the set being written, set in each worker
+
+
+def _set_families(families: List[PhotoFamily]) -> None:
+    _FAMILIES[:] = families
 
 
 def _render_and_write(job) -> None:
@@ -320,17 +318,10 @@ def generate_diverse(out_dir: Path, num_sequences: int, seed: int, families: Seq
     cfg = cfg or DiverseConfig()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _FAMILIES[:] = list(families)
     names = [f"diverse_{seed}_{i:04d}" for i in range(num_sequences)]
     jobs = [(cfg, seed, i, out_dir / name) for i, name in enumerate(names)]
-    bar = {"total": len(jobs), "desc": f"diverse seed {seed}", "disable": not progress}
-    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for _ in tqdm(pool.imap_unordered(_render_and_write, jobs), **bar):
-                pass
-    else:
-        for job in tqdm(jobs, **bar):
-            _render_and_write(job)
+    run_jobs(_render_and_write, jobs, f"diverse seed {seed}", workers, progress,
+             initializer=_set_families, initargs=(list(families),))
     (out_dir / "list.txt").write_text("\n".join(names) + "\n")
     (out_dir / "sources.txt").write_text("".join(
         f"{f.name}\t{len(f.images)} images\t{f.origin}\t{f.licence}\n" for f in families))
