@@ -54,7 +54,7 @@ def test_box_is_the_tight_box_of_the_visible_target(monkeypatch, hands_and_occlu
     dark = PhotoFamily("dark", tuple(np.zeros((200, 200, 3), np.uint8) for _ in range(3)), "test", "-")
     p = 1.0 if hands_and_occluders else 0.0
     cfg = replace(SMALL, length=20, p_low_texture=0.0, p_dark=0.0, p_lookalike=0.0, p_motion_blur=0.0,
-                  p_lighting=0.0, p_camera_zoom=1.0, p_shake=1.0, p_holder=p, p_occlusion=p,
+                  p_lighting=0.0, p_grey=0.0, p_camera_zoom=1.0, p_shake=1.0, p_holder=p, p_occlusion=p,
                   p_out_of_view=0.5, noise_std=(0.0, 0.0))
     checked, partly_covered = 0, 0
     for index in range(4):
@@ -141,3 +141,10 @@ def test_worker_processes_write_the_same_pixels(tmp_path):
     for a, b in zip(serial, pooled):
         for name in ("00000001.jpg", "00000004.jpg", "groundtruth.txt", "absence.label"):
             assert (a / name).read_bytes() == (b / name).read_bytes()
+
+
+def test_grey_sequences_have_no_colour():
+    seq = render_diverse(replace(SMALL, p_grey=1.0, length=3), _procedural(), seed=2, index=0)
+    frame = seq.frames[1].astype(int)
+    for a, b in ((0, 1), (1, 2)):   # only the per-channel sensor noise (std <= 6) differs
+        assert np.abs(frame[..., a] - frame[..., b]).mean() < 8

@@ -4,10 +4,11 @@ hard cases the demo model fails on.
 Unlike ``synthetic.py`` the scene lives in a world canvas seen through a moving camera (pan, zoom,
 shake), so the whole frame moves and zooms. Each sequence draws from one photo family (see
 ``photo_sources``): a target with an alpha mask of varied shape (rectangle, ellipse, polygon, blob),
-optionally low-texture or dark, optionally held by a "hand" (a limb that moves with it and covers
-part of its edge); look-alike distractors cut from the same texture at the same size; scale change
-up to ``max_scale_change``; motion blur along the target's and the camera's motion; lighting ramps
-and flicker; an occluder; an excursion out of view; sensor noise and JPEG at varied quality.
+in mostly natural colours, optionally low-texture or dark, optionally held by a "hand" (a limb that
+moves with it and covers part of its edge); 20 % of the sequences are grey; look-alike distractors
+cut from the same texture at the same size; scale change up to ``max_scale_change``; motion blur
+along the target's and the camera's motion; lighting ramps and flicker; an occluder; an excursion out
+of view; sensor noise and JPEG at varied quality.
 The ground truth is the tight box of the target's visible alpha (after occluder and hand), clipped
 to the frame, with GOT-10k ``absence.label`` / ``cover.label``.
 
@@ -42,6 +43,8 @@ class DiverseConfig:
     max_scale_change: float = 3.0  # largest / smallest target size within a sequence
     motion_amplitude: float = 0.35
     max_frequency: float = 0.03
+    p_grey: float = 0.2  # the whole sequence grey (no colour cue between target and background)
+    tint: float = 0.1  # log-std of the per-channel colour gain of targets (natural colours mostly kept)
     p_low_texture: float = 0.3
     p_dark: float = 0.15
     p_holder: float = 0.3
@@ -104,7 +107,7 @@ def shape_mask(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
 
 def _target_texture(rng: np.random.Generator, cfg: DiverseConfig, photo: np.ndarray, w: int, h: int):
     """Target texture, made low-texture (contrast squashed, blurred) or dark with the config's odds."""
-    texture = _tint(rng, _random_patch(rng, photo, w, h), 0.3)
+    texture = _tint(rng, _random_patch(rng, photo, w, h), cfg.tint)
     if rng.random() < cfg.p_low_texture:
         mean = texture.mean(axis=(0, 1), keepdims=True)
         texture = cv2.GaussianBlur(texture, (0, 0), rng.uniform(1.0, 3.0))
@@ -254,6 +257,7 @@ def render_diverse(cfg: DiverseConfig, families: Sequence[PhotoFamily], seed: in
     if rng.random() < cfg.p_lighting:
         lighting = np.exp(rng.uniform(-0.6, 0.4) * np.linspace(0, 1, n) + rng.normal(0, 0.04, n))
     noise_std = rng.uniform(*cfg.noise_std)
+    grey = rng.random() < cfg.p_grey
 
     frames, boxes, fractions = [], np.zeros((n, 4)), np.zeros(n)
     for t in range(n):
@@ -283,6 +287,8 @@ def render_diverse(cfg: DiverseConfig, families: Sequence[PhotoFamily], seed: in
         fractions[t] = float(np.clip(seen.sum() / max(full_area, 1e-6), 0, 1))
         if len(xs):
             boxes[t] = (xs.min(), ys.min(), xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min())
+        if grey:
+            frame = np.repeat(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
         frame = frame * lighting[t] + rng.normal(0, noise_std, size=frame.shape)
         frames.append(np.clip(frame, 0, 255).astype(np.uint8))
     absence = ((fractions < 0.02) | (boxes[:, 2] < 2) | (boxes[:, 3] < 2)).astype(np.int64)

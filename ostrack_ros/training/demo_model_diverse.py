@@ -27,10 +27,16 @@ from ..assets import ASSET_DIR, DEMO_CONFIG, DEMO_WEIGHTS
 from ..data.diverse import DiverseConfig, generate_diverse
 from ..data.photo_sources import load_families
 from .demo_model import VAL_DATA, SyntheticSet, _final_weights, _make_data, _train_stage, install_weights
+from .processing import Augmentation
 
 DIVERSE_CONFIG = ASSET_DIR / "demo_model_diverse.yaml"
 TRAIN_FAMILIES = ("skimage", "procedural", "lomiri", "gnome")
 HELD_OUT_FAMILY = "ukui"  # never in training: the generalisation check
+# Both crops grey in 30 % of the pairs (stage 2: 5 %). The first generator tints every target and
+# background with independent colour gains, so the stage-2 network learnt colour contrast as its main
+# cue: on a grey target over a grey background (or any video made grey) it cannot localise, falls back
+# to the usual size in the crop and the box grows frame after frame (assets/README.md, "Box blow-up").
+DIVERSE_AUGMENTATION = Augmentation(grayscale=0.3, joint_flip=0.5, crop_flip=0.0, brightness=0.2)
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,8 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     for index, (diverse, synthetic) in enumerate(ROUNDS[:args.rounds], start=1):
         data = [make_diverse(args.work_dir, diverse, workers), _make_data(args.work_dir, synthetic, workers)]
         out = args.work_dir / f"round{index}"
-        trainer = _train_stage(DIVERSE_CONFIG, data, val, out, args, init=weights)
+        trainer = _train_stage(DIVERSE_CONFIG, data, val, out, args, init=weights,
+                               augmentation=DIVERSE_AUGMENTATION)
         weights = _final_weights(out)
     minutes = (time.perf_counter() - started) / 60
     print(f"diverse recipe: {args.rounds} round(s) in {minutes:.1f} min on {trainer.ctx.device}; "
