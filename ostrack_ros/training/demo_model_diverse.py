@@ -8,6 +8,7 @@ jitter 0.5), and with ``--eval`` scores the last round, the shipped model and Op
 on held-out sets: unseen seeds of both renderers and the held-out ``ukui`` family, which no training
 round uses. The last round is the result; no checkpoint is picked by a test score. ``--install``
 copies it into ``ostrack_ros/assets`` (do that only when it beats the shipped model on held-out data).
+The shipped model is stage 2 (``demo_model``) plus ``--rounds 1`` of this recipe (``make train-demo``).
 """
 
 from __future__ import annotations
@@ -133,8 +134,10 @@ def main(argv: Optional[Seq[str]] = None) -> int:
         for summary in evaluate(args.work_dir, weights, workers):
             print(f"held-out scores: {summary}")
     if args.install:
+        seeds = ",".join(f"{d.seed},{s.seed}" for d, s in ROUNDS[:args.rounds])
         install_weights(weights, minutes=f"{minutes:.1f}", device=str(trainer.ctx.device),
-                        recipe="demo_model_diverse", rounds=str(args.rounds))
+                        recipe="demo_model_diverse", rounds=str(args.rounds), diverse_seeds=seeds,
+                        augmentation=f"grayscale {DIVERSE_AUGMENTATION.grayscale}")
         print(f"installed {DEMO_WEIGHTS}")
     return 0
 
