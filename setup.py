@@ -30,6 +30,9 @@ setup(
     ],
     # Dependencies come from rosdep (package.xml) and requirements/*.txt, not from here: pip must not
     # replace a ROS distribution's numpy/OpenCV or NVIDIA's Jetson torch.
+    # Optional: OpenCV's CSRT/KCF anchors for ostrack-eval --anchors (MIL is in the main cv2). It shares
+    # the cv2 folder with opencv-python-headless: install the same version (docs/demo_and_evaluation.md).
+    extras_require={"anchors": ["opencv-contrib-python-headless"]},
     zip_safe=False,
     entry_points={
         "console_scripts": [

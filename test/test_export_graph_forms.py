@@ -131,7 +131,10 @@ def test_fp16_demo_graph_stays_close_to_fp32(tmp_path):
 @needs_half_export
 def test_fp16_onnxruntime_tracker_follows_fp32(monkeypatch, tmp_path):
     """Tracker.from_files(backend="onnxruntime", dtype=fp16) exports the fp16 graph into the cache and
-    tracks the shared sequence's first frames within 0.1 px of torch fp32 (measured 0.034 px)."""
+    tracks the shared sequence's first frames within 0.1 px of torch fp32 (measured 0.067 px). Each
+    frame starts from the ground-truth state (teacher forcing), so the two backends see the same
+    crops and the test compares their numerics: where a model loses this target, a closed loop turns
+    a 0.04 px difference into a different trajectory (the issue-14 demo model: 6 px on frame 3)."""
     from ostrack_ros.assets import demo_model_paths
     from ostrack_ros.tracking import Tracker
 
@@ -146,7 +149,11 @@ def test_fp16_onnxruntime_tracker_follows_fp32(monkeypatch, tmp_path):
     for backend, dtype in (("torch", torch.float32), ("onnxruntime", torch.float16)):
         tracker = Tracker.from_files(config, weights, dtype=dtype, backend=backend)
         tracker.initialize(frames[0], tuple(gt[0]))
-        boxes[backend] = np.array([tracker.track(frame).box for frame in frames[1:]])
+        rows = []
+        for previous, frame in zip(gt[:-1], frames[1:]):
+            tracker.state = tuple(previous)
+            rows.append(tracker.track(frame).box)
+        boxes[backend] = np.array(rows)
     assert list(tmp_path.glob("onnx/*/frame.onnx")), "the fp16 graph was not exported into the cache"
     np.testing.assert_allclose(boxes["onnxruntime"], boxes["torch"], rtol=0, atol=0.1)
 

@@ -31,3 +31,33 @@ def test_stage2_fine_tunes_the_same_network():
     assert (stage1.data.template, stage1.data.search) == (stage2.data.template, stage2.data.search)
     seeds = [STAGE1_DATA.seed, VAL_DATA.seed, *(d.seed for d in STAGE2_DATA)]
     assert len(set(seeds)) == len(seeds)  # every set is new; evaluate with yet another seed
+
+
+def test_diverse_recipe_keeps_the_network_and_its_held_out_data_apart():
+    """demo_model_diverse.yaml changes only the search scale jitter (0.25 -> 0.5) and the recipe shows
+    grey pairs six times as often (the blow-up fix); no training round uses an evaluation seed or the
+    held-out photo family."""
+    from ostrack_ros.training.demo_model import DEMO_AUGMENTATION
+    from ostrack_ros.training.demo_model_diverse import (
+        DIVERSE_AUGMENTATION,
+        DIVERSE_CONFIG,
+        EVAL_SETS,
+        HELD_OUT_FAMILY,
+        ROUNDS,
+        TRAIN_FAMILIES,
+    )
+
+    stage2, diverse = load_config(STAGE2_CONFIG), load_config(DIVERSE_CONFIG)
+    assert diverse.model == stage2.model and diverse.test == stage2.test
+    assert diverse.data.template == stage2.data.template
+    assert diverse.data.search.scale_jitter == 0.5 and stage2.data.search.scale_jitter == 0.25
+    assert diverse.data.search.center_jitter == stage2.data.search.center_jitter
+    assert DIVERSE_AUGMENTATION.grayscale == 0.3 and DEMO_AUGMENTATION.grayscale == 0.05
+    assert DIVERSE_AUGMENTATION.crop_flip == 0.0   # crops never mirrored independently, as in stage 2
+    train = [s for pair in ROUNDS for s in pair]
+    used = {STAGE1_DATA.seed, VAL_DATA.seed, *(d.seed for d in STAGE2_DATA), *(s.seed for s in train)}
+    assert len(used) == 2 + len(STAGE2_DATA) + len(train)
+    assert not used & {s.seed for s in EVAL_SETS}
+    assert HELD_OUT_FAMILY not in TRAIN_FAMILIES
+    assert all(HELD_OUT_FAMILY not in s.families for s in train if hasattr(s, "families"))
+    assert any(s.families == (HELD_OUT_FAMILY,) for s in EVAL_SETS if hasattr(s, "families"))

@@ -14,7 +14,6 @@ Run ``python -m ostrack_ros.data.synthetic --out DIR --sequences N --seed S``.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -22,10 +21,11 @@ from typing import Sequence as Seq
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from .annotations import write_boxes, write_flags
+from .compositing import alpha_blend, sprite_pixels
 from .out_of_view import reentry_path
+from .parallel import run_jobs
 from .photos import photo_pool
 
 
@@ -185,18 +185,9 @@ def _make_sprite(
 def _paste(canvas: np.ndarray, sprite: _Sprite, t: int, coverage: Optional[np.ndarray] = None) -> None:
     """Alpha-blend the sprite into ``canvas`` at frame ``t``; record its alpha in ``coverage``."""
     x, y, w, h = sprite.box(t)
-    H, W = canvas.shape[:2]
-    x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
-    if x1 <= x0 or y1 <= y0:
-        return
-    texture = cv2.resize(sprite.texture, (w, h), interpolation=cv2.INTER_LINEAR)
-    alpha = cv2.resize(sprite.alpha, (w, h), interpolation=cv2.INTER_LINEAR)
-    sub_t = texture[y0 - y : y1 - y, x0 - x : x1 - x]
-    sub_a = alpha[y0 - y : y1 - y, x0 - x : x1 - x, None]
-    region = canvas[y0:y1, x0:x1]
-    canvas[y0:y1, x0:x1] = region * (1 - sub_a) + sub_t * sub_a
-    if coverage is not None:
-        coverage[y0:y1, x0:x1] = np.maximum(coverage[y0:y1, x0:x1], sub_a[..., 0])
+    pixels = sprite_pixels(canvas.shape, sprite.texture, sprite.alpha, (x, y, w, h))
+    if pixels is not None:
+        alpha_blend(canvas, *pixels, x, y, coverage)
 
 
 def render_sequence(cfg: SyntheticConfig, seed: int, index: int = 0) -> SyntheticSequence:
@@ -323,15 +314,7 @@ def generate_dataset(
     out_dir.mkdir(parents=True, exist_ok=True)
     names = [f"synthetic_{seed}_{i:04d}" for i in range(num_sequences)]
     jobs = [(cfg, seed, i, out_dir / name) for i, name in enumerate(names)]
-    bar = {"total": len(jobs), "desc": f"synthetic seed {seed}", "disable": not progress}
-    if workers > 1:
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with multiprocessing.get_context(method).Pool(workers) as pool:
-            for _ in tqdm(pool.imap_unordered(_render_and_write, jobs), **bar):
-                pass
-    else:
-        for job in tqdm(jobs, **bar):
-            _render_and_write(job)
+    run_jobs(_render_and_write, jobs, f"synthetic seed {seed}", workers, progress)
     (out_dir / "list.txt").write_text("\n".join(names) + "\n")
     return [out_dir / n for n in names]
 

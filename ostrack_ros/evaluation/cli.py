@@ -6,6 +6,7 @@ Examples::
     ostrack-eval --dataset D --config vitb_256_mae_ce_32x4_ep300 --weights OSTrack_ep0300.pth.tar \\
         --out eval_out --compare baseline=old_eval/results/ostrack_demo
     ostrack-eval --dataset D --results-only --compare a=runs/a b=runs/b --out cmp   # no tracking
+    ostrack-eval --dataset D --out eval_out --anchors csrt,kcf,mil   # + OpenCV anchors ([anchors] extra)
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Sequence as Seq
 from ..data import Sequence, read_sequence, sequence_folders
 from ..export.errors import BackendError
 from ..tracking.cli import add_redetect_argument, add_runtime_arguments, choose_from_args
+from .anchors import AnchorUnavailable, parse_anchor_names, run_anchors
 from .long_term import LongTermScores, evaluate_long_term, summarize_long_term
 from .metrics import OPEScores, evaluate_sequence, summarize
 from .plots import save_plots
@@ -53,7 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--compare", nargs="+", default=[], metavar="NAME=DIR",
                         help="also score existing results folders (<seq>.txt per sequence)")
     parser.add_argument("--results-only", action="store_true",
-                        help="run no tracker; score only the --compare results")
+                        help="run no network; score only the --compare results (and --anchors)")
+    parser.add_argument("--anchors", type=parse_anchor_names, default=[], metavar="csrt,kcf,mil",
+                        help="also run these OpenCV trackers on the same sequences (CSRT/KCF need "
+                             "the [anchors] extra: opencv-contrib-python-headless)")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return parser
@@ -107,13 +112,14 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="[ostrack-eval] %(message)s")
     try:
         compare = _parse_compare(args.compare)
-        if args.results_only and not compare:
-            raise ValueError("--results-only needs at least one --compare NAME=DIR")
+        if args.results_only and not compare and not args.anchors:
+            raise ValueError("--results-only needs at least one --compare NAME=DIR (or --anchors)")
         sequences = load_sequences(args.dataset, args.sequences)
         entries = [] if args.results_only else [_run_tracker(args, sequences)]
+        entries += run_anchors(args.anchors, sequences, args.out, args.threads, not args.no_progress)
         entries += compare
         scored = [score_results(name, folder, sequences) for name, folder in entries]
-    except (OSError, ValueError, BackendError) as exc:
+    except (OSError, ValueError, BackendError, AnchorUnavailable) as exc:
         print(f"ostrack-eval: error: {exc}", file=sys.stderr)
         return 2
     scores = [ope for ope, _ in scored]

@@ -79,17 +79,18 @@ def _make_data(root: Path, spec: SyntheticSet, workers: int) -> Path:
     return folder
 
 
-def _train_stage(config: Path, data: Path, val: Path, out: Path, args, init: Optional[Path]) -> Trainer:
-    """Run (or resume) one stage; returns the finished trainer."""
+def _train_stage(config: Path, data, val: Path, out: Path, args, init: Optional[Path],
+                 augmentation: Augmentation = DEMO_AUGMENTATION) -> Trainer:
+    """Run (or resume) one stage on ``data`` (one dataset folder or a list); returns the trainer."""
     resume = out if latest_checkpoint(out) is not None else None
     options = TrainOptions(
-        train_data=[data],
+        train_data=list(data) if isinstance(data, (list, tuple)) else [data],
         val_data=[val],
         output_dir=out,
         device=args.device,
         workers=args.workers,
         seed=TRAIN_SEED,
-        augmentation=DEMO_AUGMENTATION,
+        augmentation=augmentation,
         resume=resume,
         init_weights=None if resume else init,
     )
