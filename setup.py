@@ -1,4 +1,5 @@
 """Packaging for ostrack_ros: one setup.py for pip (a wheel into a venv) and colcon (ament_python)."""
+
 from __future__ import annotations
 
 from glob import glob
@@ -24,8 +25,10 @@ setup(
         ("share/ament_index/resource_index/packages", ["resource/" + PACKAGE]),
         ("share/" + PACKAGE, ["package.xml"]),
         ("share/" + PACKAGE + "/launch", sorted(glob("launch/*.launch.py"))),
-        ("share/" + PACKAGE + "/config",
-         sorted(glob("config/*.yaml") + glob("config/*.rviz") + glob("config/*.xml"))),
+        (
+            "share/" + PACKAGE + "/config",
+            sorted(glob("config/*.yaml") + glob("config/*.rviz") + glob("config/*.xml")),
+        ),
         ("lib/" + PACKAGE, ["scripts/" + name for name in ROS_EXECUTABLES]),
     ],
     # Dependencies come from rosdep (package.xml) and requirements/*.txt, not from here: pip must not

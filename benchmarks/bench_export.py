@@ -10,6 +10,7 @@ missing is reported as n/a, never fatal.
 
 Usage: python benchmarks/bench_export.py [--device cuda] [--quick] [--out table.md]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -82,11 +83,13 @@ def frame_step(backend, cfg, device: torch.device, dtype: torch.dtype) -> Callab
     def step():
         with torch.inference_mode():
             return backend.track_frame(tokens, search, mask).score_map
+
     return step
 
 
 def ort_backend(graphs, cfg, device: torch.device):
     from ostrack_ros.runtime.ort_backend import OnnxRuntimeBackend
+
     return OnnxRuntimeBackend(graphs, cfg, device)
 
 
@@ -120,6 +123,7 @@ def cpu_models(quick: bool):
         print(f"# tiny fixture model missing under {tiny}: skipped")
     try:
         from ostrack_ros.assets import demo_model_paths
+
         config, weights = demo_model_paths()
         models.append(("demo model", config, weights))
     except (ImportError, FileNotFoundError) as exc:
@@ -131,8 +135,18 @@ def cpu_models(quick: bool):
 def run_cpu(args) -> list[str]:
     device = torch.device("cpu")
     threads = torch.get_num_threads()
-    table = Table(["model", "torch eager fp32 ms", "onnxruntime fp32 ms", "torch / onnxruntime",
-                   "onnxruntime fp16 graph ms", "onnxruntime int8 ms", "onnxruntime fp32 / int8", "export s"])
+    table = Table(
+        [
+            "model",
+            "torch eager fp32 ms",
+            "onnxruntime fp32 ms",
+            "torch / onnxruntime",
+            "onnxruntime fp16 graph ms",
+            "onnxruntime int8 ms",
+            "onnxruntime fp32 / int8",
+            "export s",
+        ]
+    )
     for label, config, weights in cpu_models(args.quick):
         cfg = load_config(config)
         torch.manual_seed(0)
@@ -145,25 +159,39 @@ def run_cpu(args) -> list[str]:
             half = export_onnx(cfg, weights, Path(tmp) / "half.onnx", model=model, fp16=True)
             int8 = ExportedOnnx(Path(tmp) / "int8.onnx", graphs.template)
             quantize_frame_graph(graphs.frame, int8.frame)
-            steps = [frame_step(model, cfg, device, torch.float32),
-                     frame_step(ort_backend(graphs, cfg, device), cfg, device, torch.float32),
-                     frame_step(ort_backend(half, cfg, device), cfg, device, torch.float32),
-                     frame_step(ort_backend(int8, cfg, device), cfg, device, torch.float32)]
+            steps = [
+                frame_step(model, cfg, device, torch.float32),
+                frame_step(ort_backend(graphs, cfg, device), cfg, device, torch.float32),
+                frame_step(ort_backend(half, cfg, device), cfg, device, torch.float32),
+                frame_step(ort_backend(int8, cfg, device), cfg, device, torch.float32),
+            ]
             # Interleave them so a shared machine's load hits all alike.
             times = [[] for _ in steps]
             for _ in range(3):
                 for step, bucket in zip(steps, times):
                     bucket.append(measure(step, device, iters, 2).median)
         t_ms, o_ms, h_ms, q_ms = (min(t) for t in times)
-        table.add(label, f"{t_ms:.2f}", f"{o_ms:.2f}", f"{t_ms / o_ms:.2f}x", f"{h_ms:.2f}", f"{q_ms:.2f}",
-                  f"{o_ms / q_ms:.2f}x", f"{export_s:.0f}")
-    return [f"CPU: {platform.processor() or platform.machine()}, {threads} torch/onnxruntime thread(s), "
-            f"torch {torch.__version__}", ""] + table.lines
+        table.add(
+            label,
+            f"{t_ms:.2f}",
+            f"{o_ms:.2f}",
+            f"{t_ms / o_ms:.2f}x",
+            f"{h_ms:.2f}",
+            f"{q_ms:.2f}",
+            f"{o_ms / q_ms:.2f}x",
+            f"{export_s:.0f}",
+        )
+    return [
+        f"CPU: {platform.processor() or platform.machine()}, {threads} torch/onnxruntime thread(s), "
+        f"torch {torch.__version__}",
+        "",
+    ] + table.lines
 
 
 # ---------------------------------------------------------------------------------------------
 def gpu_variants(quick: bool):
     """(label, precision, factory(model_fp32, graphs_getter) -> backend) of the CUDA comparison."""
+
     def eager(dtype):  # fp16 = mixed precision, as the tracker runs it
         return lambda m, g: set_precision(m, dtype)
 
@@ -176,30 +204,45 @@ def gpu_variants(quick: bool):
     def onnxruntime_gpu(fp16):
         def make(m, g):
             import onnxruntime
+
             if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
                 raise RuntimeError("onnxruntime-gpu not installed (no CUDAExecutionProvider)")
             return ort_backend(g(17, fp16), m.config, next(m.parameters()).device)
+
         return make
 
     def tensorrt(fp16):
         def make(m, g):
             from ostrack_ros.export.tensorrt_build import build_engine, import_tensorrt, recipe_for
             from ostrack_ros.runtime.trt_backend import TensorRTBackend
+
             recipe = recipe_for(import_tensorrt(), fp16)
             graphs = g(recipe.opset, recipe.fp16_graph)
-            engines = [build_engine(p, p.with_suffix(f".fp16{fp16}.engine"), fp16=fp16)
-                       for p in (graphs.frame, graphs.template)]
+            engines = [
+                build_engine(p, p.with_suffix(f".fp16{fp16}.engine"), fp16=fp16)
+                for p in (graphs.frame, graphs.template)
+            ]
             return TensorRTBackend(engines[0], engines[1], m.config, next(m.parameters()).device)
+
         return make
 
-    variants = [("torch eager", "fp32", eager(torch.float32)), ("torch eager", "fp16", eager(torch.float16)),
-                ("CUDA graph", "fp32", graph(torch.float32)), ("CUDA graph", "fp16", graph(torch.float16)),
-                ("torch.compile", "fp16", compiled(torch.float16, "default"))]
+    variants = [
+        ("torch eager", "fp32", eager(torch.float32)),
+        ("torch eager", "fp16", eager(torch.float16)),
+        ("CUDA graph", "fp32", graph(torch.float32)),
+        ("CUDA graph", "fp16", graph(torch.float16)),
+        ("torch.compile", "fp16", compiled(torch.float16, "default")),
+    ]
     if not quick:
-        variants += [("torch.compile", "fp32", compiled(torch.float32, "default")),
-                     ("torch.compile reduce-overhead", "fp16", compiled(torch.float16, "reduce-overhead"))]
-    variants += [("onnxruntime-gpu", "fp32", onnxruntime_gpu(False)),
-                 ("onnxruntime-gpu", "fp16", onnxruntime_gpu(True)), ("TensorRT", "fp16", tensorrt(True))]
+        variants += [
+            ("torch.compile", "fp32", compiled(torch.float32, "default")),
+            ("torch.compile reduce-overhead", "fp16", compiled(torch.float16, "reduce-overhead")),
+        ]
+    variants += [
+        ("onnxruntime-gpu", "fp32", onnxruntime_gpu(False)),
+        ("onnxruntime-gpu", "fp16", onnxruntime_gpu(True)),
+        ("TensorRT", "fp16", tensorrt(True)),
+    ]
     if not quick:
         variants.append(("TensorRT", "fp32", tensorrt(False)))
     return variants
@@ -210,8 +253,9 @@ def run_cuda(args) -> list[str]:
     torch.backends.cuda.matmul.allow_tf32 = False  # fp32 means fp32 (torch's default, stated here)
     torch.backends.cudnn.allow_tf32 = False
     deadline = time.monotonic() + args.budget_s
-    table = Table(["preset", "backend", "precision", "frame ms (median)", "p90 ms", "FPS", "tracker ms",
-                   "setup s"])
+    table = Table(
+        ["preset", "backend", "precision", "frame ms (median)", "p90 ms", "FPS", "tracker ms", "setup s"]
+    )
     presets = args.presets or list(GPU_PRESETS)
     for preset in presets:
         cfg = load_config(preset)
@@ -221,8 +265,14 @@ def run_cuda(args) -> list[str]:
         def graphs(opset=17, fp16=False, cfg=cfg, tmp=tmp, exported=exported):
             if (opset, fp16) not in exported:
                 torch.manual_seed(0)
-                exported[opset, fp16] = export_onnx(cfg, None, Path(tmp.name) / f"frame{opset}_{fp16}.onnx",
-                                                    model=build_model(cfg), opset=opset, fp16=fp16)
+                exported[opset, fp16] = export_onnx(
+                    cfg,
+                    None,
+                    Path(tmp.name) / f"frame{opset}_{fp16}.onnx",
+                    model=build_model(cfg),
+                    opset=opset,
+                    fp16=fp16,
+                )
             return exported[opset, fp16]
 
         for label, precision, make in gpu_variants(args.quick):
@@ -244,8 +294,16 @@ def run_cuda(args) -> list[str]:
                 tracker_ms = ""
                 if preset == presets[0] and label in ("torch eager", "CUDA graph", "TensorRT"):
                     tracker_ms = f"{tracker_latency(backend, cfg, device, dtype, args.iters):.2f}"
-                table.add(preset, label, precision, f"{timing.median:.2f}", f"{timing.p90:.2f}",
-                          f"{timing.fps:.0f}", tracker_ms, f"{setup_s:.1f}")
+                table.add(
+                    preset,
+                    label,
+                    precision,
+                    f"{timing.median:.2f}",
+                    f"{timing.p90:.2f}",
+                    f"{timing.fps:.0f}",
+                    tracker_ms,
+                    f"{setup_s:.1f}",
+                )
             except Exception as exc:  # one missing runtime must not end the run
                 if args.verbose:
                     traceback.print_exc()
@@ -253,10 +311,13 @@ def run_cuda(args) -> list[str]:
             finally:
                 torch.cuda.empty_cache()
         tmp.cleanup()
-    lines = [f"GPU: {torch.cuda.get_device_name(device)}, torch {torch.__version__}, "
-             f"CUDA {torch.version.cuda}, batch 1, random weights; frame = template tokens cached, "
-             "search crop -> maps + CE indices; "
-             "tracker = Tracker.track on a 640x480 frame (crop, normalise, network, peak, map back)", ""]
+    lines = [
+        f"GPU: {torch.cuda.get_device_name(device)}, torch {torch.__version__}, "
+        f"CUDA {torch.version.cuda}, batch 1, random weights; frame = template tokens cached, "
+        "search crop -> maps + CE indices; "
+        "tracker = Tracker.track on a 640x480 frame (crop, normalise, network, peak, map back)",
+        "",
+    ]
     lines += table.lines + ["", "fp16 vs fp32 boxes and CE sets per backend: benchmarks/device_parity.py"]
     return lines
 
@@ -271,6 +332,7 @@ def tracker_latency(backend, cfg, device, dtype, iters: int) -> float:
     def step():
         tracker.state = (300.0, 220.0, 40.0, 40.0)
         tracker.track(frame)
+
     return measure(step, device, iters, 5).median
 
 

@@ -8,6 +8,7 @@ and the lost / tracking ratio (target: <= 2x at the default budget). Embedded de
 
     .venv/bin/python benchmarks/bench_long_term.py [--threads 1] [--frames 60] [--budgets 1 2 4 8]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,18 +37,22 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--frames", type=int, default=60, help="timed frames per tracker and budget")
     parser.add_argument("--size", default="320x240", help="frame size WxH of the synthetic sequence")
-    parser.add_argument("--budgets", type=int, nargs="+",
-                        default=sorted({1, 2, 4, 8, LongTermSettings.max_tiles_per_frame}))
+    parser.add_argument(
+        "--budgets", type=int, nargs="+", default=sorted({1, 2, 4, 8, LongTermSettings.max_tiles_per_frame})
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     width, height = (int(v) for v in args.size.split("x"))
     seq = render_sequence(SyntheticConfig(width=width, height=height, length=args.frames + 1), seed=99)
     choice = choose_model(args.config, args.weights, args.device, "fp32")
     tracking = LongTermTracker(load_tracker(choice))
-    lost = LongTermTracker(load_tracker(choice), redetect=True,
-                           lost_threshold=1.0, reacquire_threshold=1.0, lost_frames=1)
-    print(f"{choice.config} on {choice.device}, {args.threads} thread(s), {width}x{height}, "
-          f"{args.frames} frames; median ms per frame, timed round-robin")
+    lost = LongTermTracker(
+        load_tracker(choice), redetect=True, lost_threshold=1.0, reacquire_threshold=1.0, lost_frames=1
+    )
+    print(
+        f"{choice.config} on {choice.device}, {args.threads} thread(s), {width}x{height}, "
+        f"{args.frames} frames; median ms per frame, timed round-robin"
+    )
     print(f"{'tiles/frame':>11} {'tracking':>9} {'lost':>9} {'ratio':>6}  {'tiles/pass':>10}")
     for budget in args.budgets:
         lost.configure(max_tiles_per_frame=budget)

@@ -10,6 +10,7 @@ side with ours, frame by frame, on the same weights.
 
 Usage: python benchmarks/bench_model.py [--presets P ...] [--frames 20] [--threads 1] [--device cpu]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -111,25 +112,40 @@ def build_variants(cfg: OSTrackConfig, args, device: torch.device) -> list[Varia
     plain_cfg = without_ce(cfg)
     plain = build_model(plain_cfg).eval()
     plain.load_state_dict(model.state_dict(), assign=True)  # same tensors, no second copy
-    variants = [Variant("CE, fused attn", "fp32", model, cfg),
-                Variant("CE, explicit attn", "fp32", model, cfg, fused=False),
-                Variant("no CE, fused attn", "fp32", plain, plain_cfg)]
+    variants = [
+        Variant("CE, fused attn", "fp32", model, cfg),
+        Variant("CE, explicit attn", "fp32", model, cfg, fused=False),
+        Variant("no CE, fused attn", "fp32", plain, plain_cfg),
+    ]
     for precision in args.precisions:
         if precision == "bf16" and device.type == "cpu" and not cpu_has_native_bf16() and not args.force_bf16:
-            print("  bf16 timing skipped: this CPU has no AVX512_BF16/AMX and torch would emulate it "
-                  "(~10x slower than fp32 here); --force-bf16 times it anyway", flush=True)
+            print(
+                "  bf16 timing skipped: this CPU has no AVX512_BF16/AMX and torch would emulate it "
+                "(~10x slower than fp32 here); --force-bf16 times it anyway",
+                flush=True,
+            )
             continue
         dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}[precision]
         if device.type == "cpu" and precision == "bf16":
-            variants.append(Variant("CE, fused attn", "bf16 autocast", model, cfg, autocast=True,
-                                    model_only=True))
+            variants.append(
+                Variant("CE, fused attn", "bf16 autocast", model, cfg, autocast=True, model_only=True)
+            )
         copies = [build_model(cfg).eval().to(device) for _ in range(2)]
         for copy in copies:
             copy.load_state_dict(model.state_dict())
-        variants.append(Variant("CE, fused attn", f"{precision} mixed", set_precision(copies[0], dtype), cfg,
-                                dtype))
-        variants.append(Variant("CE, fused attn", f"{precision} whole cast", copies[1].to(dtype=dtype), cfg,
-                                dtype, model_only=True))
+        variants.append(
+            Variant("CE, fused attn", f"{precision} mixed", set_precision(copies[0], dtype), cfg, dtype)
+        )
+        variants.append(
+            Variant(
+                "CE, fused attn",
+                f"{precision} whole cast",
+                copies[1].to(dtype=dtype),
+                cfg,
+                dtype,
+                model_only=True,
+            )
+        )
     gen = torch.Generator().manual_seed(0)
     z = torch.randn(1, 3, cfg.data.template.size, cfg.data.template.size, generator=gen).to(device)
     x = torch.randn(1, 3, cfg.data.search.size, cfg.data.search.size, generator=gen).to(device)
@@ -156,8 +172,11 @@ def bench_preset(name: str, args, device: torch.device, images, init_box) -> lis
                 v.model.backbone.set_fused_attn(v.fused)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=v.autocast):
                     model_ms = timed(lambda v=v: v.model(*v.inputs), device)
-                tracker_ms = (timed(lambda v=v, image=image: v.tracker.track(image), device)
-                              if v.tracker else float("nan"))
+                tracker_ms = (
+                    timed(lambda v=v, image=image: v.tracker.track(image), device)
+                    if v.tracker
+                    else float("nan")
+                )
                 if i >= args.warmup:
                     v.model_times.append(model_ms)
                     v.tracker_times.append(tracker_ms)
@@ -169,10 +188,21 @@ def bench_preset(name: str, args, device: torch.device, images, init_box) -> lis
             torch.cuda.reset_peak_memory_stats(device)
             v.tracker.track(images[1])
             memory = f"GPU peak {torch.cuda.max_memory_allocated(device) / 2**20:.0f} MiB in track()"
-        rows.append(Row(name, v.name, v.precision, statistics.median(v.model_times),
-                        statistics.median(v.tracker_times), memory))
-        print(f"  {v.name:<20} {v.precision:<14} model {rows[-1].model_ms:8.1f} ms  "
-              f"tracker {rows[-1].tracker_ms:8.1f} ms", flush=True)
+        rows.append(
+            Row(
+                name,
+                v.name,
+                v.precision,
+                statistics.median(v.model_times),
+                statistics.median(v.tracker_times),
+                memory,
+            )
+        )
+        print(
+            f"  {v.name:<20} {v.precision:<14} model {rows[-1].model_ms:8.1f} ms  "
+            f"tracker {rows[-1].tracker_ms:8.1f} ms",
+            flush=True,
+        )
     return rows
 
 
@@ -189,8 +219,9 @@ def precision_box_check(device: torch.device, precisions: list[str]) -> list[str
         frames, init_box, reference = seq["frames"], tuple(seq["init_box"]), seq["boxes"]
 
     def run(dtype, states=None) -> np.ndarray:
-        tracker = Tracker.from_files(tiny / "config.yaml", tiny / "checkpoint.pth.tar", device=device,
-                                     dtype=dtype)
+        tracker = Tracker.from_files(
+            tiny / "config.yaml", tiny / "checkpoint.pth.tar", device=device, dtype=dtype
+        )
         tracker.initialize(frames[0], init_box)
         boxes = [init_box]
         for t in range(1, len(frames)):
@@ -200,16 +231,20 @@ def precision_box_check(device: torch.device, precisions: list[str]) -> list[str
         return np.array(boxes)
 
     fp32 = run(torch.float32)
-    lines = [f"tiny model, 40 frames on {device}: fp32 vs official reference max |box diff| "
-             f"{np.abs(fp32 - reference).max():.2e} px"]
+    lines = [
+        f"tiny model, 40 frames on {device}: fp32 vs official reference max |box diff| "
+        f"{np.abs(fp32 - reference).max():.2e} px"
+    ]
     for precision in precisions:
         dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}[precision]
         free = np.abs(run(dtype) - fp32).max(axis=1)[1:]
         forced = np.abs(run(dtype, fp32) - fp32).max(axis=1)[1:]
-        lines.append(f"tiny model, 40 frames on {device}: {precision} vs fp32 |box diff| free-running max "
-                     f"{free.max():.2f} px; teacher-forced max {forced.max():.2f} px, median "
-                     f"{np.median(forced):.2f} px, {(forced <= 2.0).sum()}/{len(forced)} frames within 2 px "
-                     f"({'meets' if free.max() <= 2.0 else 'misses'} the 2 px target)")
+        lines.append(
+            f"tiny model, 40 frames on {device}: {precision} vs fp32 |box diff| free-running max "
+            f"{free.max():.2f} px; teacher-forced max {forced.max():.2f} px, median "
+            f"{np.median(forced):.2f} px, {(forced <= 2.0).sum()}/{len(forced)} frames within 2 px "
+            f"({'meets' if free.max() <= 2.0 else 'misses'} the 2 px target)"
+        )
     return lines
 
 
@@ -221,8 +256,12 @@ def import_official(root: Path):
     """
     import types
 
-    stubs = {"torch._six": {"string_classes": str}, "jpeg4py": {}, "lmdb": {},
-             "lib.vis.visdom_cus": {"Visdom": object}}
+    stubs = {
+        "torch._six": {"string_classes": str},
+        "jpeg4py": {},
+        "lmdb": {},
+        "lib.vis.visdom_cus": {"Visdom": object},
+    }
     for name, attrs in stubs.items():
         if name not in sys.modules:
             module = types.ModuleType(name)
@@ -235,8 +274,16 @@ def import_official(root: Path):
     return OfficialTracker, official_config
 
 
-def compare_with_official(root: Path, preset: str, device: torch.device, images, init_box, frames: int,
-                          warmup: int, backends: tuple[str, ...] = ("torch",)) -> str:
+def compare_with_official(
+    root: Path,
+    preset: str,
+    device: torch.device,
+    images,
+    init_box,
+    frames: int,
+    warmup: int,
+    backends: tuple[str, ...] = ("torch",),
+) -> str:
     """Time the official tracker and ours (one tracker per backend) round-robin, frame by frame, on the
     same frames and the same random weights; ratios ours/official come from one run."""
     import tempfile
@@ -250,12 +297,19 @@ def compare_with_official(root: Path, preset: str, device: torch.device, images,
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = Path(tmp) / "OSTrack_random.pth.tar"
         torch.save({"net": state}, checkpoint)
-        ours = {name: Tracker.from_files(preset, checkpoint, device=device, backend=name)
-                for name in backends}
+        ours = {
+            name: Tracker.from_files(preset, checkpoint, device=device, backend=name) for name in backends
+        }
         params = types.SimpleNamespace(
-            cfg=ocfg, checkpoint=str(checkpoint), debug=0, save_all_boxes=False,
-            template_factor=ocfg.TEST.TEMPLATE_FACTOR, template_size=ocfg.TEST.TEMPLATE_SIZE,
-            search_factor=ocfg.TEST.SEARCH_FACTOR, search_size=ocfg.TEST.SEARCH_SIZE)
+            cfg=ocfg,
+            checkpoint=str(checkpoint),
+            debug=0,
+            save_all_boxes=False,
+            template_factor=ocfg.TEST.TEMPLATE_FACTOR,
+            template_size=ocfg.TEST.TEMPLATE_SIZE,
+            search_factor=ocfg.TEST.SEARCH_FACTOR,
+            search_size=ocfg.TEST.SEARCH_SIZE,
+        )
         saved = torch.Tensor.cuda, torch.nn.Module.cuda
         if device.type == "cpu":  # the official code hard-codes .cuda(); make it a no-op on CPU
             torch.Tensor.cuda = lambda self, *a, **k: self
@@ -285,40 +339,53 @@ def compare_with_official(root: Path, preset: str, device: torch.device, images,
         finally:
             torch.Tensor.cuda, torch.nn.Module.cuda = saved
     official_ms = statistics.median(times["official"]) * 1e3
-    lines = [f"official OSTrack tracker vs ours, {preset}, {device}, {torch.get_num_threads()} threads, "
-             f"round-robin frame by frame, median of {frames} ({clock.__name__}), same random weights, "
-             f"free-running from the same init: official {official_ms:.1f} ms/frame"]
+    lines = [
+        f"official OSTrack tracker vs ours, {preset}, {device}, {torch.get_num_threads()} threads, "
+        f"round-robin frame by frame, median of {frames} ({clock.__name__}), same random weights, "
+        f"free-running from the same init: official {official_ms:.1f} ms/frame"
+    ]
     for name in ours:
         ours_ms = statistics.median(times[name]) * 1e3
-        lines.append(f"  ours ({name} backend): {ours_ms:.1f} ms/frame -> ours/official = "
-                     f"{ours_ms / official_ms:.2f} (target <= 0.80); max |box diff| vs official "
-                     f"{max(diffs[name]):.2e} px over {len(diffs[name])} frames")
+        lines.append(
+            f"  ours ({name} backend): {ours_ms:.1f} ms/frame -> ours/official = "
+            f"{ours_ms / official_ms:.2f} (target <= 0.80); max |box diff| vs official "
+            f"{max(diffs[name]):.2e} px over {len(diffs[name])} frames"
+        )
     return "\n".join(lines)
 
 
 def print_table(rows: list[Row]) -> None:
-    header = (f"{'preset':<28} {'variant':<20} {'precision':<14} {'model ms':>9} {'tracker ms':>11} "
-              f"{'fps':>6}  memory")
+    header = (
+        f"{'preset':<28} {'variant':<20} {'precision':<14} {'model ms':>9} {'tracker ms':>11} "
+        f"{'fps':>6}  memory"
+    )
     print("\n" + header + "\n" + "-" * len(header))
     for r in rows:
         fps = 1e3 / r.tracker_ms if r.tracker_ms == r.tracker_ms else float("nan")
-        print(f"{r.preset:<28} {r.variant:<20} {r.precision:<14} {r.model_ms:9.1f} {r.tracker_ms:11.1f} "
-              f"{fps:6.2f}  {r.memory}")
+        print(
+            f"{r.preset:<28} {r.variant:<20} {r.precision:<14} {r.model_ms:9.1f} {r.tracker_ms:11.1f} "
+            f"{fps:6.2f}  {r.memory}"
+        )
     print()
     for preset in dict.fromkeys(r.preset for r in rows):
         get = {(r.variant, r.precision): r for r in rows if r.preset == preset}
-        ce, explicit, plain = (get.get((v, "fp32")) for v in
-                               ("CE, fused attn", "CE, explicit attn", "no CE, fused attn"))
-        print(f"{preset}: fused vs explicit attention x{explicit.model_ms / ce.model_ms:.2f} (model), "
-              f"x{explicit.tracker_ms / ce.tracker_ms:.2f} (tracker); CE vs no CE "
-              f"x{plain.model_ms / ce.model_ms:.2f} (model), "
-              f"x{plain.tracker_ms / ce.tracker_ms:.2f} (tracker)")
+        ce, explicit, plain = (
+            get.get((v, "fp32")) for v in ("CE, fused attn", "CE, explicit attn", "no CE, fused attn")
+        )
+        print(
+            f"{preset}: fused vs explicit attention x{explicit.model_ms / ce.model_ms:.2f} (model), "
+            f"x{explicit.tracker_ms / ce.tracker_ms:.2f} (tracker); CE vs no CE "
+            f"x{plain.model_ms / ce.model_ms:.2f} (model), "
+            f"x{plain.tracker_ms / ce.tracker_ms:.2f} (tracker)"
+        )
         for (_, precision), r in get.items():
             if precision != "fp32":
                 base = ce.tracker_ms if r.tracker_ms == r.tracker_ms else ce.model_ms
                 mine = r.tracker_ms if r.tracker_ms == r.tracker_ms else r.model_ms
-                print(f"{preset}: {precision} vs fp32 x{base / mine:.2f} "
-                      f"({'tracker' if r.tracker_ms == r.tracker_ms else 'model'})")
+                print(
+                    f"{preset}: {precision} vs fp32 x{base / mine:.2f} "
+                    f"({'tracker' if r.tracker_ms == r.tracker_ms else 'model'})"
+                )
 
 
 def main(argv=None) -> int:
@@ -328,16 +395,28 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: OMP_NUM_THREADS or torch's)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
-                        help="wall time, or process CPU time (CPU only; robust when jobs share the cores)")
-    parser.add_argument("--precisions", nargs="*", help="reduced precisions to time "
-                        "(default: bf16 on cpu, fp16 bf16 on cuda)")
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="wall",
+        help="wall time, or process CPU time (CPU only; robust when jobs share the cores)",
+    )
+    parser.add_argument(
+        "--precisions", nargs="*", help="reduced precisions to time (default: bf16 on cpu, fp16 bf16 on cuda)"
+    )
     parser.add_argument("--force-bf16", action="store_true", help="time CPU bf16 even without native support")
-    parser.add_argument("--official", type=Path,
-                        help="checkout of github.com/botaoye/OSTrack (outside this repo) to time alongside")
+    parser.add_argument(
+        "--official",
+        type=Path,
+        help="checkout of github.com/botaoye/OSTrack (outside this repo) to time alongside",
+    )
     parser.add_argument("--official-frames", type=int, default=20)
-    parser.add_argument("--official-backends", nargs="+", default=["torch"],
-                        help="our tracker backends timed next to the official one (e.g. torch onnxruntime)")
+    parser.add_argument(
+        "--official-backends",
+        nargs="+",
+        default=["torch"],
+        help="our tracker backends timed next to the official one (e.g. torch onnxruntime)",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -352,10 +431,13 @@ def main(argv=None) -> int:
     if args.precisions is None:
         args.precisions = ["bf16"] if device.type == "cpu" else ["fp16", "bf16"]
     cpu = torch.backends.cpu.get_cpu_capability()
-    print(f"torch {torch.__version__}, device {device}"
-          + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "")
-          + f", {torch.get_num_threads()} threads, CPU {cpu}, native CPU bf16: {cpu_has_native_bf16()}, "
-          f"{args.frames} timed frames after {args.warmup} warm-up (median, {args.clock} clock)", flush=True)
+    print(
+        f"torch {torch.__version__}, device {device}"
+        + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "")
+        + f", {torch.get_num_threads()} threads, CPU {cpu}, native CPU bf16: {cpu_has_native_bf16()}, "
+        f"{args.frames} timed frames after {args.warmup} warm-up (median, {args.clock} clock)",
+        flush=True,
+    )
     images, init_box = load_frames(args.frames)
     rows = []
     for name in args.presets:
@@ -365,8 +447,18 @@ def main(argv=None) -> int:
         print(line)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     if args.official:
-        print(compare_with_official(args.official, args.presets[0], device, images, init_box,
-                                    args.official_frames, args.warmup, tuple(args.official_backends)))
+        print(
+            compare_with_official(
+                args.official,
+                args.presets[0],
+                device,
+                images,
+                init_box,
+                args.official_frames,
+                args.warmup,
+                tuple(args.official_backends),
+            )
+        )
     return 0
 
 

@@ -9,6 +9,7 @@ timed alone. Target: overhead under 5 ms per frame on CPU at 640x480.
 
     .venv/bin/python benchmarks/bench_node.py [--frames 60]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,8 +63,11 @@ def run_node(width: int, height: int, n_frames: int, with_debug: bool) -> dict:
     """Median per-frame latency, tracker time and their difference from the node's own statistics."""
     frames, init_box = scaled_sequence(width, height)
     tracker = Tracker.from_files(TINY / "config.yaml", TINY / "checkpoint.pth.tar")
-    params = [Parameter("lost_score_threshold", value=0.0), Parameter("reacquire_score_threshold", value=0.0),
-              Parameter("image_reliability", value="reliable")]
+    params = [
+        Parameter("lost_score_threshold", value=0.0),
+        Parameter("reacquire_score_threshold", value=0.0),
+        Parameter("image_reliability", value="reliable"),
+    ]
     node = TrackerNode(tracker=tracker, node_name="bench_tracker", parameter_overrides=params)
     camera = rclpy.create_node("bench_camera")
     publisher = camera.create_publisher(Image, "image", 10)
@@ -109,9 +113,13 @@ def run_node(width: int, height: int, n_frames: int, with_debug: bool) -> dict:
         executor.shutdown(timeout_sec=2.0)
         node.destroy_node()
         camera.destroy_node()
-    return {"latency": stats.latency_ms["p50"], "model": stats.model_ms["p50"],
-            "overhead": stats.overhead_ms["p50"], "overhead_p90": stats.overhead_ms["p90"],
-            "in_node": stats.in_node_ms["p50"] - stats.model_ms["p50"]}
+    return {
+        "latency": stats.latency_ms["p50"],
+        "model": stats.model_ms["p50"],
+        "overhead": stats.overhead_ms["p50"],
+        "overhead_p90": stats.overhead_ms["p90"],
+        "in_node": stats.in_node_ms["p50"] - stats.model_ms["p50"],
+    }
 
 
 def time_overlay(width: int, height: int, repeats: int = 30) -> dict:
@@ -143,9 +151,11 @@ def time_overlay(width: int, height: int, repeats: int = 30) -> dict:
         out[f"convert_{encoding}"] = (statistics.median(ours) * 1e3, statistics.median(plain) * 1e3)
     canvas = draw_overlay(rgb, "TRACKING", box, 0.8, search, kept, OverlayOptions())
     depth = np.full((height, width), 2500, np.uint16)
-    for label, work in (("pack_raw", lambda: rgb_to_image(canvas, None)),
-                        ("pack_jpeg", lambda: rgb_to_jpeg(canvas, Header(), 80)),
-                        ("depth_median", lambda: box_depth(depth, box, 1e-3))):
+    for label, work in (
+        ("pack_raw", lambda: rgb_to_image(canvas, None)),
+        ("pack_jpeg", lambda: rgb_to_jpeg(canvas, Header(), 80)),
+        ("depth_median", lambda: box_depth(depth, box, 1e-3)),
+    ):
         times = []
         for _ in range(repeats):
             started = time.perf_counter()
@@ -162,26 +172,36 @@ def main() -> int:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     rclpy.init()
     try:
-        print(f"tracker node overhead (tiny fixture network, {args.frames} frames after 5 warm-up, "
-              f"one in flight, {torch.get_num_threads()} torch thread(s), {os.cpu_count()} CPUs visible; "
-              "medians in ms)")
-        print(f"{'size':>10} {'debug_image':>11} {'stamp->pub':>10} {'tracker':>8} {'overhead':>8} "
-              f"{'ovh p90':>8} {'in-node':>8}")
+        print(
+            f"tracker node overhead (tiny fixture network, {args.frames} frames after 5 warm-up, "
+            f"one in flight, {torch.get_num_threads()} torch thread(s), {os.cpu_count()} CPUs visible; "
+            "medians in ms)"
+        )
+        print(
+            f"{'size':>10} {'debug_image':>11} {'stamp->pub':>10} {'tracker':>8} {'overhead':>8} "
+            f"{'ovh p90':>8} {'in-node':>8}"
+        )
         for width, height in SIZES:
             for with_debug in (False, True):
                 r = run_node(width, height, args.frames, with_debug)
-                print(f"{width}x{height:<5} {'yes' if with_debug else 'no':>11} {r['latency']:10.2f} "
-                      f"{r['model']:8.2f} {r['overhead']:8.2f} {r['overhead_p90']:8.2f} {r['in_node']:8.2f}")
+                print(
+                    f"{width}x{height:<5} {'yes' if with_debug else 'no':>11} {r['latency']:10.2f} "
+                    f"{r['model']:8.2f} {r['overhead']:8.2f} {r['overhead_p90']:8.2f} {r['in_node']:8.2f}"
+                )
         print("overlay alone (draw + pack into sensor_msgs/Image) and image conversion in, ms:")
         for width, height in SIZES:
             o = time_overlay(width, height)
-            conversions = [f"Image {e} -> RGB {ours:.3f} (cv_bridge {plain:.3f}, x{plain / ours:.0f})"
-                           for e, (ours, plain) in ((e, o["convert_" + e]) for e in ("rgb8", "bgr8"))]
-            print(f"  {width}x{height}: overlay full {o['overlay']:.2f}, half {o['overlay_half']:.2f}; "
-                  + "; ".join(conversions)
-                  + f"; overlay packed as rgb8 Image {o['pack_raw']:.2f}, as JPEG q80 "
-                  f"(debug_image/compressed) {o['pack_jpeg']:.2f}; depth median in the box "
-                  f"(spatial_input: depth) {o['depth_median']:.3f}")
+            conversions = [
+                f"Image {e} -> RGB {ours:.3f} (cv_bridge {plain:.3f}, x{plain / ours:.0f})"
+                for e, (ours, plain) in ((e, o["convert_" + e]) for e in ("rgb8", "bgr8"))
+            ]
+            print(
+                f"  {width}x{height}: overlay full {o['overlay']:.2f}, half {o['overlay_half']:.2f}; "
+                + "; ".join(conversions)
+                + f"; overlay packed as rgb8 Image {o['pack_raw']:.2f}, as JPEG q80 "
+                f"(debug_image/compressed) {o['pack_jpeg']:.2f}; depth median in the box "
+                f"(spatial_input: depth) {o['depth_median']:.3f}"
+            )
     finally:
         rclpy.shutdown()
     return 0

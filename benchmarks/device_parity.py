@@ -86,13 +86,21 @@ def demo_sequence_run(ref: Path, device: str, backend: str, dtype: torch.dtype):
 
 def demo_precision_rows(ref: Path, device: str):
     """Every (backend, precision) available here against torch fp32 on the same device."""
-    runs = [("torch", torch.float16), ("torch", torch.bfloat16), ("onnxruntime", torch.float32),
-            ("onnxruntime", torch.float16)]
+    runs = [
+        ("torch", torch.float16),
+        ("torch", torch.bfloat16),
+        ("onnxruntime", torch.float32),
+        ("onnxruntime", torch.float16),
+    ]
     if device == "cpu":
         runs.append(("onnxruntime", torch.int8))
     if device.startswith("cuda"):
-        runs += [("cuda-graph", torch.float32), ("cuda-graph", torch.float16), ("tensorrt", torch.float32),
-                 ("tensorrt", torch.float16)]
+        runs += [
+            ("cuda-graph", torch.float32),
+            ("cuda-graph", torch.float16),
+            ("tensorrt", torch.float32),
+            ("tensorrt", torch.float16),
+        ]
     base, base_kept = demo_sequence_run(ref, device, "torch", torch.float32)
     rows = []
     for backend, dtype in runs:
@@ -105,8 +113,13 @@ def demo_precision_rows(ref: Path, device: str):
         err = np.abs(boxes - base).max(axis=1)
         stages = sum(a == b for x, y in zip(kept, base_kept) for a, b in zip(x, y))
         over = f"{int((err > 1).sum())}/{len(err)} > 1 px"
-        rows.append((label, f"{np.median(err):.3f}/{err.max():.2f} px, {over}",
-                     f"CE sets {stages}/{sum(len(x) for x in kept)} identical"))
+        rows.append(
+            (
+                label,
+                f"{np.median(err):.3f}/{err.max():.2f} px, {over}",
+                f"CE sets {stages}/{sum(len(x) for x in kept)} identical",
+            )
+        )
     return rows
 
 
@@ -157,8 +170,10 @@ def main() -> int:
     for label, value, bound, good in rows:
         print(f"{label:<{width}}  {value:>12}  {bound:>12}  {'ok' if good else 'FAIL'}")
     print("fp32 parity:", "PASS" if ok else "FAIL")
-    print(f"\ndemo model on the shared sequence, teacher-forced, vs torch fp32 on {args.device} "
-          "(median/max box difference):")
+    print(
+        f"\ndemo model on the shared sequence, teacher-forced, vs torch fp32 on {args.device} "
+        "(median/max box difference):"
+    )
     demo_rows = demo_precision_rows(args.reference, args.device)
     width = max(len(r[0]) for r in demo_rows)
     for label, value, extra in demo_rows:

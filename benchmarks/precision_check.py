@@ -13,6 +13,7 @@ score-map difference (timings are a side note: variants interleaved frame by fra
 Usage: python benchmarks/precision_check.py --dataset DIR [--sequences N] [--threads 1] [--device cuda]
        [--variants fp32-onnxruntime bf16-whole bf16 fp16 int8] [--config C --weights W]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,13 @@ class WholeCast:
 
     def track_frame(self, tokens, search, mask=None) -> FrameOutput:
         out = self.net.track_frame(tokens, search.to(self.dtype), mask)
-        return FrameOutput(out.score_map.float(), out.size_map.float(), out.offset_map.float(),
-                           out.kept_indices, out.removed_indices)
+        return FrameOutput(
+            out.score_map.float(),
+            out.size_map.float(),
+            out.offset_map.float(),
+            out.kept_indices,
+            out.removed_indices,
+        )
 
 
 def record_ce_scores(tracker: Tracker) -> list:
@@ -76,8 +82,12 @@ def make_tracker(variant: str, config, weights, device: str) -> Tracker:
     if variant == "fp32":
         return Tracker.from_files(config, weights, device=device)
     if variant == "bf16-whole":
-        return Tracker(WholeCast(load_model(config, weights, device=device), torch.bfloat16), config,
-                       device=device, dtype=torch.bfloat16)
+        return Tracker(
+            WholeCast(load_model(config, weights, device=device), torch.bfloat16),
+            config,
+            device=device,
+            dtype=torch.bfloat16,
+        )
     if variant == "fp32-onnxruntime":
         return Tracker.from_files(config, weights, device=device, dtype="fp32", backend="onnxruntime")
     if variant == "int8":
@@ -87,8 +97,9 @@ def make_tracker(variant: str, config, weights, device: str) -> Tracker:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", type=Path, required=True,
-                        help="folder of sequences (ostrack-eval layout)")
+    parser.add_argument(
+        "--dataset", type=Path, required=True, help="folder of sequences (ostrack-eval layout)"
+    )
     parser.add_argument("--sequences", type=int, help="only the first N sequences")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--config", help="default: the embedded demo model's")
@@ -140,32 +151,45 @@ def main() -> int:
             for name in args.variants:
                 result, out = results[name]
                 ious[name].append(float(iou(np.array([result.box]), np.array([ref.box]))[0]))
-                changed = [len(set(a[0].tolist()) ^ set(b[0].tolist())) // 2
-                           for a, b in zip(out.kept_indices, ref_out.kept_indices)]
+                changed = [
+                    len(set(a[0].tolist()) ^ set(b[0].tolist())) // 2
+                    for a, b in zip(out.kept_indices, ref_out.kept_indices)
+                ]
                 same_ce[name] += not any(changed)
                 flipped[name] += changed[0] if changed else 0
                 if any(changed) and recorded[name]:
                     not_ties[name] += ce_swaps_beyond_noise(
-                        recorded["fp32"], recorded[name], [k[0] for k in ref_out.kept_indices],
-                        [k[0] for k in out.kept_indices])[1]
+                        recorded["fp32"],
+                        recorded[name],
+                        [k[0] for k in ref_out.kept_indices],
+                        [k[0] for k in out.kept_indices],
+                    )[1]
                 diff = (out.score_map.float() - ref_out.score_map).abs().max()
                 score_diff[name] = max(score_diff[name], float(diff))
             frames += 1
-    print(f"{len(sequences)} sequences of {args.dataset}, {frames} teacher-forced frames, {args.device}, "
-          f"{args.threads} thread(s); boxes and CE sets compared with torch fp32 on the same crops")
-    print(f"{'variant':<18} {'mean IoU':>9} {'IoU<0.5':>8} {'CE same':>8} {'1st CE swaps':>13} "
-          f"{'not ties':>9} {'max |score diff|':>17} {'ms/frame':>9} {'vs fp32':>8}")
+    print(
+        f"{len(sequences)} sequences of {args.dataset}, {frames} teacher-forced frames, {args.device}, "
+        f"{args.threads} thread(s); boxes and CE sets compared with torch fp32 on the same crops"
+    )
+    print(
+        f"{'variant':<18} {'mean IoU':>9} {'IoU<0.5':>8} {'CE same':>8} {'1st CE swaps':>13} "
+        f"{'not ties':>9} {'max |score diff|':>17} {'ms/frame':>9} {'vs fp32':>8}"
+    )
     ref_ms = 1000 * seconds["fp32"] / max(frames, 1)
-    print(f"{'fp32 (reference)':<18} {1:>9.4f} {0:>8} {'100%':>8} {0:>13} {0:>9} {0:>17} {ref_ms:>9.2f} "
-          f"{'1.00x':>8}")
+    print(
+        f"{'fp32 (reference)':<18} {1:>9.4f} {0:>8} {'100%':>8} {0:>13} {0:>9} {0:>17} {ref_ms:>9.2f} "
+        f"{'1.00x':>8}"
+    )
     for name in args.variants:
         values = np.array(ious[name])
         ms = 1000 * seconds[name] / max(frames, 1)
-        print(f"{name:<18} {values.mean():>9.4f} {int((values < 0.5).sum()):>8} "
-              f"{100 * same_ce[name] / max(frames, 1):>7.1f}% {flipped[name] / max(frames, 1):>13.3f} "
-              f"{not_ties[name] if name in TORCH_VARIANTS else 'n/a':>9} "
-              f"{score_diff[name]:>17.4f} {ms:>9.2f} "
-              f"{ref_ms / ms:>7.2f}x")
+        print(
+            f"{name:<18} {values.mean():>9.4f} {int((values < 0.5).sum()):>8} "
+            f"{100 * same_ce[name] / max(frames, 1):>7.1f}% {flipped[name] / max(frames, 1):>13.3f} "
+            f"{not_ties[name] if name in TORCH_VARIANTS else 'n/a':>9} "
+            f"{score_diff[name]:>17.4f} {ms:>9.2f} "
+            f"{ref_ms / ms:>7.2f}x"
+        )
     return 0
 
 

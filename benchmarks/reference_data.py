@@ -1,4 +1,5 @@
 """Where the benchmarks find the official-code golden data: the fixtures shipped in test/fixtures/."""
+
 from __future__ import annotations
 
 import os

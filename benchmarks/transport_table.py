@@ -8,6 +8,7 @@ Not a bench_*.py (so not part of `make bench`): the full table takes ~8 minutes.
 
     ROS_DOMAIN_ID=<yours> .venv/bin/python benchmarks/transport_table.py [--frames 150 --rate 15]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,9 +35,13 @@ TOPIC = "bench_transport/image"
 def _qos(reliability: str):
     from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
-                      reliability=(ReliabilityPolicy.RELIABLE if reliability == "reliable"
-                                   else ReliabilityPolicy.BEST_EFFORT))
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=5,
+        reliability=(
+            ReliabilityPolicy.RELIABLE if reliability == "reliable" else ReliabilityPolicy.BEST_EFFORT
+        ),
+    )
 
 
 def run_publisher(args) -> None:
@@ -95,10 +100,26 @@ def _env(with_profile: bool, profile: str) -> dict:
 
 
 def run_cell(width: int, height: int, qos: str, profile_mode: str, args, profile: str) -> int:
-    common = [sys.executable, __file__, "--width", str(width), "--height", str(height), "--qos", qos,
-              "--frames", str(args.frames), "--rate", str(args.rate)]
-    sub = subprocess.Popen(common + ["--role", "sub"], stdout=subprocess.PIPE, text=True,
-                           env=_env(profile_mode in ("sub", "both"), profile))
+    common = [
+        sys.executable,
+        __file__,
+        "--width",
+        str(width),
+        "--height",
+        str(height),
+        "--qos",
+        qos,
+        "--frames",
+        str(args.frames),
+        "--rate",
+        str(args.rate),
+    ]
+    sub = subprocess.Popen(
+        common + ["--role", "sub"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(profile_mode in ("sub", "both"), profile),
+    )
     pub = subprocess.Popen(common + ["--role", "pub"], env=_env(profile_mode in ("pub", "both"), profile))
     pub.wait()
     out, _ = sub.communicate()
@@ -127,8 +148,10 @@ def main() -> int:
     if profile is None:
         print("config/fastdds_large_frames.xml not found", file=sys.stderr)
         return 1
-    print(f"RMW_IMPLEMENTATION={os.environ.get('RMW_IMPLEMENTATION', '(default)')}, {args.frames} frames "
-          f"at {args.rate:g} Hz, rgb8, depth 5, profile {profile}")
+    print(
+        f"RMW_IMPLEMENTATION={os.environ.get('RMW_IMPLEMENTATION', '(default)')}, {args.frames} frames "
+        f"at {args.rate:g} Hz, rgb8, depth 5, profile {profile}"
+    )
     print("| resolution | QoS (both sides) | profile loaded by | received |\n|---|---|---|---|")
     sizes = [tuple(int(v) for v in s.split("x")) for s in args.resolutions.split(",")]
     for (w, h), qos, mode in itertools.product(sizes, args.qos_list.split(","), args.profiles.split(",")):

@@ -18,6 +18,7 @@ FASTRTPS_DEFAULT_PROFILES_FILE / FASTDDS_DEFAULT_PROFILES_FILE already name a pr
 When the node exits on its own (a start-up error: missing weights, bad config or parameter), the
 launch shuts down and ``ros2 launch`` exits non-zero.
 """
+
 from __future__ import annotations
 
 import os
@@ -62,19 +63,31 @@ def _tracker_node(context, *args, **kwargs):
     use_sim_time = LaunchConfiguration("use_sim_time").perform(context).lower() in ("true", "1")
     overrides["use_sim_time"] = use_sim_time
     image = LaunchConfiguration("image").perform(context).rstrip("/") or "image"
-    camera_info = (LaunchConfiguration("camera_info").perform(context)
-                   or os.path.join(os.path.dirname(image), "camera_info"))
-    remappings = [("image", image), ("image/compressed", image + "/compressed"),
-                  ("init_point", image + "_mouse_left"), ("camera_info", camera_info)]
+    camera_info = LaunchConfiguration("camera_info").perform(context) or os.path.join(
+        os.path.dirname(image), "camera_info"
+    )
+    remappings = [
+        ("image", image),
+        ("image/compressed", image + "/compressed"),
+        ("init_point", image + "_mouse_left"),
+        ("camera_info", camera_info),
+    ]
     depth = LaunchConfiguration("depth").perform(context)
     if depth:
         remappings.append(("depth", depth))
-    environment = [SetEnvironmentVariable(name, value) for name, value
-                   in profile_environment(context.environment, large_frames_profile()).items()]
-    settings = {"package": "ostrack_ros", "name": "ostrack_tracker",
-                "namespace": LaunchConfiguration("namespace").perform(context),
-                "parameters": [params_file, overrides], "remappings": remappings,
-                "output": "screen", "emulate_tty": True}
+    environment = [
+        SetEnvironmentVariable(name, value)
+        for name, value in profile_environment(context.environment, large_frames_profile()).items()
+    ]
+    settings = {
+        "package": "ostrack_ros",
+        "name": "ostrack_tracker",
+        "namespace": LaunchConfiguration("namespace").perform(context),
+        "parameters": [params_file, overrides],
+        "remappings": remappings,
+        "output": "screen",
+        "emulate_tty": True,
+    }
     if _flag(context, "use_lifecycle"):
         node = LifecycleNode(executable="tracker_lifecycle_node", **settings)
         startup = _autostart(node) if _flag(context, "autostart") else []
@@ -93,46 +106,89 @@ def _flag(context, name: str) -> bool:
 
 def _autostart(node: LifecycleNode) -> list:
     """Configure the managed node now and activate it once its first configure succeeded."""
+
     def transition(transition_id: int) -> EmitEvent:
-        return EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(node),
-                                           transition_id=transition_id))
-    activate = OnStateTransition(target_lifecycle_node=node, start_state="configuring", goal_state="inactive",
-                                 entities=[transition(Transition.TRANSITION_ACTIVATE)], handle_once=True)
+        return EmitEvent(
+            event=ChangeState(lifecycle_node_matcher=matches_action(node), transition_id=transition_id)
+        )
+
+    activate = OnStateTransition(
+        target_lifecycle_node=node,
+        start_state="configuring",
+        goal_state="inactive",
+        entities=[transition(Transition.TRANSITION_ACTIVATE)],
+        handle_once=True,
+    )
     return [RegisterEventHandler(activate), transition(Transition.TRANSITION_CONFIGURE)]
 
 
 def generate_launch_description() -> LaunchDescription:
     share = get_package_share_directory("ostrack_ros")
-    return LaunchDescription([
-        DeclareLaunchArgument("weights", default_value="",
-                              description="Checkpoint file; empty = params_file value (demo model if unset)"),
-        DeclareLaunchArgument("config", default_value="",
-                              description="Experiment YAML or preset name; empty = params_file value"),
-        DeclareLaunchArgument("image", default_value="/camera/image_raw",
-                              description="Camera image topic"),
-        DeclareLaunchArgument("device", default_value="",
-                              description="auto | cpu | cuda | cuda:N; empty = params_file value"),
-        DeclareLaunchArgument("precision", default_value="",
-                              description="auto | fp32 | fp16 | bf16 | int8; empty = params_file value"),
-        DeclareLaunchArgument("backend", default_value="",
-                              description="Inference runtime: torch | cuda-graph | torch-compile | "
-                                          "onnxruntime | tensorrt; empty = params_file value (torch)"),
-        DeclareLaunchArgument("params_file", default_value=os.path.join(share, "config", "tracker.yaml"),
-                              description="Node parameter file (must exist)"),
-        DeclareLaunchArgument("camera_info", default_value="",
-                              description="CameraInfo topic; empty = <image's folder>/camera_info"),
-        DeclareLaunchArgument("depth", default_value="",
-                              description="Depth image aligned to image (16UC1 mm / 32FC1 m), for "
-                                          "spatial_input:=depth"),
-        DeclareLaunchArgument("spatial_input", default_value="",
-                              description="none | camera_info (bearing) | depth (3-D point); empty = "
-                                          "params_file value"),
-        DeclareLaunchArgument("use_lifecycle", default_value="false",
-                              description="Start the managed (lifecycle) node instead of the plain one"),
-        DeclareLaunchArgument("autostart", default_value="true",
-                              description="With use_lifecycle: configure and activate at launch"),
-        DeclareLaunchArgument("namespace", default_value="", description="Namespace of the node"),
-        DeclareLaunchArgument("use_sim_time", default_value="false",
-                              description="Use /clock (bag playback)"),
-        OpaqueFunction(function=_tracker_node),
-    ])
+    return LaunchDescription(
+        [
+            DeclareLaunchArgument(
+                "weights",
+                default_value="",
+                description="Checkpoint file; empty = params_file value (demo model if unset)",
+            ),
+            DeclareLaunchArgument(
+                "config",
+                default_value="",
+                description="Experiment YAML or preset name; empty = params_file value",
+            ),
+            DeclareLaunchArgument(
+                "image", default_value="/camera/image_raw", description="Camera image topic"
+            ),
+            DeclareLaunchArgument(
+                "device",
+                default_value="",
+                description="auto | cpu | cuda | cuda:N; empty = params_file value",
+            ),
+            DeclareLaunchArgument(
+                "precision",
+                default_value="",
+                description="auto | fp32 | fp16 | bf16 | int8; empty = params_file value",
+            ),
+            DeclareLaunchArgument(
+                "backend",
+                default_value="",
+                description="Inference runtime: torch | cuda-graph | torch-compile | "
+                "onnxruntime | tensorrt; empty = params_file value (torch)",
+            ),
+            DeclareLaunchArgument(
+                "params_file",
+                default_value=os.path.join(share, "config", "tracker.yaml"),
+                description="Node parameter file (must exist)",
+            ),
+            DeclareLaunchArgument(
+                "camera_info",
+                default_value="",
+                description="CameraInfo topic; empty = <image's folder>/camera_info",
+            ),
+            DeclareLaunchArgument(
+                "depth",
+                default_value="",
+                description="Depth image aligned to image (16UC1 mm / 32FC1 m), for spatial_input:=depth",
+            ),
+            DeclareLaunchArgument(
+                "spatial_input",
+                default_value="",
+                description="none | camera_info (bearing) | depth (3-D point); empty = params_file value",
+            ),
+            DeclareLaunchArgument(
+                "use_lifecycle",
+                default_value="false",
+                description="Start the managed (lifecycle) node instead of the plain one",
+            ),
+            DeclareLaunchArgument(
+                "autostart",
+                default_value="true",
+                description="With use_lifecycle: configure and activate at launch",
+            ),
+            DeclareLaunchArgument("namespace", default_value="", description="Namespace of the node"),
+            DeclareLaunchArgument(
+                "use_sim_time", default_value="false", description="Use /clock (bag playback)"
+            ),
+            OpaqueFunction(function=_tracker_node),
+        ]
+    )

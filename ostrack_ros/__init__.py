@@ -3,4 +3,5 @@
 The core (``configs``, ``model``, ``tracking``, ``training``) imports no ROS package; the ROS
 adapter lives in ``ostrack_ros.ros``.
 """
+
 __version__ = "0.1.0"

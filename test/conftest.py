@@ -1,4 +1,5 @@
 """Shared test setup: one torch thread, a private localhost ROS graph, the reference fixtures, ROS skips."""
+
 from __future__ import annotations
 
 import base64
@@ -83,8 +84,11 @@ def installed_copy_status() -> str:
             installed[REPO_ROOT.joinpath(*parts)] = record.hash.value
         elif parts[-3:-1] in (("ostrack_ros", "launch"), ("ostrack_ros", "config")):  # share/ data
             installed[REPO_ROOT.joinpath(*parts[-2:])] = record.hash.value
-    stale = [path for path, digest in installed.items()
-             if not path.is_file() or digest != _record_digest(path.read_bytes())]
+    stale = [
+        path
+        for path, digest in installed.items()
+        if not path.is_file() or digest != _record_digest(path.read_bytes())
+    ]
     new = [path for path in (REPO_ROOT / "ostrack_ros").rglob("*.py") if path not in installed]
     if stale or new:
         return f"STALE ({len(stale)} changed, {len(new)} new files): run `make setup` before launch tests"
@@ -125,8 +129,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def reference_dir() -> Path:
     """The official-code golden data (OSTRACK_REFERENCE_DIR); a clear failure when it is missing."""
     if not (REFERENCE_DIR / "README.md").is_file():
-        pytest.fail(f"reference fixtures not found at {REFERENCE_DIR}: they ship in test/fixtures/; "
-                    "unset OSTRACK_REFERENCE_DIR or point it at a complete copy", pytrace=False)
+        pytest.fail(
+            f"reference fixtures not found at {REFERENCE_DIR}: they ship in test/fixtures/; "
+            "unset OSTRACK_REFERENCE_DIR or point it at a complete copy",
+            pytrace=False,
+        )
     return REFERENCE_DIR
 
 

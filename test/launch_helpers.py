@@ -1,5 +1,6 @@
 """Shared pieces of the launch_pytest tests: the installed tracker.launch.py with the tiny fixture
 model, and a params file that never declares the (randomly weighted) tiny model's target lost."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,25 +23,32 @@ from vision_msgs.msg import Detection2D, Detection2DArray
 from ostrack_ros.ros.conversions import rgb_to_image
 
 TINY = os.path.join(os.environ["OSTRACK_REFERENCE_DIR"], "tiny")
-TINY_MODEL = {"weights": os.path.join(TINY, "checkpoint.pth.tar"),
-              "config": os.path.join(TINY, "config.yaml"), "device": "cpu"}
+TINY_MODEL = {
+    "weights": os.path.join(TINY, "checkpoint.pth.tar"),
+    "config": os.path.join(TINY, "config.yaml"),
+    "device": "cpu",
+}
 
 
 def write_params_file(folder: Path, extra: str = "") -> str:
     """A params file: defaults, no LOST for the tiny model, plus ``extra`` YAML lines (4-space indent)."""
     path = folder / "tracker_test.yaml"
-    path.write_text("/**:\n  ros__parameters:\n    lost_score_threshold: 0.0\n"
-                    "    reacquire_score_threshold: 0.0\n" + extra)
+    path.write_text(
+        "/**:\n  ros__parameters:\n    lost_score_threshold: 0.0\n"
+        "    reacquire_score_threshold: 0.0\n" + extra
+    )
     return str(path)
 
 
 def tracker_launch_description(**arguments: str) -> LaunchDescription:
     """The installed tracker.launch.py with these launch arguments, then ReadyToTest."""
     path = os.path.join(get_package_share_directory("ostrack_ros"), "launch", "tracker.launch.py")
-    return LaunchDescription([
-        IncludeLaunchDescription(PythonLaunchDescriptionSource(path), launch_arguments=arguments.items()),
-        launch_pytest.actions.ReadyToTest(),
-    ])
+    return LaunchDescription(
+        [
+            IncludeLaunchDescription(PythonLaunchDescriptionSource(path), launch_arguments=arguments.items()),
+            launch_pytest.actions.ReadyToTest(),
+        ]
+    )
 
 
 class LaunchProbe:
@@ -48,8 +56,9 @@ class LaunchProbe:
     topic, records the namespace's detections, and pumps ROS and the launch event loop until a
     condition holds."""
 
-    def __init__(self, ros_context, name: str, camera: str, namespace: str, init_topic: str,
-                 frame_id: str) -> None:
+    def __init__(
+        self, ros_context, name: str, camera: str, namespace: str, init_topic: str, frame_id: str
+    ) -> None:
         with np.load(os.path.join(TINY, "tracker_sequence.npz")) as data:
             self.frames, self.init_box = data["frames"], tuple(float(v) for v in data["init_box"])
         self.node = rclpy.create_node(name, context=ros_context)
@@ -73,8 +82,9 @@ class LaunchProbe:
         self.images.publish(msg)
         self.count += 1
 
-    async def pump_until(self, done: Callable[[], bool], timeout: float, what: str,
-                         send: bool = True) -> None:
+    async def pump_until(
+        self, done: Callable[[], bool], timeout: float, what: str, send: bool = True
+    ) -> None:
         """Publish a frame (unless ``send`` is False) and spin, until ``done()``; fail after ``timeout``."""
         deadline = time.monotonic() + timeout
         while not done():

@@ -3,6 +3,7 @@
 The probe publishes frames/init messages and records everything the tracker node publishes. The ROS
 environment (localhost discovery, domain id) comes from conftest.py.
 """
+
 from __future__ import annotations
 
 import threading
@@ -30,8 +31,12 @@ TINY_DIR = REFERENCE_DIR / "tiny"
 FRAME_ID = "camera_optical"
 MS = 1_000_000
 #: every frame reaches the node, and the random tiny model is never declared lost
-KEEP_PUBLISHING = {"image_reliability": "reliable", "image_queue_depth": 10,
-                   "lost_score_threshold": 0.0, "reacquire_score_threshold": 0.0}
+KEEP_PUBLISHING = {
+    "image_reliability": "reliable",
+    "image_queue_depth": 10,
+    "lost_score_threshold": 0.0,
+    "reacquire_score_threshold": 0.0,
+}
 
 
 def tiny_tracker():
@@ -106,14 +111,21 @@ def stamp_ns(msg_header: Header) -> int:
 class Harness:
     """A TrackerNode (given tracker, parameter overrides) wired to a probe node on one executor."""
 
-    def __init__(self, tracker: Any, params: Optional[Dict[str, Any]] = None,
-                 name: str = "tracker_under_test", node_class: Any = None, **node_kwargs: Any):
+    def __init__(
+        self,
+        tracker: Any,
+        params: Optional[Dict[str, Any]] = None,
+        name: str = "tracker_under_test",
+        node_class: Any = None,
+        **node_kwargs: Any,
+    ):
         """``node_class`` (e.g. LifecycleTrackerNode, given ``node_kwargs`` instead of ``tracker``) makes a
         node that is not active yet: then only the probe's side is waited for."""
         overrides = [Parameter(k, value=v) for k, v in (params or {}).items()]
         if node_class is None:
-            self.node = TrackerNode(tracker=tracker, node_name=name, parameter_overrides=overrides,
-                                    **node_kwargs)
+            self.node = TrackerNode(
+                tracker=tracker, node_name=name, parameter_overrides=overrides, **node_kwargs
+            )
         else:
             self.node = node_class(node_name=name, parameter_overrides=overrides, **node_kwargs)
         self.probe = rclpy.create_node(name + "_probe")
@@ -142,13 +154,19 @@ class Harness:
         self.executor.add_node(self.probe)
         self.thread = threading.Thread(target=self.executor.spin, daemon=True)
         self.thread.start()
-        self.wait_for(lambda: (node_class is not None or self.image_pub.get_subscription_count() > 0)
-                      and self.node.count_publishers("init") > 0, what="discovery")
+        self.wait_for(
+            lambda: (
+                (node_class is not None or self.image_pub.get_subscription_count() > 0)
+                and self.node.count_publishers("init") > 0
+            ),
+            what="discovery",
+        )
 
     def _keep(self, store: list) -> Callable:
         def callback(msg):
             with self.lock:
                 store.append(msg)
+
         return callback
 
     def _on_array(self, msg: Detection2DArray) -> None:
@@ -183,6 +201,7 @@ class Harness:
             with self.lock:
                 found[:] = [a for a in self.arrays if stamp_ns(a.header) == ns]
             return bool(found)
+
         self.wait_for(arrived, timeout, what=f"detections at stamp {ns}")
         return found[0]
 

@@ -1,5 +1,6 @@
 """The multi-source renderer and its photo families: determinism, labels under camera zoom, shake,
 hands and occluders, scale range, family loading and their errors."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -49,20 +50,34 @@ def test_same_seed_same_pixels_other_index_other_pixels():
 def test_box_is_the_tight_box_of_the_visible_target(monkeypatch, hands_and_occluders):
     """A white target on dark images: the thresholded white pixels must match the label, with the
     camera zooming and shaking and (second case) a hand and an occluder covering parts of it."""
-    monkeypatch.setattr(diverse, "_target_texture",
-                        lambda rng, cfg, photo, w, h: np.full((h, w, 3), 255.0, np.float32))
+    monkeypatch.setattr(
+        diverse, "_target_texture", lambda rng, cfg, photo, w, h: np.full((h, w, 3), 255.0, np.float32)
+    )
     dark = PhotoFamily("dark", tuple(np.zeros((200, 200, 3), np.uint8) for _ in range(3)), "test", "-")
     p = 1.0 if hands_and_occluders else 0.0
-    cfg = replace(SMALL, length=20, p_low_texture=0.0, p_dark=0.0, p_lookalike=0.0, p_motion_blur=0.0,
-                  p_lighting=0.0, p_grey=0.0, p_camera_zoom=1.0, p_shake=1.0, p_holder=p, p_occlusion=p,
-                  p_out_of_view=0.5, noise_std=(0.0, 0.0))
+    cfg = replace(
+        SMALL,
+        length=20,
+        p_low_texture=0.0,
+        p_dark=0.0,
+        p_lookalike=0.0,
+        p_motion_blur=0.0,
+        p_lighting=0.0,
+        p_grey=0.0,
+        p_camera_zoom=1.0,
+        p_shake=1.0,
+        p_holder=p,
+        p_occlusion=p,
+        p_out_of_view=0.5,
+        noise_std=(0.0, 0.0),
+    )
     checked, partly_covered = 0, 0
     for index in range(4):
         seq = render_diverse(cfg, [dark], seed=11, index=index)
         for t, frame in enumerate(seq.frames):
             ys, xs = np.nonzero(frame.min(axis=2) > 128)
             if seq.absence[t]:
-                assert len(xs) <= 6   # at most a sliver of < 2 % of the target
+                assert len(xs) <= 6  # at most a sliver of < 2 % of the target
                 assert (seq.boxes[t] == 0).all() and seq.cover[t] == 0
                 continue
             assert len(xs), f"seq {index} frame {t}: labelled visible but no target pixel"
@@ -123,12 +138,14 @@ def test_folder_family_and_errors(tmp_path):
 
 
 def test_generate_writes_got10k_layout_and_sources(tmp_path):
-    folders = generate_diverse(tmp_path / "set", 2, seed=4, families=_procedural(),
-                               cfg=replace(SMALL, length=5), progress=False)
+    folders = generate_diverse(
+        tmp_path / "set", 2, seed=4, families=_procedural(), cfg=replace(SMALL, length=5), progress=False
+    )
     assert [f.name for f in folders] == ["diverse_4_0000", "diverse_4_0001"]
     assert (tmp_path / "set" / "list.txt").read_text().split() == [f.name for f in folders]
     assert "procedural\t6 images" in (tmp_path / "set" / "sources.txt").read_text()
     from ostrack_ros.data import read_sequence
+
     seq = read_sequence(folders[0])
     assert len(seq) == 5 and seq.visible[0] and seq.boxes.shape == (5, 4)
 
@@ -136,8 +153,9 @@ def test_generate_writes_got10k_layout_and_sources(tmp_path):
 def test_worker_processes_write_the_same_pixels(tmp_path):
     cfg = replace(SMALL, length=4)
     serial = generate_diverse(tmp_path / "a", 2, seed=8, families=_procedural(), cfg=cfg, progress=False)
-    pooled = generate_diverse(tmp_path / "b", 2, seed=8, families=_procedural(), cfg=cfg, workers=2,
-                              progress=False)
+    pooled = generate_diverse(
+        tmp_path / "b", 2, seed=8, families=_procedural(), cfg=cfg, workers=2, progress=False
+    )
     for a, b in zip(serial, pooled):
         for name in ("00000001.jpg", "00000004.jpg", "groundtruth.txt", "absence.label"):
             assert (a / name).read_bytes() == (b / name).read_bytes()
@@ -146,5 +164,5 @@ def test_worker_processes_write_the_same_pixels(tmp_path):
 def test_grey_sequences_have_no_colour():
     seq = render_diverse(replace(SMALL, p_grey=1.0, length=3), _procedural(), seed=2, index=0)
     frame = seq.frames[1].astype(int)
-    for a, b in ((0, 1), (1, 2)):   # only the per-channel sensor noise (std <= 6) differs
+    for a, b in ((0, 1), (1, 2)):  # only the per-channel sensor noise (std <= 6) differs
         assert np.abs(frame[..., a] - frame[..., b]).mean() < 8

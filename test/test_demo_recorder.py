@@ -1,4 +1,5 @@
 """The recorder node over real rclpy pub/sub: debug images to MP4, detections to CSV, bad input."""
+
 from __future__ import annotations
 
 import csv
@@ -32,9 +33,14 @@ def _header(i: int) -> Header:
 
 def test_records_video_and_csv(tmp_path, ros_context):
     video, table = tmp_path / "out" / "overlay.mp4", tmp_path / "out" / "det.csv"
-    recorder = Recorder(context=ros_context, parameter_overrides=[
-        Parameter("video_path", value=str(video)), Parameter("detections_path", value=str(table)),
-        Parameter("fps", value=10)])
+    recorder = Recorder(
+        context=ros_context,
+        parameter_overrides=[
+            Parameter("video_path", value=str(video)),
+            Parameter("detections_path", value=str(table)),
+            Parameter("fps", value=10),
+        ],
+    )
     probe = rclpy.create_node("probe", context=ros_context)
     image_pub = probe.create_publisher(Image, "debug_image", 10)
     det_pub = probe.create_publisher(type(make_detection_array(_header(0))), "detections", 10)
@@ -42,18 +48,22 @@ def test_records_video_and_csv(tmp_path, ros_context):
     executor.add_node(recorder)
     executor.add_node(probe)
     deadline = time.monotonic() + 10
-    while (image_pub.get_subscription_count() == 0 or det_pub.get_subscription_count() == 0) \
-            and time.monotonic() < deadline:
+    while (
+        image_pub.get_subscription_count() == 0 or det_pub.get_subscription_count() == 0
+    ) and time.monotonic() < deadline:
         executor.spin_once(timeout_sec=0.05)
     frames = 6
     for i in range(frames):
         rgb = np.full((48, 64, 3), 30 * i, np.uint8)
-        size = (48, 64) if i != 3 else (24, 32)            # one odd-sized frame gets resized
-        image_pub.publish(rgb_to_image(np.ascontiguousarray(rgb[:size[0], :size[1]]), _header(i)))
+        size = (48, 64) if i != 3 else (24, 32)  # one odd-sized frame gets resized
+        image_pub.publish(rgb_to_image(np.ascontiguousarray(rgb[: size[0], : size[1]]), _header(i)))
         bad = Image(header=_header(i), height=4, width=4, encoding="rgb8", step=12)  # no data
         image_pub.publish(bad)
-        tracked = [make_detection(_header(i), (10.0 + i, 5.0, 20.0, 10.0), 0.75, "target", "3")] \
-            if i % 2 == 0 else []
+        tracked = (
+            [make_detection(_header(i), (10.0 + i, 5.0, 20.0, 10.0), 0.75, "target", "3")]
+            if i % 2 == 0
+            else []
+        )
         det_pub.publish(make_detection_array(_header(i), tracked))
         executor.spin_once(timeout_sec=0.01)
     deadline = time.monotonic() + 10
@@ -62,7 +72,7 @@ def test_records_video_and_csv(tmp_path, ros_context):
     assert (recorder.video_frames, recorder.detection_rows) == (frames, frames)
     executor.shutdown()
     probe.destroy_node()
-    recorder.destroy_node()                                  # finalises the MP4
+    recorder.destroy_node()  # finalises the MP4
 
     capture = cv2.VideoCapture(str(video))
     decoded = []
@@ -71,12 +81,21 @@ def test_records_video_and_csv(tmp_path, ros_context):
         decoded.append(frame)
         ok, frame = capture.read()
     assert len(decoded) == frames and decoded[0].shape == (48, 64, 3)
-    assert abs(float(decoded[5].mean()) - 150) < 8           # lossy codec, flat grey 150
+    assert abs(float(decoded[5].mean()) - 150) < 8  # lossy codec, flat grey 150
 
     rows = list(csv.DictReader(table.open()))
     assert len(rows) == frames
-    assert rows[0] == {"stamp": "100.000000005", "frame_id": "cam", "tracked": "1", "x": "10.00",
-                       "y": "5.00", "w": "20.00", "h": "10.00", "score": "0.7500", "track_id": "3"}
+    assert rows[0] == {
+        "stamp": "100.000000005",
+        "frame_id": "cam",
+        "tracked": "1",
+        "x": "10.00",
+        "y": "5.00",
+        "w": "20.00",
+        "h": "10.00",
+        "score": "0.7500",
+        "track_id": "3",
+    }
     assert rows[1]["tracked"] == "0" and rows[1]["x"] == ""
 
 

@@ -2,6 +2,7 @@
 
 Runs the installed package (``make setup``): video_publisher -> tracker.launch.py -> recorder.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,10 +34,25 @@ def _installed() -> bool:
 def test_demo_runs_the_ros_graph_and_reports(tmp_path, reference_dir):
     frames = 16
     env = dict(os.environ, ROS_DOMAIN_ID=str(60 + os.getpid() % 40))  # a graph of its own
-    cmd = [sys.executable, "-m", "ostrack_ros.demo", "--out", str(tmp_path / "out"),
-           "--frames", str(frames), "--fps", "20", "--device", "cpu", "--timeout", "100",
-           "--weights", str(reference_dir / "tiny" / "checkpoint.pth.tar"),
-           "--config", str(reference_dir / "tiny" / "config.yaml")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ostrack_ros.demo",
+        "--out",
+        str(tmp_path / "out"),
+        "--frames",
+        str(frames),
+        "--fps",
+        "20",
+        "--device",
+        "cpu",
+        "--timeout",
+        "100",
+        "--weights",
+        str(reference_dir / "tiny" / "checkpoint.pth.tar"),
+        "--config",
+        str(reference_dir / "tiny" / "config.yaml"),
+    ]
     proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=150)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]

@@ -1,4 +1,5 @@
 """Demo figures from hand-made supervisor notes, and the INIT parser (no ROS graph needed)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,19 +25,22 @@ def test_summary_scores_from_the_first_tracked_frame():
     source = DemoInput(Path("x"), (0, 0, 10, 10), "test", 6, gt, visible)
     stamps = [1000 * MS + i * 100 * MS for i in range(6)]
     good, half = (0.0, 0.0, 10.0, 10.0), (5.0, 0.0, 10.0, 10.0)
-    seen = Observation(frame_stamps=stamps, detections=[
-        (stamps[0], None, float("nan"), stamps[0] + 20 * MS),   # before init took effect: not scored
-        (stamps[1], good, 0.9, stamps[1] + 30 * MS),            # IoU 1
-        # frame 2 dropped by the tracker: never answered
-        (stamps[3], None, float("nan"), stamps[3] + 40 * MS),   # lost: IoU 0
-        (stamps[4], good, 0.9, stamps[4] + 50 * MS),            # target invisible: not scored
-        (stamps[5], half, 0.8, stamps[5] + 60 * MS),            # IoU 1/3
-        (999, good, 0.9, 5000 * MS),                            # unknown stamp: ignored
-    ])
+    seen = Observation(
+        frame_stamps=stamps,
+        detections=[
+            (stamps[0], None, float("nan"), stamps[0] + 20 * MS),  # before init took effect: not scored
+            (stamps[1], good, 0.9, stamps[1] + 30 * MS),  # IoU 1
+            # frame 2 dropped by the tracker: never answered
+            (stamps[3], None, float("nan"), stamps[3] + 40 * MS),  # lost: IoU 0
+            (stamps[4], good, 0.9, stamps[4] + 50 * MS),  # target invisible: not scored
+            (stamps[5], half, 0.8, stamps[5] + 60 * MS),  # IoU 1/3
+            (999, good, 0.9, 5000 * MS),  # unknown stamp: ignored
+        ],
+    )
     s = summarize_run(seen, source)
     assert (s.frames_published, s.frames_processed, s.frames_tracked) == (6, 5, 3)
     assert s.iou_frames == 3 and s.mean_iou == pytest.approx((1 + 0 + 1 / 3) / 3)
-    assert s.latency_p50_ms == pytest.approx(45.0)              # median of 30, 40, 50, 60
+    assert s.latency_p50_ms == pytest.approx(45.0)  # median of 30, 40, 50, 60
     # 4 active answers over 430 ms of arrivals (130 -> 560 ms): 3 intervals
     assert s.fps == pytest.approx(3 / 0.43)
 
@@ -45,9 +49,16 @@ def test_summary_separates_transport_loss_from_frames_the_tracker_skipped():
     source = DemoInput(Path("x"), (0, 0, 10, 10), "video", 10)
     stamps = list(range(1, 11))
     answers = [(s, (0.0, 0.0, 5.0, 5.0), 0.9, s + 5) for s in stamps[:6]]
-    seen = Observation(frame_stamps=stamps, detections=answers,
-                       tracker_counts={"frames_received": "8", "frames_dropped": "2", "frames_rejected": "0",
-                                       "state": "TRACKING"})
+    seen = Observation(
+        frame_stamps=stamps,
+        detections=answers,
+        tracker_counts={
+            "frames_received": "8",
+            "frames_dropped": "2",
+            "frames_rejected": "0",
+            "state": "TRACKING",
+        },
+    )
     s = summarize_run(seen, source)
     assert (s.frames_published, s.frames_processed) == (10, 6)
     assert (s.frames_received_by_tracker, s.frames_lost_in_transport) == (8, 2)

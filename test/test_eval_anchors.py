@@ -1,5 +1,6 @@
 """OpenCV anchors (CSRT, KCF, MIL) in ``ostrack-eval``: names, the missing-contrib error, the adapter
 contract and a run through the CLI next to scored results."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,9 @@ def _moving_square_frames(n=12, step=3):
     """A 32x32 target (red disc, white bar) moving right by ``step`` px per frame over a smooth
     textured background: an easy case every anchor follows."""
     rng = np.random.default_rng(0)
-    background = cv2.resize(rng.integers(0, 255, (12, 16, 3), dtype=np.uint8), (160, 120),
-                            interpolation=cv2.INTER_CUBIC)
+    background = cv2.resize(
+        rng.integers(0, 255, (12, 16, 3), dtype=np.uint8), (160, 120), interpolation=cv2.INTER_CUBIC
+    )
     target = np.zeros((32, 32, 3), np.uint8)
     cv2.circle(target, (16, 16), 12, (255, 40, 40), -1)
     cv2.line(target, (4, 16), (28, 16), (255, 255, 255), 3)
@@ -35,7 +37,7 @@ def _moving_square_frames(n=12, step=3):
     for t in range(n):
         frame = background.copy()
         x = 20 + step * t
-        frame[40:72, x:x + 32] = target
+        frame[40:72, x : x + 32] = target
         frames.append(frame)
         boxes.append((x, 40, 32, 32))
     return frames, np.array(boxes, float)
@@ -57,7 +59,7 @@ def test_missing_contrib_names_the_extra():
         with pytest.raises(AnchorUnavailable, match=r"ostrack_ros\[anchors\].*opencv-contrib"):
             OpenCVTracker(name, bare)
     legacy = types.SimpleNamespace(__version__="4.5.0", legacy=types.SimpleNamespace(TrackerKCF_create=len))
-    assert anchor_factory("kcf", legacy) is len   # OpenCV builds that keep them only in cv2.legacy
+    assert anchor_factory("kcf", legacy) is len  # OpenCV builds that keep them only in cv2.legacy
 
 
 def test_mil_follows_a_moving_square():
@@ -112,11 +114,25 @@ def _write_dataset(root):
 def test_cli_runs_anchors_beside_results(tmp_path, capsys):
     boxes = _write_dataset(tmp_path / "data")
     from ostrack_ros.evaluation.results_io import write_results
+
     write_results(tmp_path / "gt", "square", boxes)
     anchors = "csrt,kcf,mil" if HAS_CONTRIB else "mil"
-    rc = main(["--dataset", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--results-only",
-               "--anchors", anchors, "--compare", f"truth={tmp_path / 'gt'}", "--threads", "1",
-               "--no-progress"])
+    rc = main(
+        [
+            "--dataset",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "out"),
+            "--results-only",
+            "--anchors",
+            anchors,
+            "--compare",
+            f"truth={tmp_path / 'gt'}",
+            "--threads",
+            "1",
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     table = capsys.readouterr().out
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
@@ -134,9 +150,18 @@ def test_cli_runs_anchors_beside_results(tmp_path, capsys):
 @pytest.mark.skipif(HAS_CONTRIB, reason="this OpenCV has the contrib trackers")
 def test_cli_without_contrib_is_a_one_line_error(tmp_path, capsys):
     _write_dataset(tmp_path / "data")
-    rc = main(["--dataset", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--results-only",
-               "--anchors", "mil,csrt"])
+    rc = main(
+        [
+            "--dataset",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "out"),
+            "--results-only",
+            "--anchors",
+            "mil,csrt",
+        ]
+    )
     assert rc == 2
     err = capsys.readouterr().err
     assert "CSRT anchor needs OpenCV's contrib modules" in err and "ostrack_ros[anchors]" in err
-    assert not (tmp_path / "out" / "results" / "opencv_mil").exists()   # checked before any run
+    assert not (tmp_path / "out" / "results" / "opencv_mil").exists()  # checked before any run

@@ -1,4 +1,5 @@
 """Results files and the ``ostrack-eval`` CLI on a hand-made dataset (results-only and with a tracker)."""
+
 from __future__ import annotations
 
 import json
@@ -53,14 +54,24 @@ def test_results_only_compares_trackers(tmp_path, capsys):
     gts = _make_dataset(tmp_path / "data")
     for name, gt in gts.items():
         write_results(tmp_path / "perfect", name, gt, np.full(len(gt), 0.01))
-        write_results(tmp_path / "off", name, gt + [30, 0, 0, 0])   # 30 px right: IoU 0, P@20 0
-    rc = main(["--dataset", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--results-only",
-               "--compare", f"perfect={tmp_path / 'perfect'}", f"off={tmp_path / 'off'}"])
+        write_results(tmp_path / "off", name, gt + [30, 0, 0, 0])  # 30 px right: IoU 0, P@20 0
+    rc = main(
+        [
+            "--dataset",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "out"),
+            "--results-only",
+            "--compare",
+            f"perfect={tmp_path / 'perfect'}",
+            f"off={tmp_path / 'off'}",
+        ]
+    )
     assert rc == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[-1] == f"AUC {20 / 21:.4f}"        # IoU 1 passes every threshold but 1.0
+    assert lines[-1] == f"AUC {20 / 21:.4f}"  # IoU 1 passes every threshold but 1.0
     off_row = next(line for line in lines if line.startswith("off"))
-    assert "0.000" in off_row and "n/a" in off_row   # no timing files -> no FPS
+    assert "0.000" in off_row and "n/a" in off_row  # no timing files -> no FPS
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     perfect = summary["trackers"][0]
     assert perfect["precision_20px"] == 1.0 and perfect["fps"] == pytest.approx(100.0)
@@ -91,12 +102,24 @@ def test_tracks_and_scores_with_the_tiny_model(tmp_path, capsys, reference_dir):
     n = 6
     for t in range(n):
         cv2.imwrite(str(folder / f"{t + 1:08d}.png"), cv2.cvtColor(seq["frames"][t], cv2.COLOR_RGB2BGR))
-    gt = seq["boxes"][:n].copy()   # the official tracker's own boxes serve as "ground truth"
+    gt = seq["boxes"][:n].copy()  # the official tracker's own boxes serve as "ground truth"
     gt[0] = seq["init_box"]
     np.savetxt(folder / "groundtruth.txt", gt, delimiter=",")
-    rc = main(["--dataset", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--device", "cpu",
-               "--config", str(reference_dir / "tiny" / "config.yaml"),
-               "--weights", str(reference_dir / "tiny" / "checkpoint.pth.tar"), "--no-progress"])
+    rc = main(
+        [
+            "--dataset",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "out"),
+            "--device",
+            "cpu",
+            "--config",
+            str(reference_dir / "tiny" / "config.yaml"),
+            "--weights",
+            str(reference_dir / "tiny" / "checkpoint.pth.tar"),
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     boxes, times = read_results(tmp_path / "out" / "results" / "checkpoint", "ref")
     # lossless PNG frames: our tracker reproduces the official boxes, so every IoU is ~1

@@ -1,5 +1,6 @@
 """Long-term evaluation: metrics, ``<seq>_confidence.txt``, ``--redetect`` in both CLIs, and the
 synthetic out-of-view mode."""
+
 from __future__ import annotations
 
 import json
@@ -84,9 +85,19 @@ def test_eval_redetect_writes_confidence_and_reports_long_term_scores(tmp_path, 
     boxes[absence == 1] = 0
     _write_frames(tmp_path / "data" / "ref", frames, boxes, absence)
     (tmp_path / "data" / "list.txt").write_text("ref\n")
-    args = ["--dataset", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--device", "cpu",
-            "--config", str(reference_dir / "tiny" / "config.yaml"),
-            "--weights", str(reference_dir / "tiny" / "checkpoint.pth.tar"), "--no-progress"]
+    args = [
+        "--dataset",
+        str(tmp_path / "data"),
+        "--out",
+        str(tmp_path / "out"),
+        "--device",
+        "cpu",
+        "--config",
+        str(reference_dir / "tiny" / "config.yaml"),
+        "--weights",
+        str(reference_dir / "tiny" / "checkpoint.pth.tar"),
+        "--no-progress",
+    ]
     assert eval_main(args + ["--redetect"]) == 0
     confidence = read_confidence(tmp_path / "out" / "results" / "checkpoint_redetect", "ref")
     assert confidence.shape == (16,) and confidence[0] == 1.0 and (confidence >= 0).all()
@@ -105,17 +116,46 @@ def test_track_cli_takes_redetect(tmp_path, reference_dir):
     for t, rgb in enumerate(frames):
         cv2.imwrite(str(folder / f"{t:03d}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     out = tmp_path / "boxes.txt"
-    rc = track_main(["--video", str(folder), "--init", ",".join(str(v) for v in init_box), "--out", str(out),
-                     "--config", str(reference_dir / "tiny" / "config.yaml"),
-                     "--weights", str(reference_dir / "tiny" / "checkpoint.pth.tar"), "--device", "cpu",
-                     "--redetect"])
+    rc = track_main(
+        [
+            "--video",
+            str(folder),
+            "--init",
+            ",".join(str(v) for v in init_box),
+            "--out",
+            str(out),
+            "--config",
+            str(reference_dir / "tiny" / "config.yaml"),
+            "--weights",
+            str(reference_dir / "tiny" / "checkpoint.pth.tar"),
+            "--device",
+            "cpu",
+            "--redetect",
+        ]
+    )
     assert rc == 0 and len(out.read_text().splitlines()) == 5
 
 
 def test_synthetic_cli_out_of_view_flag_writes_absence_labels(tmp_path):
     from ostrack_ros.data.synthetic import main as synthetic_main
 
-    assert synthetic_main(["--out", str(tmp_path), "--sequences", "1", "--length", "70", "--seed", "3",
-                           "--out-of-view", "--size", "160x120"]) == 0
+    assert (
+        synthetic_main(
+            [
+                "--out",
+                str(tmp_path),
+                "--sequences",
+                "1",
+                "--length",
+                "70",
+                "--seed",
+                "3",
+                "--out-of-view",
+                "--size",
+                "160x120",
+            ]
+        )
+        == 0
+    )
     seq = read_sequence(tmp_path / "synthetic_3_0000")
     assert 15 <= (~seq.visible).sum() <= 40

@@ -1,4 +1,5 @@
 """OPE metrics on hand-checked cases (values worked out on paper in the comments)."""
+
 from __future__ import annotations
 
 import math
@@ -26,12 +27,16 @@ def test_threshold_grids_match_the_toolkits():
 
 
 def test_iou_hand_checked():
-    gt = np.array([[5, 0, 10, 10],      # half overlap: inter 50, union 150
-                   [0, 0, 10, 10],      # identical
-                   [20, 20, 5, 5],      # disjoint
-                   [2, 2, 5, 5],        # contained: 25 / 100
-                   [10, 0, 10, 10]],    # touching edge: no area
-                  dtype=float)
+    gt = np.array(
+        [
+            [5, 0, 10, 10],  # half overlap: inter 50, union 150
+            [0, 0, 10, 10],  # identical
+            [20, 20, 5, 5],  # disjoint
+            [2, 2, 5, 5],  # contained: 25 / 100
+            [10, 0, 10, 10],
+        ],  # touching edge: no area
+        dtype=float,
+    )
     pred = np.tile([0.0, 0.0, 10.0, 10.0], (5, 1))
     np.testing.assert_allclose(iou(pred, gt), [1 / 3, 1.0, 0.0, 0.25, 0.0])
     np.testing.assert_allclose(iou(gt, pred), iou(pred, gt))  # symmetric
@@ -54,7 +59,7 @@ def test_center_error_hand_checked():
     pred, gt = np.array([[6, 2, 20, 10.0]]), np.array([[0, 0, 20, 10.0]])
     assert center_error(pred, gt, normalized=True)[0] == pytest.approx(math.sqrt(0.13))
     # the normalisation uses the ground truth's size, not the prediction's
-    pred = np.array([[-4, -3, 28, 16.0]])                     # same centre (10, 5), other size
+    pred = np.array([[-4, -3, 28, 16.0]])  # same centre (10, 5), other size
     assert center_error(pred, gt)[0] == pytest.approx(0.0)
 
 
@@ -71,14 +76,14 @@ def test_success_curve_and_auc_hand_checked():
 def test_precision_curve_is_inclusive():
     errors = np.array([0.0, 10.0, 20.0, 30.0, np.inf])
     curve = precision_curve(errors)
-    assert curve[0] == pytest.approx(1 / 5)     # only the exact hit at 0 px
-    assert curve[20] == pytest.approx(3 / 5)    # <= 20 px includes 20
-    assert curve[50] == pytest.approx(4 / 5)    # a lost frame never counts
+    assert curve[0] == pytest.approx(1 / 5)  # only the exact hit at 0 px
+    assert curve[20] == pytest.approx(3 / 5)  # <= 20 px includes 20
+    assert curve[50] == pytest.approx(4 / 5)  # a lost frame never counts
 
 
 def test_frames_without_visible_target_are_not_scored():
     gt = np.array([[0, 0, 10, 10], [0, 0, 0, 0], [0, 0, 10, 10], [0, 0, 10, 10]], dtype=float)
-    present = np.array([True, True, False, True])   # frame 1: no box, frame 2: absent
+    present = np.array([True, True, False, True])  # frame 1: no box, frame 2: absent
     pred = np.array([[0, 0, 10, 10], [50, 50, 5, 5], [50, 50, 5, 5], [5, 0, 10, 10]], dtype=float)
     ev = evaluate_sequence("s", pred, gt, present, times=np.array([0.1, 0.1, 0.1, 0.1]))
     np.testing.assert_allclose(ev.ious, [1.0, 1 / 3])
@@ -96,7 +101,7 @@ def test_length_mismatch_is_a_clear_error():
 def test_summary_averages_over_sequences_not_frames():
     gt_a = np.array([[0, 0, 10, 10.0]])
     gt_b = np.array([[0, 0, 10, 10.0]] * 3)
-    a = evaluate_sequence("a", gt_a.copy(), gt_a, times=np.array([0.5]))          # IoU 1
+    a = evaluate_sequence("a", gt_a.copy(), gt_a, times=np.array([0.5]))  # IoU 1
     b = evaluate_sequence("b", gt_b + [[100, 0, 0, 0]], gt_b, times=np.full(3, 0.5))  # IoU 0, 100 px off
     s = summarize("t", [a, b])
     # sequence a succeeds at 20 of 21 thresholds, b at none: (20/21 + 0) / 2 (pooling frames gives 5/21)
@@ -104,7 +109,7 @@ def test_summary_averages_over_sequences_not_frames():
     assert s.precision == pytest.approx(0.5)
     assert s.normalized_precision == pytest.approx(0.5)
     assert s.success_50 == pytest.approx(0.5) and s.success_75 == pytest.approx(0.5)
-    assert s.fps == pytest.approx(4 / 2.0)          # 4 frames in 2 s
+    assert s.fps == pytest.approx(4 / 2.0)  # 4 frames in 2 s
     assert (s.num_sequences, s.num_frames) == (2, 4)
     assert s.sequence_auc == (("a", pytest.approx(20 / 21)), ("b", 0.0))
 

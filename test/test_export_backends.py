@@ -1,5 +1,6 @@
 """Backends through ``create_backend``: the tracker on onnxruntime follows the official tracker on the
 shared sequence like the torch tracker does; export cache, prebuilt graphs and clear errors."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -51,8 +52,13 @@ def test_onnxruntime_tracker_follows_the_reference(ort_backend, seq):
         step, where = tracker.last_step, f"frame {t}"
         assert (step.crop.x1, step.crop.y1, step.crop.size) == tuple(seq["crop_x1_y1_size"][t]), where
         assert int(step.response.flatten().argmax()) == seq["response_argmax"][t], where
-        np.testing.assert_allclose(step.output.score_map[0, 0].numpy(), seq["score_maps"][t - 1],
-                                   rtol=0, atol=SCORE_ATOL, err_msg=where)
+        np.testing.assert_allclose(
+            step.output.score_map[0, 0].numpy(),
+            seq["score_maps"][t - 1],
+            rtol=0,
+            atol=SCORE_ATOL,
+            err_msg=where,
+        )
         np.testing.assert_allclose(result.box, seq["boxes"][t], rtol=0, atol=BOX_ATOL, err_msg=where)
         for i, layer in enumerate((3, 6, 9)):
             kept = step.output.kept_indices[i][0].tolist()

@@ -1,4 +1,5 @@
 """``ostrack-export`` end to end on the tiny fixture model, and its errors."""
+
 from __future__ import annotations
 
 import importlib.util

@@ -2,6 +2,7 @@
 (TensorRT 8.4, explicit attention) still match the fixtures at fp32 tolerances; the fp16 graph keeps
 fp32 I/O and computes LayerNorm statistics and CE scores in fp32; the TensorRT recipe, graph checks
 and fp32 pinning pick what each TensorRT version needs (no TensorRT needed for these)."""
+
 from __future__ import annotations
 
 import json
@@ -24,13 +25,17 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 TINY = TINY_DIR
-needs_half_export = pytest.mark.skipif(torch.__version__ < "2.1" and not torch.cuda.is_available(),
-                                       reason="fp16 export needs torch >= 2.1 on CPU (half convolution)")
+needs_half_export = pytest.mark.skipif(
+    torch.__version__ < "2.1" and not torch.cuda.is_available(),
+    reason="fp16 export needs torch >= 2.1 on CPU (half convolution)",
+)
+
 
 @pytest.fixture(scope="module")
 def opset16(tiny_model, tmp_path_factory):
-    return export_onnx(tiny_model.config, None, tmp_path_factory.mktemp("o16") / "t.onnx", model=tiny_model,
-                       opset=16)
+    return export_onnx(
+        tiny_model.config, None, tmp_path_factory.mktemp("o16") / "t.onnx", model=tiny_model, opset=16
+    )
 
 
 def ops_and_scopes(path):
@@ -41,18 +46,25 @@ def ops_and_scopes(path):
 
 @pytest.mark.parametrize("opset", [13, 16])
 def test_older_opsets_match_the_reference(tiny_model, opset16, opset, tmp_path):
-    graphs = opset16 if opset == 16 else export_onnx(tiny_model.config, None, tmp_path / "t.onnx",
-                                                     model=tiny_model, opset=opset)
+    graphs = (
+        opset16
+        if opset == 16
+        else export_onnx(tiny_model.config, None, tmp_path / "t.onnx", model=tiny_model, opset=opset)
+    )
     model, _ = ops_and_scopes(graphs.frame)
     assert model.opset_import[0].version == opset
     assert "LayerNormalization" not in {n.op_type for n in model.graph.node}
     backend = OnnxRuntimeBackend(graphs, tiny_model.config, torch.device("cpu"), threads=1)
     with np.load(TINY / "model_io.npz") as io:
-        out = backend.track_frame(backend.embed_template(torch.from_numpy(io["b1_template"])),
-                                  torch.from_numpy(io["b1_search"]), ce_template_mask(backend.config, 1))
+        out = backend.track_frame(
+            backend.embed_template(torch.from_numpy(io["b1_template"])),
+            torch.from_numpy(io["b1_search"]),
+            ce_template_mask(backend.config, 1),
+        )
         for key, atol in dict(MAP_TOL, pred_boxes=FIXTURE_TOL["pred_boxes"]).items():
-            np.testing.assert_allclose(getattr(out, key).numpy(), io["b1_" + key], rtol=0, atol=atol,
-                                       err_msg=key)
+            np.testing.assert_allclose(
+                getattr(out, key).numpy(), io["b1_" + key], rtol=0, atol=atol, err_msg=key
+            )
         for i, layer in enumerate(CE_LAYERS):
             assert set(out.kept_indices[i][0].tolist()) == set(io[f"b1_ce{layer}_kept"][0].tolist())
     assert tiny_model.backbone.blocks[0].attn.fused  # the caller's model is left as it was
@@ -120,8 +132,9 @@ def test_fp16_demo_graph_stays_close_to_fp32(tmp_path):
     gen = torch.Generator().manual_seed(0)
     t, s = model.config.data.template.size, model.config.data.search.size
     for _ in range(3):
-        agreement = compare_to_torch(backend, model, torch.randn(1, 3, t, t, generator=gen),
-                                     torch.randn(1, 3, s, s, generator=gen))
+        agreement = compare_to_torch(
+            backend, model, torch.randn(1, 3, t, t, generator=gen), torch.randn(1, 3, s, s, generator=gen)
+        )
         assert max(agreement.max_abs_diff.values()) <= 5e-3, agreement
         assert all(agreement.ce_sets_equal), agreement
     with pytest.raises(BackendError, match="not an fp32 graph"):
@@ -158,14 +171,17 @@ def test_fp16_onnxruntime_tracker_follows_fp32(monkeypatch, tmp_path):
     np.testing.assert_allclose(boxes["onnxruntime"], boxes["torch"], rtol=0, atol=0.1)
 
 
-@pytest.mark.parametrize("version, strongly_typed, fp16, want", [
-    ("8.4.3.1", False, True, (13, False)),   # JetPack 5.0.2
-    ("8.5.2.2", False, True, (16, False)),   # JetPack 5.1
-    ("8.6.2.3", False, True, (17, False)),   # JetPack 6.0
-    ("10.3.0.30", False, True, (17, False)),  # JetPack 6.1/6.2: weakly typed by default
-    ("11.4.0.106", True, True, (17, True)),  # strongly typed only: the fp16 graph
-    ("11.4.0.106", True, False, (17, False)),
-])
+@pytest.mark.parametrize(
+    "version, strongly_typed, fp16, want",
+    [
+        ("8.4.3.1", False, True, (13, False)),  # JetPack 5.0.2
+        ("8.5.2.2", False, True, (16, False)),  # JetPack 5.1
+        ("8.6.2.3", False, True, (17, False)),  # JetPack 6.0
+        ("10.3.0.30", False, True, (17, False)),  # JetPack 6.1/6.2: weakly typed by default
+        ("11.4.0.106", True, True, (17, True)),  # strongly typed only: the fp16 graph
+        ("11.4.0.106", True, False, (17, False)),
+    ],
+)
 def test_tensorrt_recipe(version, strongly_typed, fp16, want):
     recipe = graph_recipe(version, strongly_typed, fp16)
     assert (recipe.opset, recipe.fp16_graph) == want
@@ -211,8 +227,9 @@ def test_pinning_follows_recorded_scopes_and_layer_kinds(opset16):
     pinned_ops = {by_name[name].op_type for name in pinned}
     assert pinned_ops >= {"Pow", "Sqrt", "TopK", "MatMul", "Softmax", "ReduceMean"}
     assert not any(by_name[name].op_type == "Gemm" for name in pinned)
-    assert all(layer.precision == "f32" and layer.outputs == ["f32"]
-               for layer in layers if layer.name in pinned)
+    assert all(
+        layer.precision == "f32" and layer.outputs == ["f32"] for layer in layers if layer.name in pinned
+    )
     assert all(layer.precision is None for layer in layers if layer.name not in pinned)
 
 
@@ -227,8 +244,11 @@ def test_tensorrt_api_gaps_are_named():
             owners.setdefault(owner, {})[names[0]] = 1
         top = {k: v for k, v in owners.pop("", {}).items() if k not in owners}
         flags = dict(owners.pop("BuilderFlag", {}), **({"FP16": 1} if weak else {}))
-        return SimpleNamespace(**top, BuilderFlag=SimpleNamespace(**flags),
-                               **{k: SimpleNamespace(**v) for k, v in owners.items()})
+        return SimpleNamespace(
+            **top,
+            BuilderFlag=SimpleNamespace(**flags),
+            **{k: SimpleNamespace(**v) for k, v in owners.items()},
+        )
 
     strong = fake(tensorrt_build._API, weak=False)
     assert tensorrt_build.api_gaps(strong) == []
@@ -237,7 +257,9 @@ def test_tensorrt_api_gaps_are_named():
     del weak.IExecutionContext.execute_async_v3
     del weak.ILayer.set_output_type
     assert tensorrt_build.api_gaps(weak) == [
-        "IExecutionContext.execute_async_v3 or IExecutionContext.execute_async_v2", "ILayer.set_output_type"]
+        "IExecutionContext.execute_async_v3 or IExecutionContext.execute_async_v2",
+        "ILayer.set_output_type",
+    ]
 
 
 def test_static_graph_check_refuses_what_tensorrt_cannot_parse(opset16):
@@ -250,8 +272,10 @@ def test_static_graph_check_refuses_what_tensorrt_cannot_parse(opset16):
     helper = onnx.helper
     x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 8])
     k = helper.make_tensor_value_info("k", onnx.TensorProto.INT64, [1])
-    nodes = [helper.make_node("TopK", ["x", "k"], ["v", "i"], name="topk"),
-             helper.make_node("NonZero", ["x"], ["nz"], name="nz")]
+    nodes = [
+        helper.make_node("TopK", ["x", "k"], ["v", "i"], name="topk"),
+        helper.make_node("NonZero", ["x"], ["nz"], name="nz"),
+    ]
     outputs = [helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None) for n in ("v", "i", "nz")]
     bad = helper.make_model(helper.make_graph(nodes, "bad", [x, k], outputs))
     with pytest.raises(RuntimeError, match=r"NonZero.*TopK topk"):

@@ -1,4 +1,5 @@
 """int8 on onnxruntime: only the linear layers quantized, cached like the other graphs, clear errors."""
+
 from __future__ import annotations
 
 import collections
@@ -77,9 +78,13 @@ def test_split_gemms_keeps_the_numbers():
     rng = np.random.default_rng(0)
     w, b = rng.standard_normal((5, 4)).astype(np.float32), rng.standard_normal(5).astype(np.float32)
     node = helper.make_node("Gemm", ["x", "w", "b"], ["y"], name="fc", transB=1)
-    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 5])],
-                              [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")])
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 5])],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     x = rng.standard_normal((3, 4)).astype(np.float32)
 

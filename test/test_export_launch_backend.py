@@ -1,5 +1,6 @@
 """The node started through tracker.launch.py with ``backend:=onnxruntime`` (tiny fixture model on
 CPU): it exports the graphs on start, then answers frames and tracks after an init box."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,23 +36,33 @@ NAMESPACE = "export_launch"
 def params_file(tmp_path):
     """Defaults plus: never declare the (randomly weighted) tiny model's target lost."""
     path = tmp_path / "tracker_backend.yaml"
-    path.write_text("/**:\n  ros__parameters:\n    lost_score_threshold: 0.0\n"
-                    "    reacquire_score_threshold: 0.0\n")
+    path.write_text(
+        "/**:\n  ros__parameters:\n    lost_score_threshold: 0.0\n    reacquire_score_threshold: 0.0\n"
+    )
     return str(path)
 
 
 @launch_pytest.fixture
 def onnxruntime_launch(params_file, tmp_path):
     path = os.path.join(get_package_share_directory("ostrack_ros"), "launch", "tracker.launch.py")
-    return LaunchDescription([
-        SetEnvironmentVariable("OSTRACK_CACHE_DIR", str(tmp_path / "cache")),
-        IncludeLaunchDescription(PythonLaunchDescriptionSource(path), launch_arguments={
-            "weights": os.path.join(TINY, "checkpoint.pth.tar"),
-            "config": os.path.join(TINY, "config.yaml"),
-            "image": CAMERA, "device": "cpu", "backend": "onnxruntime", "namespace": NAMESPACE,
-            "params_file": params_file}.items()),
-        launch_pytest.actions.ReadyToTest(),
-    ])
+    return LaunchDescription(
+        [
+            SetEnvironmentVariable("OSTRACK_CACHE_DIR", str(tmp_path / "cache")),
+            IncludeLaunchDescription(
+                PythonLaunchDescriptionSource(path),
+                launch_arguments={
+                    "weights": os.path.join(TINY, "checkpoint.pth.tar"),
+                    "config": os.path.join(TINY, "config.yaml"),
+                    "image": CAMERA,
+                    "device": "cpu",
+                    "backend": "onnxruntime",
+                    "namespace": NAMESPACE,
+                    "params_file": params_file,
+                }.items(),
+            ),
+            launch_pytest.actions.ReadyToTest(),
+        ]
+    )
 
 
 @pytest.mark.launch(fixture=onnxruntime_launch)
@@ -87,8 +98,9 @@ async def test_node_tracks_with_the_onnxruntime_backend(ros_context, tmp_path):
         for _ in range(6):  # a loaded machine can delay the init past its frame: send it again
             init.publish(make_detection(arrays[-1].header, init_box, 1.0, "user", ""))
             retry_at = time.monotonic() + 10.0
-            await pump_until(lambda t=retry_at: len(singles) >= 3 or time.monotonic() > t, 15.0,
-                             "detections after init")
+            await pump_until(
+                lambda t=retry_at: len(singles) >= 3 or time.monotonic() > t, 15.0, "detections after init"
+            )
             if len(singles) >= 3:
                 break
         assert len(singles) >= 3, "no detections within 60 s of the init"

@@ -1,5 +1,6 @@
 """ONNX export: static graphs (no NonZero, constant top-k), onnxruntime CPU vs torch fp32 on the
 official fixtures at the fixture README's tolerances, CE index sets identical."""
+
 from __future__ import annotations
 
 import os
@@ -21,10 +22,15 @@ pytest.importorskip("onnxruntime")
 REF = REFERENCE_DIR
 TINY = REF / "tiny"
 
+
 @pytest.fixture(scope="module")
 def graphs(tiny_model, tmp_path_factory):
-    return export_onnx(TINY / "config.yaml", TINY / "checkpoint.pth.tar",
-                       tmp_path_factory.mktemp("onnx") / "tiny.onnx", model=tiny_model)
+    return export_onnx(
+        TINY / "config.yaml",
+        TINY / "checkpoint.pth.tar",
+        tmp_path_factory.mktemp("onnx") / "tiny.onnx",
+        model=tiny_model,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +61,14 @@ def test_graph_is_static_and_keeps_layernorm_whole(graphs):
 @pytest.mark.parametrize("case", ["b1_", "b2_"])
 def test_onnxruntime_matches_reference(backend, io, case):
     for b in range(io[case + "template"].shape[0]):
-        template = torch.from_numpy(io[case + "template"][b:b + 1])
-        search = torch.from_numpy(io[case + "search"][b:b + 1])
+        template = torch.from_numpy(io[case + "template"][b : b + 1])
+        search = torch.from_numpy(io[case + "search"][b : b + 1])
         mask = ce_template_mask(backend.config, 1)
         out = backend.track_frame(backend.embed_template(template), search, mask)
         for key, atol in dict(MAP_TOL, pred_boxes=FIXTURE_TOL["pred_boxes"]).items():
-            np.testing.assert_allclose(getattr(out, key).numpy(), io[case + key][b:b + 1], rtol=0, atol=atol,
-                                       err_msg=key)
+            np.testing.assert_allclose(
+                getattr(out, key).numpy(), io[case + key][b : b + 1], rtol=0, atol=atol, err_msg=key
+            )
         for i, layer in enumerate(CE_LAYERS):
             kept = out.kept_indices[i]
             assert kept.dtype == torch.int64
@@ -101,15 +108,18 @@ def test_demo_model_exports_and_matches_torch(tmp_path):
     backend = OnnxRuntimeBackend(graphs, model.config, torch.device("cpu"), threads=1)
     gen = torch.Generator().manual_seed(0)
     t, s = model.config.data.template.size, model.config.data.search.size
-    agreement = compare_to_torch(backend, model, torch.randn(1, 3, t, t, generator=gen),
-                                 torch.randn(1, 3, s, s, generator=gen))
+    agreement = compare_to_torch(
+        backend, model, torch.randn(1, 3, t, t, generator=gen), torch.randn(1, 3, s, s, generator=gen)
+    )
     for key, atol in MAP_TOL.items():
         assert agreement.max_abs_diff[key] <= atol, agreement
     assert all(agreement.ce_sets_equal), agreement
 
 
-@pytest.mark.skipif(not os.environ.get("OSTRACK_SLOW_TESTS"), reason="slow (~350 MB graph, minutes on one "
-                    "core): set OSTRACK_SLOW_TESTS=1")
+@pytest.mark.skipif(
+    not os.environ.get("OSTRACK_SLOW_TESTS"),
+    reason="slow (~350 MB graph, minutes on one core): set OSTRACK_SLOW_TESTS=1",
+)
 def test_vitb_256_ce_preset_exports_and_matches_torch(tmp_path):
     """The full-size CE preset (random weights): same tolerances, same CE token sets."""
     from ostrack_ros.runtime.verify import compare_to_torch
@@ -119,8 +129,9 @@ def test_vitb_256_ce_preset_exports_and_matches_torch(tmp_path):
     graphs = export_onnx(model.config, None, tmp_path / "vitb256.onnx", model=model)
     backend = OnnxRuntimeBackend(graphs, model.config, torch.device("cpu"))
     gen = torch.Generator().manual_seed(0)
-    agreement = compare_to_torch(backend, model, torch.randn(1, 3, 128, 128, generator=gen),
-                                 torch.randn(1, 3, 256, 256, generator=gen))
+    agreement = compare_to_torch(
+        backend, model, torch.randn(1, 3, 128, 128, generator=gen), torch.randn(1, 3, 256, 256, generator=gen)
+    )
     for key, atol in MAP_TOL.items():
         assert agreement.max_abs_diff[key] <= atol, agreement
     assert all(agreement.ce_sets_equal), agreement

@@ -1,5 +1,6 @@
 """Loud failures of the installed tracker.launch.py: `ros2 launch` exits non-zero when the node dies on
 a start-up error or params_file is missing; and the Fast DDS profile is set unless the user set one."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -26,8 +27,13 @@ pytestmark = pytest.mark.ros
 def ros2_launch(*arguments: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
     """``ros2 launch ostrack_ros tracker.launch.py ARGS`` from this venv (the installed package)."""
     ros2 = Path(sys.executable).parent / "ros2"
-    return subprocess.run([str(ros2), "launch", "ostrack_ros", "tracker.launch.py", *arguments],
-                          capture_output=True, text=True, timeout=timeout, env=dict(os.environ))
+    return subprocess.run(
+        [str(ros2), "launch", "ostrack_ros", "tracker.launch.py", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ),
+    )
 
 
 def test_launch_exits_non_zero_when_the_node_fails_to_start():
@@ -67,8 +73,11 @@ def _environment_actions(monkeypatch, environment: dict) -> dict:
     for argument in module.generate_launch_description().entities[:-1]:  # the DeclareLaunchArguments
         context.launch_configurations[argument.name] = argument.default_value[0].perform(context)
     actions = module._tracker_node(context)
-    return {a.name[0].perform(context): a.value[0].perform(context)
-            for a in actions if isinstance(a, SetEnvironmentVariable)}
+    return {
+        a.name[0].perform(context): a.value[0].perform(context)
+        for a in actions
+        if isinstance(a, SetEnvironmentVariable)
+    }
 
 
 def test_launch_file_sets_the_large_frames_profile_unless_the_user_chose_one(monkeypatch):

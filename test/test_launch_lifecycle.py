@@ -1,6 +1,7 @@
 """tracker.launch.py use_lifecycle:=true autostart:=true end to end: the installed launch file starts
 the managed node, configures and activates it; it tracks; `ros2 lifecycle get/set` show and change its
 state (deactivate frees the camera subscription, activate tracks again)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,8 +32,14 @@ def params_file(tmp_path):
 
 @launch_pytest.fixture
 def lifecycle_launch(params_file):
-    return tracker_launch_description(**TINY_MODEL, image=CAMERA, namespace=NAMESPACE,
-                                      params_file=params_file, use_lifecycle="true", autostart="true")
+    return tracker_launch_description(
+        **TINY_MODEL,
+        image=CAMERA,
+        namespace=NAMESPACE,
+        params_file=params_file,
+        use_lifecycle="true",
+        autostart="true",
+    )
 
 
 async def ros2_lifecycle(verb: str, *arguments: str, attempts: int = 5) -> str:
@@ -41,8 +48,16 @@ async def ros2_lifecycle(verb: str, *arguments: str, attempts: int = 5) -> str:
     ros2 = str(Path(sys.executable).parent / "ros2")
     for _ in range(attempts):
         process = await asyncio.create_subprocess_exec(
-            ros2, "lifecycle", verb, "--no-daemon", "--spin-time", "2", *arguments,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            ros2,
+            "lifecycle",
+            verb,
+            "--no-daemon",
+            "--spin-time",
+            "2",
+            *arguments,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         output, _ = await asyncio.wait_for(process.communicate(), timeout=60.0)
         text = output.decode()
         if process.returncode == 0 or "Node not found" not in text:
@@ -53,23 +68,29 @@ async def ros2_lifecycle(verb: str, *arguments: str, attempts: int = 5) -> str:
 
 @pytest.mark.launch(fixture=lifecycle_launch)
 async def test_autostarted_managed_node_tracks_and_follows_ros2_lifecycle(ros_context):
-    probe = LaunchProbe(ros_context, "lifecycle_test_probe", CAMERA, NAMESPACE, f"{NODE}/init",
-                        "lifecycle_cam")
+    probe = LaunchProbe(
+        ros_context, "lifecycle_test_probe", CAMERA, NAMESPACE, f"{NODE}/init", "lifecycle_cam"
+    )
     arrays, singles, pump_until = probe.arrays, probe.singles, probe.pump_until
 
     async def track(first_id: str):
         await pump_until(lambda: arrays, 90.0, "the first detections array")
         probe.init.publish(make_detection(arrays[-1].header, probe.init_box, 1.0, "user", ""))
-        await pump_until(lambda: singles and singles[-1].id == first_id, 30.0,
-                         f"a detection of target {first_id}")
+        await pump_until(
+            lambda: singles and singles[-1].id == first_id, 30.0, f"a detection of target {first_id}"
+        )
 
     try:
         await track("1")  # autostart configured and activated it: it tracks
         assert "active [3]" in await ros2_lifecycle("get", NODE)
         assert "Transitioning successful" in await ros2_lifecycle("set", NODE, "deactivate")
         assert "inactive [2]" in await ros2_lifecycle("get", NODE)
-        await pump_until(lambda: probe.images.get_subscription_count() == 0, 30.0,
-                         "the camera subscription to go", send=False)
+        await pump_until(
+            lambda: probe.images.get_subscription_count() == 0,
+            30.0,
+            "the camera subscription to go",
+            send=False,
+        )
         assert "Transitioning successful" in await ros2_lifecycle("set", NODE, "activate")
         arrays.clear()
         await track("2")  # active again, same model; a new target gets the next id
@@ -79,9 +100,14 @@ async def test_autostarted_managed_node_tracks_and_follows_ros2_lifecycle(ros_co
 
 @launch_pytest.fixture
 def failing_launch(params_file):
-    return tracker_launch_description(weights="/nonexistent/OSTrack_ep0300.pth.tar", device="cpu",
-                                      namespace=NAMESPACE, params_file=params_file,
-                                      use_lifecycle="true", autostart="true")
+    return tracker_launch_description(
+        weights="/nonexistent/OSTrack_ep0300.pth.tar",
+        device="cpu",
+        namespace=NAMESPACE,
+        params_file=params_file,
+        use_lifecycle="true",
+        autostart="true",
+    )
 
 
 @pytest.mark.launch(fixture=failing_launch)

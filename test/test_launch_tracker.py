@@ -1,5 +1,6 @@
 """tracker.launch.py end to end: the installed launch file starts the node (tiny fixture model) in a
 namespace on a remapped camera topic; frames in, init by Detection2D and by clicks, detections out."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,14 +27,16 @@ def params_file(tmp_path):
 
 @launch_pytest.fixture
 def tracker_launch(params_file):
-    return tracker_launch_description(**TINY_MODEL, image=CAMERA, namespace=NAMESPACE,
-                                      params_file=params_file)
+    return tracker_launch_description(
+        **TINY_MODEL, image=CAMERA, namespace=NAMESPACE, params_file=params_file
+    )
 
 
 @pytest.mark.launch(fixture=tracker_launch)
 async def test_frames_in_detections_out_through_the_launch_file(ros_context):
-    probe = LaunchProbe(ros_context, "launch_test_probe", CAMERA, NAMESPACE, f"/{NAMESPACE}/init",
-                        "launch_cam")
+    probe = LaunchProbe(
+        ros_context, "launch_test_probe", CAMERA, NAMESPACE, f"/{NAMESPACE}/init", "launch_cam"
+    )
     init_box, arrays, singles, sent = probe.init_box, probe.arrays, probe.singles, probe.sent
     clicks = probe.node.create_publisher(Point, CAMERA + "_mouse_left", 10)
     init, pump_until = probe.init, probe.pump_until

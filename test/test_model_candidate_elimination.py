@@ -1,4 +1,5 @@
 """The CE module's rules on their own: keep ratios, row weights, elimination order, token recovery."""
+
 from __future__ import annotations
 
 import pytest

@@ -26,12 +26,18 @@ def io():
 def run_recording_scores(model, io, prefix):
     """Forward pass on a fixture case; returns (outputs, CE scores of each stage)."""
     scores = []
-    hooks = [m.register_forward_hook(lambda _m, _a, out: scores.append(out))
-             for m in model.modules() if isinstance(m, CandidateScores)]
+    hooks = [
+        m.register_forward_hook(lambda _m, _a, out: scores.append(out))
+        for m in model.modules()
+        if isinstance(m, CandidateScores)
+    ]
     try:
         with torch.inference_mode():
-            out = model(torch.from_numpy(io[prefix + "template"]), torch.from_numpy(io[prefix + "search"]),
-                        torch.from_numpy(io[prefix + "ce_template_mask"]))
+            out = model(
+                torch.from_numpy(io[prefix + "template"]),
+                torch.from_numpy(io[prefix + "search"]),
+                torch.from_numpy(io[prefix + "ce_template_mask"]),
+            )
     finally:
         for h in hooks:
             h.remove()
@@ -56,8 +62,9 @@ def test_matrix_layers_reduced_norms_head_outputs_fp32(tiny_model, io, dtype):
 def test_set_precision_is_idempotent_and_fp32_removes_the_casts(tiny_model, io):
     mixed = set_precision(set_precision(copy.deepcopy(tiny_model), torch.bfloat16), torch.bfloat16)
     hooks = sum(len(m._forward_pre_hooks) for m in mixed.modules())
-    assert hooks == sum(isinstance(m, (nn.Linear, nn.Conv2d, nn.BatchNorm2d, nn.LayerNorm))
-                        for m in mixed.modules())
+    assert hooks == sum(
+        isinstance(m, (nn.Linear, nn.Conv2d, nn.BatchNorm2d, nn.LayerNorm)) for m in mixed.modules()
+    )
     copied = set_precision(copy.deepcopy(mixed), torch.float32)  # a copy's hooks are its own
     assert sum(len(m._forward_pre_hooks) for m in copied.modules()) == 0
     assert sum(len(m._forward_pre_hooks) for m in mixed.modules()) == hooks
@@ -78,9 +85,12 @@ def test_ce_decisions_match_fp32_except_ties_below_the_precision(tiny_model, io,
     out, scores = run_recording_scores(set_precision(copy.deepcopy(tiny_model), dtype), io, prefix)
     swapped_any = 0
     for b in range(ref["score_map"].shape[0]):
-        swapped, beyond = ce_swaps_beyond_noise([s[b] for s in ref_scores], [s[b] for s in scores],
-                                                [k[b] for k in ref["kept_indices"]],
-                                                [k[b] for k in out["kept_indices"]])
+        swapped, beyond = ce_swaps_beyond_noise(
+            [s[b] for s in ref_scores],
+            [s[b] for s in scores],
+            [k[b] for k in ref["kept_indices"]],
+            [k[b] for k in out["kept_indices"]],
+        )
         assert beyond == 0, f"sample {b}: {beyond} of {swapped} CE swaps are not ties"
         swapped_any += swapped
     if dtype == torch.float16:

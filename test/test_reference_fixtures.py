@@ -1,4 +1,5 @@
 """The golden data from the official code is present and unaltered (checksums in its SHA256SUMS)."""
+
 from __future__ import annotations
 
 import hashlib

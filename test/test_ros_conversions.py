@@ -1,4 +1,5 @@
 """Image messages to RGB arrays (each supported encoding; malformed ones refused); Detection2D building."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,12 +20,15 @@ pytestmark = pytest.mark.ros
 RGB = np.random.default_rng(0).integers(0, 256, (6, 8, 3), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("encoding, array", [
-    ("rgb8", RGB),
-    ("bgr8", RGB[..., ::-1]),
-    ("rgba8", np.dstack([RGB, np.full(RGB.shape[:2], 7, np.uint8)])),
-    ("bgra8", np.dstack([RGB[..., ::-1], np.full(RGB.shape[:2], 7, np.uint8)])),
-])
+@pytest.mark.parametrize(
+    "encoding, array",
+    [
+        ("rgb8", RGB),
+        ("bgr8", RGB[..., ::-1]),
+        ("rgba8", np.dstack([RGB, np.full(RGB.shape[:2], 7, np.uint8)])),
+        ("bgra8", np.dstack([RGB[..., ::-1], np.full(RGB.shape[:2], 7, np.uint8)])),
+    ],
+)
 def test_colour_encodings_become_the_same_rgb(encoding, array):
     msg = bridge().cv2_to_imgmsg(np.ascontiguousarray(array), encoding=encoding)
     out = image_to_rgb(msg)
@@ -43,6 +47,7 @@ def test_rgb8_is_a_read_only_view_of_the_message_and_others_one_conversion():
     assert converted.flags.writeable and not np.shares_memory(converted, np.frombuffer(bgr.data, np.uint8))
     # the tracker's own input check accepts the view as it is (contiguous uint8 RGB)
     from ostrack_ros.tracking.inputs import check_image
+
     assert check_image(out) is out
 
 
@@ -52,7 +57,7 @@ def test_padded_rows_of_every_direct_encoding(encoding, channels):
     if encoding == "mono8":
         source = RGB[..., :1]
     padded = np.zeros((6, 8 * channels + 3), np.uint8)
-    padded[:, :8 * channels] = np.ascontiguousarray(source).reshape(6, -1)
+    padded[:, : 8 * channels] = np.ascontiguousarray(source).reshape(6, -1)
     msg = Image(height=6, width=8, encoding=encoding, step=8 * channels + 3)
     msg.data = padded.tobytes()
     expected = np.dstack([RGB[..., 0]] * 3) if encoding == "mono8" else RGB
@@ -73,13 +78,16 @@ def test_mono_and_padded_rows():
     np.testing.assert_array_equal(image_to_rgb(msg), RGB)
 
 
-@pytest.mark.parametrize("fields, fragment", [
-    ({"encoding": "32FC1", "step": 32}, "unsupported encoding '32FC1'"),
-    ({"width": 0, "height": 0, "step": 0}, "zero-size"),
-    ({"step": 20}, "step 20 < width*bytes_per_pixel = 24"),
-    ({"data_len": 6 * 24 - 1}, "data holds 143 bytes, step*height = 144"),
-    ({"data_len": 6 * 24 + 5}, "data holds 149 bytes"),
-])
+@pytest.mark.parametrize(
+    "fields, fragment",
+    [
+        ({"encoding": "32FC1", "step": 32}, "unsupported encoding '32FC1'"),
+        ({"width": 0, "height": 0, "step": 0}, "zero-size"),
+        ({"step": 20}, "step 20 < width*bytes_per_pixel = 24"),
+        ({"data_len": 6 * 24 - 1}, "data holds 143 bytes, step*height = 144"),
+        ({"data_len": 6 * 24 + 5}, "data holds 149 bytes"),
+    ],
+)
 def test_malformed_images_are_refused_with_a_reason(fields, fragment):
     data_len = fields.pop("data_len", None)
     values = {"height": 6, "width": 8, "encoding": "rgb8", "step": 24}

@@ -1,5 +1,6 @@
 """debug_image/compressed: a JPEG of the overlay with the frame's header, encoded only while it has a
 subscriber; with no debug subscriber at all the overlay is not drawn."""
+
 from __future__ import annotations
 
 import cv2
@@ -38,8 +39,9 @@ def test_the_overlay_is_drawn_only_for_a_subscriber_and_the_jpeg_only_for_its_ow
 
     jpegs = []
     harness.probe.create_subscription(CompressedImage, "debug_image/compressed", jpegs.append, 10)
-    harness.wait_for(lambda: harness.node.count_subscribers("debug_image/compressed") > 0,
-                     what="the compressed subscriber")
+    harness.wait_for(
+        lambda: harness.node.count_subscribers("debug_image/compressed") > 0, what="the compressed subscriber"
+    )
     harness.set_params(debug_jpeg_quality=90)
     harness.track_frame(frames[1], 200 * MS)
     harness.wait_for(lambda: any(stamp_ns(m.header) == 200 * MS for m in jpegs), what="a JPEG")

@@ -1,4 +1,5 @@
 """Init paths: box checks against the frame, stamp lookup in the ring buffer, click collection."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,15 +7,18 @@ import pytest
 from ostrack_ros.ros.init_requests import ClickCollector, FrameRingBuffer, InitBoxError, checked_init_box
 
 
-@pytest.mark.parametrize("box, fragment", [
-    ((float("nan"), 0, 10, 10), "non-finite"),
-    ((0, 0, float("inf"), 10), "non-finite"),
-    ((10, 10, -5, 10), "non-positive size"),
-    ((10, 10, 0, 10), "non-positive size"),
-    ((400, 10, 20, 20), "outside"),
-    ((-50, -50, 20, 20), "outside"),
-    ((319, 10, 20, 20), "need at least"),
-])
+@pytest.mark.parametrize(
+    "box, fragment",
+    [
+        ((float("nan"), 0, 10, 10), "non-finite"),
+        ((0, 0, float("inf"), 10), "non-finite"),
+        ((10, 10, -5, 10), "non-positive size"),
+        ((10, 10, 0, 10), "non-positive size"),
+        ((400, 10, 20, 20), "outside"),
+        ((-50, -50, 20, 20), "outside"),
+        ((319, 10, 20, 20), "need at least"),
+    ],
+)
 def test_bad_init_boxes_are_refused(box, fragment):
     with pytest.raises(InitBoxError, match=fragment):
         checked_init_box(box, 320, 240)

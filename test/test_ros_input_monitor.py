@@ -1,5 +1,6 @@
 """ROS-free input checks: frame order, transport-loss estimate from stamp gaps, stale input; and the
 mailbox keeping only the newest pending init."""
+
 from __future__ import annotations
 
 from ostrack_ros.ros.input_monitor import STALE_PERIODS, InputMonitor, Order

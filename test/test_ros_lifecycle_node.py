@@ -2,6 +2,7 @@
 weights and stays alive, ready for another try), activate subscribes and tracks, deactivate frees the
 camera subscription and keeps the model, cleanup releases the model, shutdown finalises; the lifecycle
 services (what `ros2 lifecycle set` calls) drive the same transitions."""
+
 from __future__ import annotations
 
 import gc
@@ -24,8 +25,11 @@ from ros_harness import KEEP_PUBLISHING, MS, TINY_DIR, Harness, tiny_sequence  #
 
 pytestmark = pytest.mark.ros
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
-TINY_FILES = {"weights": str(TINY_DIR / "checkpoint.pth.tar"), "config": str(TINY_DIR / "config.yaml"),
-              "device": "cpu"}
+TINY_FILES = {
+    "weights": str(TINY_DIR / "checkpoint.pth.tar"),
+    "config": str(TINY_DIR / "config.yaml"),
+    "device": "cpu",
+}
 
 
 @pytest.fixture(scope="module")

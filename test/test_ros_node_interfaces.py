@@ -1,6 +1,7 @@
 """The node's answers and names: latched ~/state, ~/init and ~/reset beside the old names, inits bound
 to the frame newest on arrival, an init flood kept to the newest one, diagnostics that notice loss
 and silence (injected clock), and parameter files with typos or integers for floats."""
+
 from __future__ import annotations
 
 import pytest
@@ -162,10 +163,15 @@ def test_diagnostics_estimate_input_loss_and_warn_on_stale_input(ros, seq):
 
 def test_params_file_integers_for_floats_and_misspelt_keys(ros, tmp_path, capfd):
     params = tmp_path / "params.yaml"
-    params.write_text("/**:\n  ros__parameters:\n    lost_score_threshold: 1\n"
-                      "    reacquire_score_threshold: 1\n    lost_frame: 3\n    debug_image_scal: 0.5\n")
-    node = TrackerNode(tracker=tiny_tracker(), node_name="params_probe_node",
-                       cli_args=["--ros-args", "--params-file", str(params)])
+    params.write_text(
+        "/**:\n  ros__parameters:\n    lost_score_threshold: 1\n"
+        "    reacquire_score_threshold: 1\n    lost_frame: 3\n    debug_image_scal: 0.5\n"
+    )
+    node = TrackerNode(
+        tracker=tiny_tracker(),
+        node_name="params_probe_node",
+        cli_args=["--ros-args", "--params-file", str(params)],
+    )
     try:
         assert node.params.lost_score_threshold == 1.0 and isinstance(node.params.lost_score_threshold, float)
         assert node.params.lost_frames == 5  # the misspelt key did not set it

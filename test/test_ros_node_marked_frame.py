@@ -1,5 +1,6 @@
 """Marking takes as long as a person needs: an init on a frame 10 s old (sent on init_frame, long gone
 from the camera buffer) starts tracking on the target although it moved beyond one search window."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,15 @@ MARK, BACK = 11, 36  # the marked frame; the first camera frame 10 s later (targ
 def _scene():
     """Seed 5050 #3: a ~27 px target that leaves the view and re-enters 147 px from where it was
     marked, more than its 106 px search window."""
-    cfg = SyntheticConfig(length=80, object_size=(30.0, 40.0), reentry=True, reentry_absent=(15, 15),
-                          max_distractors=0, p_occlusion=0.0, reentry_distance=0.5)
+    cfg = SyntheticConfig(
+        length=80,
+        object_size=(30.0, 40.0),
+        reentry=True,
+        reentry_absent=(15, 15),
+        max_distractors=0,
+        p_occlusion=0.0,
+        reentry_distance=0.5,
+    )
     return render_sequence(cfg, 5050, 3)
 
 
@@ -47,8 +55,9 @@ def test_a_mark_ten_seconds_old_starts_tracking_on_the_target_that_moved_away(ro
     boxes = np.asarray(seq.boxes)
     assert np.linalg.norm(_centre(boxes[BACK]) - _centre(boxes[MARK])) > 4 * np.sqrt(boxes[MARK][2:].prod())
     h = Harness(demo_tracker(), dict(LONG_TERM_PARAMS, image_reliability="reliable", image_queue_depth=5))
-    frame_pub = h.probe.create_publisher(Image, "init_frame", QoSProfile(depth=2,
-                                                                        reliability=ReliabilityPolicy.RELIABLE))
+    frame_pub = h.probe.create_publisher(
+        Image, "init_frame", QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE)
+    )
     try:
         assert h.node.params.redetect is False  # relocation after an old mark needs no opt-in
         h.wait_for(lambda: frame_pub.get_subscription_count() > 0, what="init_frame discovery")

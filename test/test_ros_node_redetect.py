@@ -1,4 +1,5 @@
 """Tracker node with re-detection: the target leaves the view and comes back elsewhere (demo model)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,6 @@
 """Every bad input of issue #4 is survived with a warning, odd frames keep the track, and overload
 keeps only the newest frame (deterministic: the test opens the tracker's gate)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -50,9 +51,9 @@ def test_bad_images_and_bad_init_boxes_leave_tracking_intact(ros, seq, capfd):
         track_id = start_tracking(h, seq)
         bad_images = [
             raw(320, 240, "32FC1", 320 * 4, 320 * 240 * 4, 150 * MS),  # unsupported encoding
-            raw(320, 240, "rgb8", 960, 960 * 240 - 7, 160 * MS),       # data shorter than step*height
-            raw(320, 240, "rgb8", 900, 900 * 240, 170 * MS),           # step < width*3
-            raw(0, 0, "rgb8", 0, 0, 180 * MS),                          # zero size
+            raw(320, 240, "rgb8", 960, 960 * 240 - 7, 160 * MS),  # data shorter than step*height
+            raw(320, 240, "rgb8", 900, 900 * 240, 170 * MS),  # step < width*3
+            raw(0, 0, "rgb8", 0, 0, 180 * MS),  # zero size
         ]
         for count, msg in enumerate(bad_images, 1):
             h.send_raw(msg)
@@ -71,8 +72,15 @@ def test_bad_images_and_bad_init_boxes_leave_tracking_intact(ros, seq, capfd):
     finally:
         h.close()
     err = capfd.readouterr().err
-    for fragment in ["unsupported encoding '32FC1'", "data holds", "step 900 <", "zero-size image",
-                     "non-finite", "non-positive size", "outside the 320x240 image"]:
+    for fragment in [
+        "unsupported encoding '32FC1'",
+        "data holds",
+        "step 900 <",
+        "zero-size image",
+        "non-finite",
+        "non-positive size",
+        "outside the 320x240 image",
+    ]:
         assert fragment in err, fragment
 
 
@@ -126,8 +134,11 @@ def test_size_change_rescales_the_box_when_the_aspect_ratio_allows_else_resets_w
         assert image.shape == (480, 640, 3)
         expected = np.array(last, float) * 2
         x1, y1 = max(expected[0], 0), max(expected[1], 0)
-        assert np.allclose(box, (x1, y1, min(expected[0] + expected[2], 640) - x1,
-                                 min(expected[1] + expected[3], 480) - y1), atol=1e-6)
+        assert np.allclose(
+            box,
+            (x1, y1, min(expected[0] + expected[2], 640) - x1, min(expected[1] + expected[3], 480) - y1),
+            atol=1e-6,
+        )
         answer = h.wait_for_event("resized")
         assert answer["state"] == "TRACKING" and answer["track_id"] == track_id
         assert answer["stamp"] == "0.300000000"

@@ -1,4 +1,5 @@
 """Start-up failures give one error line, exit status 1, no traceback; tracker.yaml matches NodeParams."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -94,8 +95,9 @@ def test_corrupt_or_pickled_code_weights_get_our_line_never_torchs_weights_only_
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error when CUDA is missing")
 def test_explicit_cuda_without_cuda(capfd, tiny):
-    status, err = run_main(capfd, weights=tiny / "checkpoint.pth.tar", config=tiny / "config.yaml",
-                           device="cuda")
+    status, err = run_main(
+        capfd, weights=tiny / "checkpoint.pth.tar", config=tiny / "config.yaml", device="cuda"
+    )
     assert status == 1
     (line,) = error_lines(err)
     assert "device 'cuda' requested but CUDA is not available" in line

@@ -1,4 +1,5 @@
 """Tracker node end to end in-process (real rclpy pub/sub, tiny fixture model): outputs, init paths, state."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -90,8 +91,9 @@ def test_click_init_paths(harness, seq):
     array = harness.track_frame(frames[1], 200 * MS)
     np.testing.assert_allclose(box_of(array.detections[0]), core.track(frames[1]).box, atol=1e-6)
     # one_click on the half-size debug image: centre (62, 57) there is (124, 114) in the camera image
-    harness.set_params(init_click_mode="one_click", init_box_width=48.0, init_box_height=40.0,
-                       debug_image_scale=0.5)
+    harness.set_params(
+        init_click_mode="one_click", init_box_width=48.0, init_box_height=40.0, debug_image_scale=0.5
+    )
     harness.init_and_wait(lambda: harness.click(62, 57, debug=True))
     core.initialize(frames[1], (100, 94, 48, 40))
     array = harness.track_frame(frames[2], 300 * MS)
@@ -105,8 +107,9 @@ def test_lost_and_reacquire_follow_dynamic_thresholds_and_reset_stops(harness, s
     # Random tiny weights score ~0.2-0.4: a threshold of 0.99 makes every frame a miss.
     # One by one, raising lost above the current re-acquire threshold is refused; atomically it is fine.
     assert not harness.set_params(lost_score_threshold=0.99)[0].successful
-    result = harness.set_params_atomically(lost_score_threshold=0.99, reacquire_score_threshold=0.995,
-                                           lost_frames=2)
+    result = harness.set_params_atomically(
+        lost_score_threshold=0.99, reacquire_score_threshold=0.995, lost_frames=2
+    )
     assert result.successful, result.reason
     arrays = [harness.track_frame(frames[t], (t + 1) * 100 * MS) for t in range(1, 4)]
     assert [len(a.detections) for a in arrays] == [1, 0, 0]  # lost after 2 misses
@@ -125,11 +128,13 @@ def test_lost_and_reacquire_follow_dynamic_thresholds_and_reset_stops(harness, s
 
 
 def test_bad_parameter_values_are_rejected_with_a_reason(harness):
-    for name, value, fragment in [("lost_score_threshold", 1.5, ""),
-                                  ("reacquire_score_threshold", 0.1, "must be >="),
-                                  ("init_click_mode", "triple", "must be one of"),
-                                  ("class_id", "", "must not be empty"),
-                                  ("weights", "other.pth", "")]:
+    for name, value, fragment in [
+        ("lost_score_threshold", 1.5, ""),
+        ("reacquire_score_threshold", 0.1, "must be >="),
+        ("init_click_mode", "triple", "must be one of"),
+        ("class_id", "", "must not be empty"),
+        ("weights", "other.pth", ""),
+    ]:
         result = harness.set_params(**{name: value})[0]
         assert not result.successful and fragment in result.reason, (name, result.reason)
     assert harness.node.params.lost_score_threshold == 0.25 and harness.node.params.class_id == "target"
@@ -144,8 +149,9 @@ def test_debug_image_and_diagnostics(harness, seq):
     harness.track_frame(frames[0], 100 * MS)
     harness.init_and_wait(lambda: harness.send_init(init_box, 100 * MS))
     harness.track_frame(frames[1], 200 * MS)
-    harness.wait_for(lambda: any(stamp_ns(i.header) == 200 * MS for i in harness.debug_images),
-                     what="debug image")
+    harness.wait_for(
+        lambda: any(stamp_ns(i.header) == 200 * MS for i in harness.debug_images), what="debug image"
+    )
     image = [i for i in harness.debug_images if stamp_ns(i.header) == 200 * MS][0]
     assert (image.width, image.height, image.encoding) == (160, 120, "rgb8")
     assert image.header.frame_id == FRAME_ID

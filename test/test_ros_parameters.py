@@ -1,4 +1,5 @@
 """NodeParams: one field per ROS parameter, descriptors complete, validation gives reasons."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,18 +19,21 @@ def test_defaults_are_valid_and_every_field_has_a_descriptor():
     assert {"lost_score_threshold", "class_id", "debug_image_scale"}.isdisjoint(read_only)
 
 
-@pytest.mark.parametrize("changes, fragment", [
-    ({"lost_score_threshold": 1.5}, "lost_score_threshold must be in [0, 1]"),
-    ({"lost_score_threshold": float("nan")}, "finite"),
-    ({"lost_frames": 0}, "lost_frames must be in"),
-    ({"reacquire_score_threshold": 0.1}, "reacquire_score_threshold (0.1) must be >="),
-    ({"precision": "fp8"}, "precision must be one of auto, fp32, fp16, bf16, int8"),
-    ({"device": "gpu"}, "device must be auto, cpu, cuda or cuda:N"),
-    ({"class_id": "  "}, "class_id must not be empty"),
-    ({"debug_image_scale": 0.0}, "debug_image_scale must be in"),
-    ({"init_click_mode": "three_click"}, "init_click_mode must be one of"),
-    ({"debug_draw_kept_tokens": 1}, "must be a bool"),
-])
+@pytest.mark.parametrize(
+    "changes, fragment",
+    [
+        ({"lost_score_threshold": 1.5}, "lost_score_threshold must be in [0, 1]"),
+        ({"lost_score_threshold": float("nan")}, "finite"),
+        ({"lost_frames": 0}, "lost_frames must be in"),
+        ({"reacquire_score_threshold": 0.1}, "reacquire_score_threshold (0.1) must be >="),
+        ({"precision": "fp8"}, "precision must be one of auto, fp32, fp16, bf16, int8"),
+        ({"device": "gpu"}, "device must be auto, cpu, cuda or cuda:N"),
+        ({"class_id": "  "}, "class_id must not be empty"),
+        ({"debug_image_scale": 0.0}, "debug_image_scale must be in"),
+        ({"init_click_mode": "three_click"}, "init_click_mode must be one of"),
+        ({"debug_draw_kept_tokens": 1}, "must be a bool"),
+    ],
+)
 def test_invalid_values_are_rejected_with_a_reason(changes, fragment):
     reason = NodeParams().replace(changes).validate()
     assert reason is not None and fragment in reason

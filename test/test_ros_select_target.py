@@ -1,5 +1,6 @@
 """select_target: marking (freeze, drag, send, cancel) driven headless, the init box and frame it sends,
 the compressed topic following the image remap, and a clear status 2 where no window can be opened."""
+
 from __future__ import annotations
 
 import time
@@ -33,8 +34,11 @@ def test_selection_becomes_a_detection_with_the_frame_header():
 
 
 def test_headless_opencv_or_no_display_exits_with_instructions(monkeypatch, capsys):
-    headless = "NONE" in [ln.split(":", 1)[1].strip() for ln in cv2.getBuildInformation().splitlines()
-                          if ln.strip().startswith("GUI:")]
+    headless = "NONE" in [
+        ln.split(":", 1)[1].strip()
+        for ln in cv2.getBuildInformation().splitlines()
+        if ln.strip().startswith("GUI:")
+    ]
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     assert select_target.main([]) == 2
@@ -50,8 +54,11 @@ def test_a_display_that_cannot_be_opened_exits_2_instead_of_aborting(monkeypatch
     """Qt abort()s (status 134) on a dead DISPLAY: the probe runs in a child, the tool exits 2."""
     monkeypatch.setenv("DISPLAY", ":99")
     monkeypatch.setattr(select_target.cv2, "getBuildInformation", lambda: "  GUI:   QT5\n")
-    monkeypatch.setattr(select_target.subprocess, "run",
-                        lambda *a, **k: select_target.subprocess.CompletedProcess(a, 134, b"", b""))
+    monkeypatch.setattr(
+        select_target.subprocess,
+        "run",
+        lambda *a, **k: select_target.subprocess.CompletedProcess(a, 134, b"", b""),
+    )
     assert select_target.main([]) == 2
     err = capsys.readouterr().err
     assert "the display ':99' cannot be opened" in err and "Xvfb" in err and "pip install" not in err
@@ -61,8 +68,9 @@ def test_marked_frame_is_published_on_init():
     context = rclpy.Context()
     rclpy.init(context=context)
     try:
-        node = select_target.TargetSelector(context=context,
-                                            cli_args=["--ros-args", "-r", "init:=select_test_init"])
+        node = select_target.TargetSelector(
+            context=context, cli_args=["--ros-args", "-r", "init:=select_test_init"]
+        )
         received = []
         probe = rclpy.create_node("select_probe", context=context)
         probe.create_subscription(Detection2D, "select_test_init", received.append, 10)
@@ -118,6 +126,7 @@ def _drag(x0, y0, x1, y1):
         mouse(cv2.EVENT_LBUTTONDOWN, x0, y0)
         mouse(cv2.EVENT_MOUSEMOVE, (x0 + x1) // 2, (y0 + y1) // 2)
         mouse(cv2.EVENT_LBUTTONUP, x1, y1)
+
     return gesture
 
 
@@ -173,9 +182,20 @@ def test_compressed_input_follows_the_image_remap_and_the_frame_goes_out_with_th
     context = rclpy.Context()
     rclpy.init(context=context)
     try:
-        node = select_target.TargetSelector(context=context, cli_args=[
-            "--ros-args", "-p", "compressed:=true", "-r", "image:=/camera/image_raw",
-            "-r", "init:=select_test_init2", "-r", "init_frame:=select_test_frame2"])
+        node = select_target.TargetSelector(
+            context=context,
+            cli_args=[
+                "--ros-args",
+                "-p",
+                "compressed:=true",
+                "-r",
+                "image:=/camera/image_raw",
+                "-r",
+                "init:=select_test_init2",
+                "-r",
+                "init_frame:=select_test_frame2",
+            ],
+        )
         assert node._image_topic == "/camera/image_raw/compressed"
         frames, inits = [], []
         probe = rclpy.create_node("select_probe2", context=context)

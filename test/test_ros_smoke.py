@@ -1,4 +1,5 @@
 """ROS plumbing smoke tests: rclpy pub/sub of Detection2D, the installed package, a launch_pytest run."""
+
 from __future__ import annotations
 
 import asyncio
@@ -133,8 +134,8 @@ def launch_description(talker_launch: LaunchDescription) -> LaunchDescription:
 async def test_launch_file_starts_a_detection_publisher(talker, launch_context, ros_context):
     """The launched process reports on stdout and its Detection2D reaches a subscriber in this test."""
     assert await process_tools.wait_for_output(
-        launch_context, talker, lambda out: "detection_talker: publishing" in out, timeout=30), \
-        talker.get_stdout()
+        launch_context, talker, lambda out: "detection_talker: publishing" in out, timeout=30
+    ), talker.get_stdout()
 
     listener = rclpy.create_node("smoke_launch_listener", context=ros_context)
     received: list[Detection2D] = []

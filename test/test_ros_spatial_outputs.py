@@ -2,6 +2,7 @@
 the target's point within 1 % of the pinhole truth for the tracked box, in the image's optical frame,
 with Detection3D(+Array) and the bearing; camera_info alone gives the bearing; a hole in the depth or a
 frame without depth gives no point (and an empty Detection3DArray), never a wrong one."""
+
 from __future__ import annotations
 
 import math
@@ -50,10 +51,12 @@ class Spatial:
         self.info_pub = probe.create_publisher(CameraInfo, "camera_info", qos)
         self.lock = threading.Lock()
         self.received = {name: [] for name in ("point", "bearing", "detection", "array")}
-        for name, msg_type, topic in (("point", PointStamped, "target_point"),
-                                      ("bearing", Vector3Stamped, "target_bearing"),
-                                      ("detection", Detection3D, "detection_3d"),
-                                      ("array", Detection3DArray, "detections_3d")):
+        for name, msg_type, topic in (
+            ("point", PointStamped, "target_point"),
+            ("bearing", Vector3Stamped, "target_bearing"),
+            ("detection", Detection3D, "detection_3d"),
+            ("array", Detection3DArray, "detections_3d"),
+        ):
             probe.create_subscription(msg_type, topic, self._keep(name), 50)
         self.h.wait_for(lambda: self.info_pub.get_subscription_count() > 0, what="camera_info subscription")
 
@@ -61,6 +64,7 @@ class Spatial:
         def callback(msg):
             with self.lock:
                 self.received[name].append(msg)
+
         return callback
 
     def at(self, name: str, ns: int):
@@ -74,8 +78,13 @@ class Spatial:
 
     def send_depth(self, depth: np.ndarray, ns: int) -> None:
         encoding = "16UC1" if depth.dtype == np.uint16 else "32FC1"
-        msg = Image(header=header(ns), height=depth.shape[0], width=depth.shape[1], encoding=encoding,
-                    step=depth.shape[1] * depth.itemsize)
+        msg = Image(
+            header=header(ns),
+            height=depth.shape[0],
+            width=depth.shape[1],
+            encoding=encoding,
+            step=depth.shape[1] * depth.itemsize,
+        )
         msg.data = depth.tobytes()
         self.depth_pub.publish(msg)
 
@@ -102,8 +111,11 @@ def centre_of_detection_at(h: Harness, ns: int):
 
 
 @pytest.mark.parametrize("spatial", ["depth"], indirect=True)
-@pytest.mark.parametrize("depth", [np.full((240, 320), round(DISTANCE_M * 1000), np.uint16),
-                                   np.full((240, 320), DISTANCE_M, np.float32)], ids=["16UC1_mm", "32FC1_m"])
+@pytest.mark.parametrize(
+    "depth",
+    [np.full((240, 320), round(DISTANCE_M * 1000), np.uint16), np.full((240, 320), DISTANCE_M, np.float32)],
+    ids=["16UC1_mm", "32FC1_m"],
+)
 def test_a_plane_at_a_known_distance_gives_the_point_within_one_percent(spatial, seq, depth):
     spatial.start_tracking(seq)
     for i in range(1, 4):

@@ -1,4 +1,5 @@
 """TRACKING -> LOST after N misses, LOST -> TRACKING at the re-acquire threshold."""
+
 from __future__ import annotations
 
 import pytest

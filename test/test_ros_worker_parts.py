@@ -1,4 +1,5 @@
 """The node's ROS-free runtime parts: newest-frame-wins mailbox, stats, warning throttle, overlay."""
+
 from __future__ import annotations
 
 import threading
@@ -93,8 +94,9 @@ def test_overlay_draws_box_and_shades_removed_tokens_without_touching_the_input(
     rgb = np.full((240, 320, 3), 200, np.uint8)
     kept = np.ones((16, 16), bool)
     kept[:8] = False  # top half of the search crop eliminated
-    out = draw_overlay(rgb, "TRACKING", (100, 100, 40, 30), 0.87, (-40, -60, 320, 320), kept,
-                       OverlayOptions(scale=1.0))
+    out = draw_overlay(
+        rgb, "TRACKING", (100, 100, 40, 30), 0.87, (-40, -60, 320, 320), kept, OverlayOptions(scale=1.0)
+    )
     assert (rgb == 200).all() and out.shape == rgb.shape
     assert out[50, 150, 0] == int(200 * 0.45)  # inside the removed half, away from lines
     assert out[150, 200, 0] == 200  # kept half untouched

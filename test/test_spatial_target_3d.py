@@ -1,4 +1,5 @@
 """3-D target from depth and intrinsics against synthetic scenes of known geometry."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """The committed lock is complete and hashed, and the keep-your-torch filter drops only torch's stack."""
+
 from __future__ import annotations
 
 import importlib.util

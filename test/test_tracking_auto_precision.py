@@ -1,4 +1,5 @@
 """``precision: auto``: one rule (resolve_precision) behind the core, the CLIs and the node's start-up."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,15 +16,18 @@ AVX2 = {"fpu", "sse2", "avx", "avx2", "fma"}
 AMX = AVX2 | {"avx512f", "avx512_bf16", "amx_tile", "amx_bf16"}
 
 
-@pytest.mark.parametrize("device, backend, flags, expected", [
-    ("cuda", "torch", AVX2, "fp16"),
-    ("cuda:1", "tensorrt", AMX, "fp16"),
-    ("cuda", "onnxruntime", AVX2, "fp16"),
-    ("cpu", "torch", AMX, "bf16"),
-    ("cpu", "torch-compile", {"avx512_bf16"}, "bf16"),
-    ("cpu", "onnxruntime", AMX, "fp32"),  # no bf16 graph for onnxruntime; int8 is never automatic
-    ("cpu", "torch", AVX2, "fp32"),  # bf16 would be emulated
-])
+@pytest.mark.parametrize(
+    "device, backend, flags, expected",
+    [
+        ("cuda", "torch", AVX2, "fp16"),
+        ("cuda:1", "tensorrt", AMX, "fp16"),
+        ("cuda", "onnxruntime", AVX2, "fp16"),
+        ("cpu", "torch", AMX, "bf16"),
+        ("cpu", "torch-compile", {"avx512_bf16"}, "bf16"),
+        ("cpu", "onnxruntime", AMX, "fp32"),  # no bf16 graph for onnxruntime; int8 is never automatic
+        ("cpu", "torch", AVX2, "fp32"),  # bf16 would be emulated
+    ],
+)
 def test_auto_picks_the_fastest_accurate_precision(device, backend, flags, expected):
     precision, reason = resolve_precision("auto", device, backend, flags=flags)
     assert precision == expected and reason
@@ -46,8 +50,9 @@ def test_cpu_flags_from_cpuinfo(tmp_path):
 def test_tracker_and_clis_take_auto():
     if not (TINY_DIR / "checkpoint.pth.tar").is_file():
         pytest.skip("reference data missing")
-    tracker = Tracker.from_files(TINY_DIR / "config.yaml", TINY_DIR / "checkpoint.pth.tar", device="cpu",
-                                 dtype="auto")
+    tracker = Tracker.from_files(
+        TINY_DIR / "config.yaml", TINY_DIR / "checkpoint.pth.tar", device="cpu", dtype="auto"
+    )
     assert tracker.precision == resolve_precision("auto", "cpu", "torch")[0]
     assert "auto" in PRECISION_NAMES
     args = build_parser().parse_args(["--video", "v.mp4", "--init", "1,2,3,4", "--precision", "auto"])

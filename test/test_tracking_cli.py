@@ -1,4 +1,5 @@
 """``ostrack-track`` on an image folder and a video file, and its error paths."""
+
 from __future__ import annotations
 
 import cv2
@@ -12,8 +13,14 @@ from ostrack_ros.tracking.frames import FrameSource
 
 TINY = REFERENCE_DIR / "tiny"
 NUM_FRAMES = 6
-MODEL_ARGS = ["--config", str(TINY / "config.yaml"), "--weights", str(TINY / "checkpoint.pth.tar"),
-              "--device", "cpu"]
+MODEL_ARGS = [
+    "--config",
+    str(TINY / "config.yaml"),
+    "--weights",
+    str(TINY / "checkpoint.pth.tar"),
+    "--device",
+    "cpu",
+]
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +86,15 @@ def test_natural_frame_order(tmp_path):
     assert [p.name for p in FrameSource(tmp_path).images] == ["1.jpg", "2.jpg", "10.jpg"]
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--video", "does/not/exist", "--init", "1,2,3,4"], "does not exist"),
-    (["--init", "400,400,10,10"], "outside"),
-    (["--init", "10,10,0,10"], "positive"),
-    (["--init", "10,10,10,10", "--device", "tpu"], "device"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--video", "does/not/exist", "--init", "1,2,3,4"], "does not exist"),
+        (["--init", "400,400,10,10"], "outside"),
+        (["--init", "10,10,0,10"], "positive"),
+        (["--init", "10,10,10,10", "--device", "tpu"], "device"),
+    ],
+)
 def test_runtime_errors_are_one_line(frame_dir, capsys, extra, message):
     args = MODEL_ARGS + (extra if "--video" in extra else ["--video", str(frame_dir)] + extra)
     assert main(args) == 1
@@ -95,8 +105,18 @@ def test_runtime_errors_are_one_line(frame_dir, capsys, extra, message):
 def test_wrong_weights_for_config(frame_dir, tmp_path, capsys):
     narrow = tmp_path / "narrow_head.yaml"
     narrow.write_text((TINY / "config.yaml").read_text().replace("NUM_CHANNELS: 32", "NUM_CHANNELS: 16"))
-    args = ["--config", str(narrow), "--weights", str(TINY / "checkpoint.pth.tar"),
-            "--video", str(frame_dir), "--init", "10,10,10,10", "--device", "cpu"]
+    args = [
+        "--config",
+        str(narrow),
+        "--weights",
+        str(TINY / "checkpoint.pth.tar"),
+        "--video",
+        str(frame_dir),
+        "--init",
+        "10,10,10,10",
+        "--device",
+        "cpu",
+    ]
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "ostrack-track: error:" in err and "box_head" in err and "Traceback" not in err

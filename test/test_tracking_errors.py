@@ -1,4 +1,5 @@
 """Degenerate input gets a clear ``TrackingError`` and never corrupts the tracker's state."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,15 +41,18 @@ def test_track_before_initialize():
     assert not fresh.initialized and fresh.state is None
 
 
-@pytest.mark.parametrize("image, message", [
-    ([[0, 0, 0]], "numpy array"),
-    (np.zeros((32, 32), np.uint8), "HxWx3"),
-    (np.zeros((32, 32, 4), np.uint8), "HxWx3"),
-    (np.zeros((32, 32, 3), np.float32), "uint8"),
-    (np.zeros((32, 32, 3), np.uint16), "uint8"),
-    (np.zeros((1, 32, 3), np.uint8), "too small"),
-    (np.zeros((32, 0, 3), np.uint8), "too small"),
-])
+@pytest.mark.parametrize(
+    "image, message",
+    [
+        ([[0, 0, 0]], "numpy array"),
+        (np.zeros((32, 32), np.uint8), "HxWx3"),
+        (np.zeros((32, 32, 4), np.uint8), "HxWx3"),
+        (np.zeros((32, 32, 3), np.float32), "uint8"),
+        (np.zeros((32, 32, 3), np.uint16), "uint8"),
+        (np.zeros((1, 32, 3), np.uint8), "too small"),
+        (np.zeros((32, 0, 3), np.uint8), "too small"),
+    ],
+)
 def test_bad_images(tracker, frame, image, message):
     with pytest.raises(TrackingError, match=message):
         tracker.initialize(image, BOX)
@@ -58,20 +62,23 @@ def test_bad_images(tracker, frame, image, message):
     assert tracker.state == BOX and tracker.frame_index == 0
 
 
-@pytest.mark.parametrize("box, message", [
-    ((1.0, 2.0, 3.0), "4 numbers"),
-    ("abcd", "4 numbers"),
-    (None, "4 numbers"),
-    ((float("nan"), 2.0, 3.0, 4.0), "non-finite"),
-    ((1.0, 2.0, float("inf"), 4.0), "non-finite"),
-    ((10.0, 10.0, 0.0, 5.0), "positive"),
-    ((10.0, 10.0, 5.0, -5.0), "positive"),
-    ((128.0, 10.0, 5.0, 5.0), "outside"),
-    ((10.0, 96.0, 5.0, 5.0), "outside"),
-    ((-5.0, 10.0, 5.0, 5.0), "outside"),
-    ((10.0, -20.0, 5.0, 20.0), "outside"),
-    ((0.0, 0.0, 300.0, 20.0), "twice the size"),
-])
+@pytest.mark.parametrize(
+    "box, message",
+    [
+        ((1.0, 2.0, 3.0), "4 numbers"),
+        ("abcd", "4 numbers"),
+        (None, "4 numbers"),
+        ((float("nan"), 2.0, 3.0, 4.0), "non-finite"),
+        ((1.0, 2.0, float("inf"), 4.0), "non-finite"),
+        ((10.0, 10.0, 0.0, 5.0), "positive"),
+        ((10.0, 10.0, 5.0, -5.0), "positive"),
+        ((128.0, 10.0, 5.0, 5.0), "outside"),
+        ((10.0, 96.0, 5.0, 5.0), "outside"),
+        ((-5.0, 10.0, 5.0, 5.0), "outside"),
+        ((10.0, -20.0, 5.0, 20.0), "outside"),
+        ((0.0, 0.0, 300.0, 20.0), "twice the size"),
+    ],
+)
 def test_bad_init_boxes_leave_state_alone(tracker, frame, box, message):
     tracker.initialize(frame, BOX)
     tracker.track(frame)
@@ -137,7 +144,8 @@ def test_test_sizes_must_match_the_network():
 
 def test_network_must_match_the_config():
     cfg = load_config(TINY_CONFIG)
-    wide = dataclasses.replace(cfg, data=dataclasses.replace(
-        cfg.data, search=dataclasses.replace(cfg.data.search, size=320)))
+    wide = dataclasses.replace(
+        cfg, data=dataclasses.replace(cfg.data, search=dataclasses.replace(cfg.data.search, size=320))
+    )
     with pytest.raises(TrackingError, match="another config"):
         Tracker(build_model(wide), cfg)

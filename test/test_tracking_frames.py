@@ -1,4 +1,5 @@
 """The one frame reader: video, image folder and .npz give the same RGB frames; errors say why."""
+
 from __future__ import annotations
 
 import cv2
@@ -59,14 +60,17 @@ def test_an_undecodable_image_is_one_error_and_reading_goes_on(tmp_path):
     assert source.read()[0, 0, 0] == 9
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda d: d / "missing.mp4", "does not exist"),
-    (lambda d: d, "holds no images"),
-    (lambda d: (d / "x.npz", np.savez(d / "x.npz", boxes=np.zeros(3)))[0], "no 'frames' array"),
-    (lambda d: (d / "y.npz", np.savez(d / "y.npz", frames=np.zeros((2, 4, 4), np.float32)))[0], "uint8"),
-    (lambda d: (d / "z.npz", (d / "z.npz").write_bytes(b"garbage"))[0], "cannot read"),
-    (lambda d: (d / "v.mp4", (d / "v.mp4").write_bytes(b"garbage"))[0], "cannot open video"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda d: d / "missing.mp4", "does not exist"),
+        (lambda d: d, "holds no images"),
+        (lambda d: (d / "x.npz", np.savez(d / "x.npz", boxes=np.zeros(3)))[0], "no 'frames' array"),
+        (lambda d: (d / "y.npz", np.savez(d / "y.npz", frames=np.zeros((2, 4, 4), np.float32)))[0], "uint8"),
+        (lambda d: (d / "z.npz", (d / "z.npz").write_bytes(b"garbage"))[0], "cannot read"),
+        (lambda d: (d / "v.mp4", (d / "v.mp4").write_bytes(b"garbage"))[0], "cannot open video"),
+    ],
+)
 def test_unreadable_inputs_are_clear_errors(tmp_path, make, message):
     with pytest.raises(FrameSourceError, match=message):
         FrameSource(make(tmp_path))

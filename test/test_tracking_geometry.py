@@ -1,4 +1,5 @@
 """Crop geometry, Hann window and box post-processing against the official tracker's golden data."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -88,8 +89,9 @@ def test_map_back_and_clip(seq):
         pred = (torch.tensor(seq["window_boxes"][t], dtype=torch.float32) * 256 / rf).tolist()
         mapped = map_box_back(pred, boxes[t - 1].tolist(), 256, rf)
         np.testing.assert_allclose(mapped, seq["preclip_boxes"][t], rtol=0, atol=1e-9, err_msg=f"frame {t}")
-        np.testing.assert_allclose(clip_box(mapped, height, width, margin=10), boxes[t], rtol=0, atol=1e-9,
-                                   err_msg=f"frame {t}")
+        np.testing.assert_allclose(
+            clip_box(mapped, height, width, margin=10), boxes[t], rtol=0, atol=1e-9, err_msg=f"frame {t}"
+        )
 
 
 def test_clip_box_margin():

@@ -1,5 +1,6 @@
 """Long-term tracking: tiling geometry, the per-frame tile budget, the confirmation rule, batched
 extra crops, the claim state, and re-acquisition of a target that left the view (demo model)."""
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,9 @@ from ostrack_ros.tracking.confirmation import (
 from ostrack_ros.tracking.tiling import TileSchedule, tile_boxes
 
 TINY = REFERENCE_DIR / "tiny"
-needs_tiny = pytest.mark.skipif(not (TINY / "tracker_sequence.npz").is_file(),
-                                reason=f"reference data missing: {TINY}")
+needs_tiny = pytest.mark.skipif(
+    not (TINY / "tracker_sequence.npz").is_file(), reason=f"reference data missing: {TINY}"
+)
 
 
 # ---------------------------------------------------------------- tiling geometry
@@ -76,10 +78,18 @@ def test_while_lost_each_frame_runs_the_local_crop_plus_at_most_the_budget_in_on
     inner = Tracker.from_files(TINY / "config.yaml", TINY / "checkpoint.pth.tar")
     batches = []
     forward = inner.model.track_frame
-    monkeypatch.setattr(inner.model, "track_frame",
-                        lambda z, x, mask=None: batches.append(x.shape[0]) or forward(z, x, mask))
-    tracker = LongTermTracker(inner, redetect=True, lost_threshold=1.0, reacquire_threshold=1.0,
-                              lost_frames=2, max_tiles_per_frame=3, scales=(1.0, 2.0))
+    monkeypatch.setattr(
+        inner.model, "track_frame", lambda z, x, mask=None: batches.append(x.shape[0]) or forward(z, x, mask)
+    )
+    tracker = LongTermTracker(
+        inner,
+        redetect=True,
+        lost_threshold=1.0,
+        reacquire_threshold=1.0,
+        lost_frames=2,
+        max_tiles_per_frame=3,
+        scales=(1.0, 2.0),
+    )
     tracker.initialize(frames[0], init_box)
     height, width = frames[0].shape[:2]
     claimed = [tracker.track(frame).claimed for frame in frames[1:12]]
@@ -116,9 +126,11 @@ def test_a_candidate_needs_consistent_rechecks_and_one_failure_drops_it():
     assert confirm.propose(peak(50, 50, 0.8), peak(200, 50, 0.6)) is Verdict.PENDING
     assert confirm.check(peak(60, 50, 0.7)) is Verdict.PENDING  # moved half a target size
     assert confirm.check(peak(65, 55, 0.6)) is Verdict.CONFIRMED and not confirm.pending
-    for bad in (peak(50, 50, 0.4),  # too weak
-                peak(90, 50, 0.9),  # jumped two target sizes: another object
-                peak(50, 50, 0.9, size=40.0)):  # doubled in size
+    for bad in (
+        peak(50, 50, 0.4),  # too weak
+        peak(90, 50, 0.9),  # jumped two target sizes: another object
+        peak(50, 50, 0.9, size=40.0),
+    ):  # doubled in size
         assert confirm.propose(peak(50, 50, 0.8), None) is Verdict.PENDING
         assert confirm.check(bad) is Verdict.REJECTED and not confirm.pending
     with pytest.raises(RuntimeError):
@@ -127,8 +139,14 @@ def test_a_candidate_needs_consistent_rechecks_and_one_failure_drops_it():
 
 
 def test_settings_are_validated_with_a_clear_error():
-    for bad in ({"lost_frames": 0}, {"max_tiles_per_frame": 0}, {"scales": ()}, {"margin": -0.1},
-                {"lost_threshold": 0.6, "reacquire_threshold": 0.5}, {"tile_overlap": 1.0}):
+    for bad in (
+        {"lost_frames": 0},
+        {"max_tiles_per_frame": 0},
+        {"scales": ()},
+        {"margin": -0.1},
+        {"lost_threshold": 0.6, "reacquire_threshold": 0.5},
+        {"tile_overlap": 1.0},
+    ):
         with pytest.raises(TrackingError):
             LongTermSettings(**bad)
 
@@ -201,15 +219,19 @@ def test_graphs_built_for_one_crop_get_the_batch_one_crop_at_a_time(monkeypatch)
     sizes = []
     forward = one_at_a_time.model.track_frame
     monkeypatch.setattr(one_at_a_time.model, "max_batch", 1, raising=False)
-    monkeypatch.setattr(one_at_a_time.model, "track_frame",
-                        lambda z, x, mask=None: sizes.append(x.shape[0]) or forward(z, x, mask))
+    monkeypatch.setattr(
+        one_at_a_time.model,
+        "track_frame",
+        lambda z, x, mask=None: sizes.append(x.shape[0]) or forward(z, x, mask),
+    )
     extra = [(10.0, 20.0, 30.0, 40.0), (60.0, 5.0, 20.0, 20.0)]
     for tracker in (reference, one_at_a_time):
         tracker.initialize(frames[0], init_box)
         tracker.track(frames[1], with_kept_mask=True, extra=extra)
     assert sizes == [1, 1, 1]
-    np.testing.assert_allclose(one_at_a_time.last_step.extra_peaks, reference.last_step.extra_peaks,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        one_at_a_time.last_step.extra_peaks, reference.last_step.extra_peaks, atol=1e-5
+    )
 
 
 # ---------------------------------------------------------------- re-acquisition (demo model)
@@ -262,11 +284,19 @@ def test_relocate_searches_the_whole_view_for_a_target_marked_on_an_old_frame_wi
     redetect off; afterwards the ordinary (official) tracking goes on."""
     from ostrack_ros.data.synthetic import SyntheticConfig, render_sequence
 
-    cfg = SyntheticConfig(length=80, object_size=(30.0, 40.0), reentry=True, reentry_absent=(15, 15),
-                          max_distractors=0, p_occlusion=0.0, reentry_distance=0.5)
+    cfg = SyntheticConfig(
+        length=80,
+        object_size=(30.0, 40.0),
+        reentry=True,
+        reentry_absent=(15, 15),
+        max_distractors=0,
+        p_occlusion=0.0,
+        reentry_distance=0.5,
+    )
     seq = render_sequence(cfg, 5050, 3)  # marked on frame 11; back in view, 147 px away, from frame 34
-    tracker = LongTermTracker(demo, LongTermSettings(lost_threshold=0.55, reacquire_threshold=0.55,
-                                                     lost_frames=3))
+    tracker = LongTermTracker(
+        demo, LongTermSettings(lost_threshold=0.55, reacquire_threshold=0.55, lost_frames=3)
+    )
     tracker.initialize(seq.frames[11], tuple(seq.boxes[11]), relocate=True)
     assert not tracker.claimed
     results = [tracker.track(frame) for frame in seq.frames[36:]]

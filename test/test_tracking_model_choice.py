@@ -1,5 +1,6 @@
 """The one resolver (``tracking.model_choice``): the same defaults and refusals for the node, the CLIs
 and the benchmarks, and the ``TrackingNetwork`` contract the tracker checks."""
+
 from __future__ import annotations
 
 import dataclasses

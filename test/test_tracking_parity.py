@@ -4,6 +4,7 @@ Teacher-forced (state set to the reference's previous box) is the primary check:
 decisions then depend on that frame only. Free-running must also stay within the same tolerances.
 Tolerances are the fixture README's; never loosen them.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,22 +42,31 @@ def check_frame(tracker, seq, t, result):
     if t <= 3:
         np.testing.assert_array_equal(step.crop.image, seq["search_crops_first3"][t - 1], err_msg=where)
     score_map = step.output.score_map[0, 0]
-    np.testing.assert_allclose(score_map.numpy(), seq["score_maps"][t - 1], rtol=0, atol=SCORE_ATOL,
-                               err_msg=where)
+    np.testing.assert_allclose(
+        score_map.numpy(), seq["score_maps"][t - 1], rtol=0, atol=SCORE_ATOL, err_msg=where
+    )
     assert float(score_map.max()) == pytest.approx(seq["score_max"][t], rel=0, abs=SCORE_ATOL), where
     peak = int(step.response.flatten().argmax())
     assert peak == seq["response_argmax"][t], where
     assert result.score == float(score_map.flatten()[peak]), where
-    np.testing.assert_allclose(step.window_box[0].numpy(), seq["window_boxes"][t], rtol=0,
-                               atol=WINDOW_BOX_ATOL, err_msg=where)
-    np.testing.assert_allclose(step.preclip_box, seq["preclip_boxes"][t], rtol=0, atol=BOX_ATOL,
-                               err_msg=where)
+    np.testing.assert_allclose(
+        step.window_box[0].numpy(), seq["window_boxes"][t], rtol=0, atol=WINDOW_BOX_ATOL, err_msg=where
+    )
+    np.testing.assert_allclose(
+        step.preclip_box, seq["preclip_boxes"][t], rtol=0, atol=BOX_ATOL, err_msg=where
+    )
     np.testing.assert_allclose(result.box, seq["boxes"][t], rtol=0, atol=BOX_ATOL, err_msg=where)
     for layer, kept, removed in zip(CE_LAYERS, step.output.kept_indices, step.output.removed_indices):
-        np.testing.assert_array_equal(np.sort(kept[0].numpy()), np.sort(seq[f"ce{layer}_kept"][t - 1]),
-                                      err_msg=f"{where} CE layer {layer} kept")
-        np.testing.assert_array_equal(np.sort(removed[0].numpy()), np.sort(seq[f"ce{layer}_removed"][t - 1]),
-                                      err_msg=f"{where} CE layer {layer} removed")
+        np.testing.assert_array_equal(
+            np.sort(kept[0].numpy()),
+            np.sort(seq[f"ce{layer}_kept"][t - 1]),
+            err_msg=f"{where} CE layer {layer} kept",
+        )
+        np.testing.assert_array_equal(
+            np.sort(removed[0].numpy()),
+            np.sort(seq[f"ce{layer}_removed"][t - 1]),
+            err_msg=f"{where} CE layer {layer} removed",
+        )
     kept_mask = np.zeros(256, bool)
     kept_mask[seq["ce9_kept"][t - 1]] = True
     np.testing.assert_array_equal(result.kept_mask, kept_mask.reshape(16, 16), err_msg=where)

@@ -53,7 +53,7 @@ def test_diverse_recipe_keeps_the_network_and_its_held_out_data_apart():
     assert diverse.data.search.scale_jitter == 0.5 and stage2.data.search.scale_jitter == 0.25
     assert diverse.data.search.center_jitter == stage2.data.search.center_jitter
     assert DIVERSE_AUGMENTATION.grayscale == 0.3 and DEMO_AUGMENTATION.grayscale == 0.05
-    assert DIVERSE_AUGMENTATION.crop_flip == 0.0   # crops never mirrored independently, as in stage 2
+    assert DIVERSE_AUGMENTATION.crop_flip == 0.0  # crops never mirrored independently, as in stage 2
     train = [s for pair in ROUNDS for s in pair]
     used = {STAGE1_DATA.seed, VAL_DATA.seed, *(d.seed for d in STAGE2_DATA), *(s.seed for s in train)}
     assert len(used) == 2 + len(STAGE2_DATA) + len(train)

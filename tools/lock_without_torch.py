@@ -6,6 +6,7 @@ build): the rest of the lock goes in exactly, the user's torch stack is never re
 dropped when every package that the lock's ``# via`` notes name for it is itself dropped.
 Usage: lock_without_torch.py LOCK
 """
+
 from __future__ import annotations
 
 import re

@@ -15,6 +15,7 @@ Modes:
 Runs on CPU, float32, torch.set_num_threads(2) (``--threads``). The official code hard-codes
 ``.cuda()``; it is made a no-op while the official code runs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,16 +48,31 @@ WIDTH_FIELDS = OrderedDict([("EMBED_DIM", 768), ("DEPTH", 12), ("NUM_HEADS", 12)
 # Modules the official package imports at module level but that the forward pass and the tracker never
 # use (training logs, visdom debug display, jpeg/lmdb/wandb data loading, plotting). They are replaced
 # by inert stubs only when they are not installed; every stub used is recorded in provenance.json.
-STUBBABLE = ("tensorboardX", "torch._six", "jpeg4py", "visdom", "visdom.server", "matplotlib",
-             "matplotlib.pyplot", "lmdb", "wandb", "bytecode")
+STUBBABLE = (
+    "tensorboardX",
+    "torch._six",
+    "jpeg4py",
+    "visdom",
+    "visdom.server",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "lmdb",
+    "wandb",
+    "bytecode",
+)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FIXTURES = REPO_ROOT / "test" / "fixtures" / "ostrack_reference"
 CE_LAYERS = (3, 6, 9)
 FEAT = 16  # search token grid of the tiny (256) model
 SHA256SUMS_FILES = (
-    "checkpoint_keys/vitb_256_mae_ce_32x4_ep300.json", "checkpoint_keys/vitb_384_mae_ce_32x4_ep300.json",
-    "configs/vitb_256_mae_ce_32x4_ep300.yaml", "configs/vitb_384_mae_ce_32x4_ep300.yaml",
-    "provenance.json", "tiny/checkpoint.pth.tar", "tiny/config.yaml", "tiny/model_io.npz",
+    "checkpoint_keys/vitb_256_mae_ce_32x4_ep300.json",
+    "checkpoint_keys/vitb_384_mae_ce_32x4_ep300.json",
+    "configs/vitb_256_mae_ce_32x4_ep300.yaml",
+    "configs/vitb_384_mae_ce_32x4_ep300.yaml",
+    "provenance.json",
+    "tiny/checkpoint.pth.tar",
+    "tiny/config.yaml",
+    "tiny/model_io.npz",
     "tiny/tracker_sequence.npz",
 )
 
@@ -146,8 +162,13 @@ def official_commit(repo):
     """HEAD of the checkout at `repo` (None when `repo` is not the top of a git work tree: an extracted
     archive, possibly inside another repository)."""
     try:
-        out = subprocess.run(["git", "-C", str(repo), "rev-parse", "--show-toplevel", "HEAD"], check=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        out = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--show-toplevel", "HEAD"],
+            check=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            universal_newlines=True,
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
     top, head = out.stdout.split()
@@ -157,25 +178,41 @@ def official_commit(repo):
 class Official:
     """Handles on the official modules, imported from --ostrack-repo."""
 
-    NEEDED = ("lib.config.ostrack.config", "lib.models.ostrack.ostrack", "lib.models.ostrack.vit_ce",
-              "lib.models.layers.attn_blocks", "lib.test.tracker.ostrack", "lib.test.tracker.data_utils",
-              "lib.train.data.processing_utils", "lib.utils.ce_utils", "lib.test.utils")
+    NEEDED = (
+        "lib.config.ostrack.config",
+        "lib.models.ostrack.ostrack",
+        "lib.models.ostrack.vit_ce",
+        "lib.models.layers.attn_blocks",
+        "lib.test.tracker.ostrack",
+        "lib.test.tracker.data_utils",
+        "lib.train.data.processing_utils",
+        "lib.utils.ce_utils",
+        "lib.test.utils",
+    )
 
     def __init__(self, repo: Path):
         repo = repo.resolve()
-        for rel in ("lib/models/ostrack/ostrack.py", "lib/test/tracker/ostrack.py",
-                    "lib/config/ostrack/config.py", "experiments/ostrack"):
+        for rel in (
+            "lib/models/ostrack/ostrack.py",
+            "lib/test/tracker/ostrack.py",
+            "lib/config/ostrack/config.py",
+            "experiments/ostrack",
+        ):
             if not (repo / rel).exists():
-                die(f"--ostrack-repo {repo}: {rel} not found; pass the root of a checkout of "
+                die(
+                    f"--ostrack-repo {repo}: {rel} not found; pass the root of a checkout of "
                     "github.com/botaoye/OSTrack (git clone https://github.com/botaoye/OSTrack; "
-                    f"git -C OSTrack checkout {EXPECTED_COMMIT})")
+                    f"git -C OSTrack checkout {EXPECTED_COMMIT})"
+                )
         self.repo = repo
         self.commit = official_commit(repo)
         if self.commit is None:
             warn(f"{repo} is not a git checkout: its commit cannot be verified (expected {EXPECTED_COMMIT})")
         elif self.commit != EXPECTED_COMMIT:
-            warn(f"official checkout is at {self.commit}, the fixtures were made at {EXPECTED_COMMIT}; "
-                 "outputs may differ if the model or tracker code changed")
+            warn(
+                f"official checkout is at {self.commit}, the fixtures were made at {EXPECTED_COMMIT}; "
+                "outputs may differ if the model or tracker code changed"
+            )
         loaded = str(getattr(sys.modules.get("lib"), "__file__", "") or "")
         if "lib" in sys.modules and not loaded.startswith(str(repo)):
             die("another package named 'lib' is already imported; run this script in a fresh interpreter")
@@ -206,8 +243,10 @@ class Official:
             except ModuleNotFoundError as exc:
                 name = exc.name or ""
                 if name not in STUBBABLE or name in sys.modules:
-                    die(f"importing the official code failed: {exc}. Install the missing package "
-                        "(see REGENERATE.md) or check --ostrack-repo")
+                    die(
+                        f"importing the official code failed: {exc}. Install the missing package "
+                        "(see REGENERATE.md) or check --ostrack-repo"
+                    )
                 stub = _Stub(name)
                 stub.__path__ = []
                 sys.modules[name] = stub
@@ -232,8 +271,14 @@ class Official:
 
         def factory(pretrained=False, **kwargs):
             return vit_ce._create_vision_transformer(
-                pretrained=pretrained, patch_size=16, embed_dim=int(bb.EMBED_DIM), depth=int(bb.DEPTH),
-                num_heads=int(bb.NUM_HEADS), mlp_ratio=float(bb.MLP_RATIO), **kwargs)
+                pretrained=pretrained,
+                patch_size=16,
+                embed_dim=int(bb.EMBED_DIM),
+                depth=int(bb.DEPTH),
+                num_heads=int(bb.NUM_HEADS),
+                mlp_ratio=float(bb.MLP_RATIO),
+                **kwargs,
+            )
 
         saved = mod.vit_base_patch16_224_ce
         mod.vit_base_patch16_224_ce = factory
@@ -253,6 +298,7 @@ class Official:
 @contextlib.contextmanager
 def cuda_is_noop():
     import torch
+
     saved = torch.Tensor.cuda, torch.nn.Module.cuda
     torch.Tensor.cuda = lambda self, *a, **k: self
     torch.nn.Module.cuda = lambda self, *a, **k: self
@@ -275,13 +321,22 @@ class CERecorder:
     @contextlib.contextmanager
     def active(self):
         import torch
+
         orig = self.cls.forward
         rec = self
 
-        def forward(blk, x, global_index_template, global_index_search, mask=None, ce_template_mask=None,
-                    keep_ratio_search=None):
-            out = orig(blk, x, global_index_template, global_index_search, mask, ce_template_mask,
-                       keep_ratio_search)
+        def forward(
+            blk,
+            x,
+            global_index_template,
+            global_index_search,
+            mask=None,
+            ce_template_mask=None,
+            keep_ratio_search=None,
+        ):
+            out = orig(
+                blk, x, global_index_template, global_index_search, mask, ce_template_mask, keep_ratio_search
+            )
             if blk.keep_ratio_search < 1:
                 attn = out[4]
                 lens_t = global_index_template.shape[1]
@@ -298,8 +353,9 @@ class CERecorder:
                 for b in range(bs):
                     full[b, gis[b]] = sc[b]
                 kept = out[2].detach().to(torch.int64).numpy()
-                removed = (np.zeros((bs, 0), np.int64) if out[3] is None
-                           else out[3].detach().to(torch.int64).numpy())
+                removed = (
+                    np.zeros((bs, 0), np.int64) if out[3] is None else out[3].detach().to(torch.int64).numpy()
+                )
                 rec.records.append({"kept": kept, "removed": removed, "scores": full})
             return out
 
@@ -350,6 +406,7 @@ def dist_to_int(v):
 def peaky_state_dict(template_sd, seed):
     """Seeded weights, profile "peaky": qkv gain 2 so attention (hence CE) is decided by clear margins."""
     import torch
+
     g = torch.Generator().manual_seed(seed)
     out = OrderedDict()
     for key, v in template_sd.items():
@@ -359,6 +416,7 @@ def peaky_state_dict(template_sd, seed):
 
         def rnd(std, v=v):
             return torch.randn(v.shape, generator=g, dtype=torch.float32) * std
+
         fan_in = int(np.prod(v.shape[1:])) if v.dim() > 1 else 1
         if key.endswith("running_var"):
             out[key] = (1.0 + rnd(0.15)).clamp_min(0.5)
@@ -398,12 +456,14 @@ def synth_sequence(seed, n=40, height=240, width=320):
     """Textured 48x40 object over a textured background; crosses the left border, scales 0.8-1.3x,
     then heads to the top/right. Frame 0 box is (100, 94, 48, 40); init box = that + (0.5, 0.5)."""
     import cv2
+
     rng = np.random.default_rng(seed)
     coarse = rng.integers(0, 256, (height // 16 + 1, width // 16 + 1, 3), dtype=np.uint8)
     bg = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.int16)
     bg = np.clip(bg + rng.integers(-40, 41, bg.shape), 0, 255).astype(np.uint8)
-    obj = np.clip(rng.integers(0, 256, (5, 6, 3)).repeat(8, 0).repeat(8, 1)
-                  + rng.integers(-25, 26, (40, 48, 3)), 0, 255).astype(np.uint8)
+    obj = np.clip(
+        rng.integers(0, 256, (5, 6, 3)).repeat(8, 0).repeat(8, 1) + rng.integers(-25, 26, (40, 48, 3)), 0, 255
+    ).astype(np.uint8)
     frames = np.empty((n, height, width, 3), np.uint8)
     gt = np.zeros((n, 4))
     vis = np.zeros(n)
@@ -421,7 +481,7 @@ def synth_sequence(seed, n=40, height=240, width=320):
         patch = cv2.resize(obj, (w, h), interpolation=cv2.INTER_LINEAR)
         x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
         if x1 > x0 and y1 > y0:
-            frame[y0:y1, x0:x1] = patch[y0 - y:y1 - y, x0 - x:x1 - x]
+            frame[y0:y1, x0:x1] = patch[y0 - y : y1 - y, x0 - x : x1 - x]
         frames[t] = frame
         gt[t] = (x, y, w, h)
         vis[t] = max(x1 - x0, 0) * max(y1 - y0, 0) / float(w * h)
@@ -438,8 +498,11 @@ def synth_model_io_inputs(off, frames, gt, init_box):
     k = len(frames) - 1
     t1, _, _ = st(frames[k], [float(v) for v in gt[k]], 2.0, output_sz=128)
     s1, _, _ = st(frames[k], [6.5, 4.5, 44.0, 38.0], 4.0, output_sz=256)
-    return {"b1": (t0[None], s0[None], None), "b2": (np.stack([t0, t1]), np.stack([s0, s1]), None),
-            "b1_keep1": (t0[None], s0[None], 1.0)}
+    return {
+        "b1": (t0[None], s0[None], None),
+        "b2": (np.stack([t0, t1]), np.stack([s0, s1]), None),
+        "b1_keep1": (t0[None], s0[None], 1.0),
+    }
 
 
 # ------------------------------------------------------------------------------------------------
@@ -447,6 +510,7 @@ def synth_model_io_inputs(off, frames, gt, init_box):
 # ------------------------------------------------------------------------------------------------
 def preprocess(off, crops_u8):
     import torch
+
     pre = off.data_utils.Preprocessor()
     outs = [pre.process(c, np.zeros(c.shape[:2], bool)).tensors for c in crops_u8]
     return torch.cat(outs, 0)
@@ -458,8 +522,13 @@ def double_network(net):
     fwd = net64.forward
 
     def forward(template, search, ce_template_mask=None, ce_keep_rate=None, return_last_attn=False):
-        return fwd(template=template.double(), search=search.double(), ce_template_mask=ce_template_mask,
-                   ce_keep_rate=ce_keep_rate, return_last_attn=return_last_attn)
+        return fwd(
+            template=template.double(),
+            search=search.double(),
+            ce_template_mask=ce_template_mask,
+            ce_keep_rate=ce_keep_rate,
+            return_last_attn=return_last_attn,
+        )
 
     net64.forward = forward
     return net64
@@ -472,6 +541,7 @@ def max_rel_diff(a, b):
 
 def run_model_io(off, cfg, net, recorder, inputs, net64=None):
     import torch
+
     arrays, prov = OrderedDict(), OrderedDict()
     for case in MODEL_IO_CASES:
         t_u8, s_u8, keep = inputs[case]
@@ -497,33 +567,55 @@ def run_model_io(off, cfg, net, recorder, inputs, net64=None):
             arrays[p + f"ce{layer}_kept"] = ce[layer]["kept"]
             arrays[p + f"ce{layer}_removed"] = ce[layer]["removed"]
             arrays[p + f"ce{layer}_scores"] = ce[layer]["scores"]
-        margins = {str(layer): [ce_margin(ce[layer]["scores"][b], ce[layer]["kept"].shape[1])
-                                for b in range(bsz)] for layer in CE_LAYERS}
+        margins = {
+            str(layer): [ce_margin(ce[layer]["scores"][b], ce[layer]["kept"].shape[1]) for b in range(bsz)]
+            for layer in CE_LAYERS
+        }
         order_gaps = {}
         for layer in CE_LAYERS:
             gaps = [min_adjacent_gap(ce[layer]["scores"][b], ce[layer]["kept"].shape[1]) for b in range(bsz)]
             gaps = [g for g in gaps if g is not None]
             if gaps:
                 order_gaps[str(layer)] = min(gaps)
-        prov[case] = OrderedDict([
-            ("batch", bsz), ("ce_keep_rate", keep), ("ce_margins", margins),
-            ("score_map_top2_rel_gap", [top2_rel_gap(arrays[p + "score_map"][b]) for b in range(bsz)]),
-            ("ce_min_adjacent_order_gap", order_gaps), ("bitwise_deterministic_rerun", deterministic)])
+        prov[case] = OrderedDict(
+            [
+                ("batch", bsz),
+                ("ce_keep_rate", keep),
+                ("ce_margins", margins),
+                ("score_map_top2_rel_gap", [top2_rel_gap(arrays[p + "score_map"][b]) for b in range(bsz)]),
+                ("ce_min_adjacent_order_gap", order_gaps),
+                ("bitwise_deterministic_rerun", deterministic),
+            ]
+        )
         if net64 is not None:
             with torch.no_grad():
-                o64 = net64.forward(template=template, search=search, ce_template_mask=mask,
-                                    ce_keep_rate=keep)
+                o64 = net64.forward(
+                    template=template, search=search, ce_template_mask=mask, ce_keep_rate=keep
+                )
             c64 = recorder.take()
-            prov[case]["fp64"] = OrderedDict([
-                ("kept_indices_identical_in_order", [bool(np.array_equal(c64[L]["kept"], ce[L]["kept"]))
-                                                     for L in CE_LAYERS]),
-                ("kept_indices_identical_as_sets", [bool(np.array_equal(np.sort(c64[L]["kept"], 1),
-                                                                        np.sort(ce[L]["kept"], 1)))
-                                                    for L in CE_LAYERS]),
-                ("max_rel_ce_score_diff_vs_fp32", {str(L): max_rel_diff(ce[L]["scores"], c64[L]["scores"])
-                                                   for L in CE_LAYERS}),
-                ("max_abs_diff_vs_fp32", {k: float(np.max(np.abs(o64[k].numpy() - out[k].numpy())))
-                                          for k in names})])
+            prov[case]["fp64"] = OrderedDict(
+                [
+                    (
+                        "kept_indices_identical_in_order",
+                        [bool(np.array_equal(c64[L]["kept"], ce[L]["kept"])) for L in CE_LAYERS],
+                    ),
+                    (
+                        "kept_indices_identical_as_sets",
+                        [
+                            bool(np.array_equal(np.sort(c64[L]["kept"], 1), np.sort(ce[L]["kept"], 1)))
+                            for L in CE_LAYERS
+                        ],
+                    ),
+                    (
+                        "max_rel_ce_score_diff_vs_fp32",
+                        {str(L): max_rel_diff(ce[L]["scores"], c64[L]["scores"]) for L in CE_LAYERS},
+                    ),
+                    (
+                        "max_abs_diff_vs_fp32",
+                        {k: float(np.max(np.abs(o64[k].numpy() - out[k].numpy()))) for k in names},
+                    ),
+                ]
+            )
     return arrays, prov
 
 
@@ -533,18 +625,29 @@ def sample_geometry(box, factor, img_shape):
     crop_sz = math.ceil(math.sqrt(w * h) * factor)
     x1 = round(x + 0.5 * w - crop_sz * 0.5)
     y1 = round(y + 0.5 * h - crop_sz * 0.5)
-    pads = (max(0, -x1), max(x1 + crop_sz - img_shape[1] + 1, 0),
-            max(0, -y1), max(y1 + crop_sz - img_shape[0] + 1, 0))
+    pads = (
+        max(0, -x1),
+        max(x1 + crop_sz - img_shape[1] + 1, 0),
+        max(0, -y1),
+        max(y1 + crop_sz - img_shape[0] + 1, 0),
+    )
     raw = math.sqrt(w * h) * factor
     ox, oy = x + 0.5 * w - crop_sz * 0.5, y + 0.5 * h - crop_sz * 0.5
-    return {"crop_sz": crop_sz, "x1": x1, "y1": y1, "pads": pads,
-            "ceil_dist": dist_to_int(raw), "ceil_exact": raw == int(raw),
-            "round_offsets": [abs((v - math.floor(v)) - 0.5) for v in (ox, oy)]}
+    return {
+        "crop_sz": crop_sz,
+        "x1": x1,
+        "y1": y1,
+        "pads": pads,
+        "ceil_dist": dist_to_int(raw),
+        "ceil_exact": raw == int(raw),
+        "round_offsets": [abs((v - math.floor(v)) - 0.5) for v in (ox, oy)],
+    }
 
 
 class TrackerRun:
     def __init__(self, off, cfg, checkpoint_path, recorder, fp64=False):
         import torch
+
         self.off, self.recorder, self.torch = off, recorder, torch
         params = off.TrackerParams()
         params.cfg = cfg
@@ -604,11 +707,13 @@ class TrackerRun:
             mod.sample_target = orig
 
 
-def run_tracker(off, cfg, checkpoint_path, recorder, frames, init_box, gt_boxes, visible, fp64=False,
-                teacher_boxes=None):
+def run_tracker(
+    off, cfg, checkpoint_path, recorder, frames, init_box, gt_boxes, visible, fp64=False, teacher_boxes=None
+):
     """Official tracker over the frames. Returns (arrays, provenance, extras); extras holds per-frame CE
     scores and the teacher-forced boxes (state set to teacher_boxes[t-1], default: its own boxes)."""
     import torch
+
     n, height, width = frames.shape[:3]
     run = TrackerRun(off, cfg, checkpoint_path, recorder, fp64=fp64)
     tr = run.tracker
@@ -687,59 +792,108 @@ def run_tracker(off, cfg, checkpoint_path, recorder, frames, init_box, gt_boxes,
     b, pc = arrays["boxes"], arrays["preclip_boxes"]
     clip = off.tracker_mod.clip_box
     changed = [t for t in range(1, n) if not np.array_equal(b[t], pc[t])]
-    margin_applied = [t for t in range(1, n)
-                      if clip(list(pc[t]), height, width, margin=10) != clip(list(pc[t]), height, width)]
+    margin_applied = [
+        t
+        for t in range(1, n)
+        if clip(list(pc[t]), height, width, margin=10) != clip(list(pc[t]), height, width)
+    ]
     pads_a = arrays["crop_pads"]
     round_d = [d for g in geos for d in g["round_offsets"] if d != 0.0]
     ties = [t for t, g in enumerate(geos, start=1) if 0.0 in g["round_offsets"]]
-    prov = OrderedDict([
-        ("frames_with_search_crop_padding", [t for t in range(1, n) if pads_a[t].any()]),
-        ("pad_frames_per_side_x1_x2_y1_y2", [int((pads_a[1:, i] > 0).sum()) for i in range(4)]),
-        ("frames_where_clip_box_changed_box", changed),
-        ("frames_where_margin_10_applied", margin_applied),
-        ("box_w_range", [float(b[:, 2].min()), float(b[:, 2].max())]),
-        ("box_h_range", [float(b[:, 3].min()), float(b[:, 3].max())]),
-        ("min_ce_margin", float(np.min(arrays["ce_margins"][1:]))),
-        ("min_response_top2_rel_gap", float(np.nanmin(arrays["response_rel_gap"]))),
-        ("min_raw_score_top2_rel_gap", float(np.nanmin(raw_gap))),
-        ("min_dist_to_ceil_discontinuity_px", float(min(g["ceil_dist"] for g in geos))),
-        ("frames_with_exact_integer_crop_size", [t for t, g in enumerate(geos, start=1) if g["ceil_exact"]]),
-        ("min_dist_to_round_half_px", float(min(round_d)) if round_d else math.inf),
-        ("frames_with_exact_round_half_ties_search", ties),
-        ("template_crop_geometry", OrderedDict([
-            ("crop_sz", tgeo["crop_sz"]), ("x1", tgeo["x1"]), ("y1", tgeo["y1"]),
-            ("pads", list(tgeo["pads"])),
-            ("ceil_dist", tgeo["ceil_dist"]), ("ceil_exact", tgeo["ceil_exact"]),
-            ("round_dist", min([d for d in tgeo["round_offsets"] if d != 0.0], default=math.inf)),
-            ("round_exact_ties", sum(d == 0.0 for d in tgeo["round_offsets"]))])),
-        ("teacher_forced", OrderedDict([
-            ("fp32_reproduces_boxes_exactly", bool(np.array_equal(np.asarray(tf_boxes), b)))])),
-        ("frames_sha256", hashlib.sha256(np.ascontiguousarray(frames).tobytes()).hexdigest()),
-    ])
-    extras = {"tf_boxes": np.asarray(tf_boxes),
-              "ce_scores": {L: np.stack(ce_rows[L]["scores"]) for L in CE_LAYERS}}
+    prov = OrderedDict(
+        [
+            ("frames_with_search_crop_padding", [t for t in range(1, n) if pads_a[t].any()]),
+            ("pad_frames_per_side_x1_x2_y1_y2", [int((pads_a[1:, i] > 0).sum()) for i in range(4)]),
+            ("frames_where_clip_box_changed_box", changed),
+            ("frames_where_margin_10_applied", margin_applied),
+            ("box_w_range", [float(b[:, 2].min()), float(b[:, 2].max())]),
+            ("box_h_range", [float(b[:, 3].min()), float(b[:, 3].max())]),
+            ("min_ce_margin", float(np.min(arrays["ce_margins"][1:]))),
+            ("min_response_top2_rel_gap", float(np.nanmin(arrays["response_rel_gap"]))),
+            ("min_raw_score_top2_rel_gap", float(np.nanmin(raw_gap))),
+            ("min_dist_to_ceil_discontinuity_px", float(min(g["ceil_dist"] for g in geos))),
+            (
+                "frames_with_exact_integer_crop_size",
+                [t for t, g in enumerate(geos, start=1) if g["ceil_exact"]],
+            ),
+            ("min_dist_to_round_half_px", float(min(round_d)) if round_d else math.inf),
+            ("frames_with_exact_round_half_ties_search", ties),
+            (
+                "template_crop_geometry",
+                OrderedDict(
+                    [
+                        ("crop_sz", tgeo["crop_sz"]),
+                        ("x1", tgeo["x1"]),
+                        ("y1", tgeo["y1"]),
+                        ("pads", list(tgeo["pads"])),
+                        ("ceil_dist", tgeo["ceil_dist"]),
+                        ("ceil_exact", tgeo["ceil_exact"]),
+                        ("round_dist", min([d for d in tgeo["round_offsets"] if d != 0.0], default=math.inf)),
+                        ("round_exact_ties", sum(d == 0.0 for d in tgeo["round_offsets"])),
+                    ]
+                ),
+            ),
+            (
+                "teacher_forced",
+                OrderedDict(
+                    [("fp32_reproduces_boxes_exactly", bool(np.array_equal(np.asarray(tf_boxes), b)))]
+                ),
+            ),
+            ("frames_sha256", hashlib.sha256(np.ascontiguousarray(frames).tobytes()).hexdigest()),
+        ]
+    )
+    extras = {
+        "tf_boxes": np.asarray(tf_boxes),
+        "ce_scores": {L: np.stack(ce_rows[L]["scores"]) for L in CE_LAYERS},
+    }
     return arrays, prov, extras
 
 
 def tracker_fp64_spreads(off, cfg, checkpoint_path, recorder, frames, init_box, arrays, extras):
     """Re-run the tracker with a float64 network (free-running and teacher-forced on the fp32 boxes)."""
-    a64, _, e64 = run_tracker(off, cfg, checkpoint_path, recorder, frames, init_box, arrays["gt_boxes"],
-                              arrays["visible_fraction"], fp64=True, teacher_boxes=arrays["boxes"])
+    a64, _, e64 = run_tracker(
+        off,
+        cfg,
+        checkpoint_path,
+        recorder,
+        frames,
+        init_box,
+        arrays["gt_boxes"],
+        arrays["visible_fraction"],
+        fp64=True,
+        teacher_boxes=arrays["boxes"],
+    )
     same_order = all(np.array_equal(a64[f"ce{L}_kept"], arrays[f"ce{L}_kept"]) for L in CE_LAYERS)
-    same_sets = all(np.array_equal(np.sort(a64[f"ce{L}_kept"], 1), np.sort(arrays[f"ce{L}_kept"], 1))
-                    for L in CE_LAYERS)
-    free = OrderedDict([
-        ("max_rel_ce_score_diff", max(max_rel_diff(extras["ce_scores"][L], e64["ce_scores"][L])
-                                      for L in CE_LAYERS)),
-        ("max_abs_box_diff_px", float(np.max(np.abs(a64["boxes"] - arrays["boxes"])))),
-        ("max_abs_score_max_diff", float(np.nanmax(np.abs(a64["score_max"] - arrays["score_max"])))),
-        ("max_abs_window_box_diff", float(np.nanmax(np.abs(a64["window_boxes"] - arrays["window_boxes"])))),
-        ("same_argmax_all_frames", bool(np.array_equal(a64["response_argmax"], arrays["response_argmax"]))),
-        ("same_crops_all_frames", bool(np.array_equal(a64["crop_pads"], arrays["crop_pads"])
-                                       and np.array_equal(a64["crop_x1_y1_size"], arrays["crop_x1_y1_size"],
-                                                          equal_nan=True))),
-        ("ce_kept_identical_in_order_all_frames", bool(same_order)),
-        ("ce_kept_identical_as_sets_all_frames", bool(same_sets))])
+    same_sets = all(
+        np.array_equal(np.sort(a64[f"ce{L}_kept"], 1), np.sort(arrays[f"ce{L}_kept"], 1)) for L in CE_LAYERS
+    )
+    free = OrderedDict(
+        [
+            (
+                "max_rel_ce_score_diff",
+                max(max_rel_diff(extras["ce_scores"][L], e64["ce_scores"][L]) for L in CE_LAYERS),
+            ),
+            ("max_abs_box_diff_px", float(np.max(np.abs(a64["boxes"] - arrays["boxes"])))),
+            ("max_abs_score_max_diff", float(np.nanmax(np.abs(a64["score_max"] - arrays["score_max"])))),
+            (
+                "max_abs_window_box_diff",
+                float(np.nanmax(np.abs(a64["window_boxes"] - arrays["window_boxes"]))),
+            ),
+            (
+                "same_argmax_all_frames",
+                bool(np.array_equal(a64["response_argmax"], arrays["response_argmax"])),
+            ),
+            (
+                "same_crops_all_frames",
+                bool(
+                    np.array_equal(a64["crop_pads"], arrays["crop_pads"])
+                    and np.array_equal(a64["crop_x1_y1_size"], arrays["crop_x1_y1_size"], equal_nan=True)
+                ),
+            ),
+            ("ce_kept_identical_in_order_all_frames", bool(same_order)),
+            ("ce_kept_identical_as_sets_all_frames", bool(same_sets)),
+        ]
+    )
     return free, float(np.max(np.abs(e64["tf_boxes"] - arrays["boxes"])))
 
 
@@ -821,19 +975,31 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ostrack-repo", required=True, type=Path, help="checkout of github.com/botaoye/OSTrack")
     mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--reuse-inputs", type=Path, default=None,
-                      help="fixture folder whose weights, crops and frames are reused (default: "
-                           "test/fixtures/ostrack_reference)")
+    mode.add_argument(
+        "--reuse-inputs",
+        type=Path,
+        default=None,
+        help="fixture folder whose weights, crops and frames are reused (default: "
+        "test/fixtures/ostrack_reference)",
+    )
     mode.add_argument("--seed", type=int, default=None, help="fresh seeded weights and synthetic inputs")
-    ap.add_argument("--out", type=Path, default=None,
-                    help="folder to write (default with --reuse-inputs: that folder; required with --seed)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder to write (default with --reuse-inputs: that folder; required with --seed)",
+    )
     ap.add_argument("--check", action="store_true", help="compare with --reuse-inputs only, write nothing")
-    ap.add_argument("--data-seed", type=int, default=None,
-                    help="seed of the synthetic frames (default: --seed)")
+    ap.add_argument(
+        "--data-seed", type=int, default=None, help="seed of the synthetic frames (default: --seed)"
+    )
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--fp64-spreads", action="store_true",
-                    help="also re-run model_io and the tracker with a float64 copy of the network and record "
-                         "the measured spreads and decision agreement (about doubles the run time)")
+    ap.add_argument(
+        "--fp64-spreads",
+        action="store_true",
+        help="also re-run model_io and the tracker with a float64 copy of the network and record "
+        "the measured spreads and decision agreement (about doubles the run time)",
+    )
     args = ap.parse_args(argv)
     if args.seed is not None and args.check:
         die("--check compares re-run outputs with existing files: use it with --reuse-inputs")
@@ -844,24 +1010,37 @@ def main(argv=None):
     if out_dir is None and not args.check:
         die("--seed needs --out DIR")
     if not args.ostrack_repo.is_dir():
-        die(f"--ostrack-repo {args.ostrack_repo} is not a directory: clone github.com/botaoye/OSTrack "
-            f"and check out {EXPECTED_COMMIT}")
+        die(
+            f"--ostrack-repo {args.ostrack_repo} is not a directory: clone github.com/botaoye/OSTrack "
+            f"and check out {EXPECTED_COMMIT}"
+        )
 
     off = Official(args.ostrack_repo)
     import cv2
     import timm
     import torch
+
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     exp = off.repo / "experiments" / "ostrack"
 
     files = OrderedDict()  # relative path -> bytes
-    prov = OrderedDict([
-        ("reference_commit", off.commit), ("torch", torch.__version__), ("timm", timm.__version__),
-        ("numpy", np.__version__), ("opencv", cv2.__version__), ("python", platform.python_version()),
-        ("threads", args.threads), ("device", "cpu"), ("dtype", "float32"),
-        ("generator", "tools/make_reference_fixtures.py"),
-        ("mode", "reuse-inputs" if reuse is not None else "seed"), ("stubbed_imports", off.stubbed)])
+    prov = OrderedDict(
+        [
+            ("reference_commit", off.commit),
+            ("torch", torch.__version__),
+            ("timm", timm.__version__),
+            ("numpy", np.__version__),
+            ("opencv", cv2.__version__),
+            ("python", platform.python_version()),
+            ("threads", args.threads),
+            ("device", "cpu"),
+            ("dtype", "float32"),
+            ("generator", "tools/make_reference_fixtures.py"),
+            ("mode", "reuse-inputs" if reuse is not None else "seed"),
+            ("stubbed_imports", off.stubbed),
+        ]
+    )
 
     # official configs (byte copies) and the key/shape lists of their checkpoints
     prov["checkpoint_keys"] = OrderedDict()
@@ -873,10 +1052,13 @@ def main(argv=None):
             files[f"configs/{name}.yaml"] = yaml_path.read_bytes()
             sd = off.build(off.load_cfg(yaml_path, width_fields=False), width_aware=False).state_dict()
             files[f"checkpoint_keys/{name}.json"] = checkpoint_keys_json(sd).encode()
-            prov["checkpoint_keys"][name] = OrderedDict([
-                ("num_keys", len(sd)),
-                ("num_params", int(sum(v.numel() for v in sd.values() if v.dtype.is_floating_point))),
-                ("num_int64_keys_num_batches_tracked", sum(v.dtype == torch.int64 for v in sd.values()))])
+            prov["checkpoint_keys"][name] = OrderedDict(
+                [
+                    ("num_keys", len(sd)),
+                    ("num_params", int(sum(v.numel() for v in sd.values() if v.dtype.is_floating_point))),
+                    ("num_int64_keys_num_batches_tracked", sum(v.dtype == torch.int64 for v in sd.values())),
+                ]
+            )
             del sd
 
     # tiny network
@@ -898,9 +1080,17 @@ def main(argv=None):
             else:
                 sd = peaky_state_dict(net.state_dict(), args.seed)
                 # the trainer's layout; non-`net` objects None so that weights_only=True loads it
-                ckpt = {"epoch": 300, "actor_type": "OSTrackActor", "net_type": "OSTrack", "net": sd,
-                        "net_info": None, "constructor": None, "optimizer": None, "stats": None,
-                        "settings": None}
+                ckpt = {
+                    "epoch": 300,
+                    "actor_type": "OSTrackActor",
+                    "net_type": "OSTrack",
+                    "net": sd,
+                    "net_info": None,
+                    "constructor": None,
+                    "optimizer": None,
+                    "stats": None,
+                    "settings": None,
+                }
                 buf = io.BytesIO()
                 torch.save(ckpt, buf)
                 ckpt_bytes, seed, profile = buf.getvalue(), args.seed, "peaky"
@@ -921,8 +1111,11 @@ def main(argv=None):
                 inputs = {}
                 for case in MODEL_IO_CASES:
                     keep = float(old_io[case + "_ce_keep_rate"])
-                    inputs[case] = (old_io[case + "_template_u8"], old_io[case + "_search_u8"],
-                                    None if math.isnan(keep) else keep)
+                    inputs[case] = (
+                        old_io[case + "_template_u8"],
+                        old_io[case + "_search_u8"],
+                        None if math.isnan(keep) else keep,
+                    )
                 old_seq = np.load(reuse / "tiny" / "tracker_sequence.npz")
                 frames, gt, vis = old_seq["frames"], old_seq["gt_boxes"], old_seq["visible_fraction"]
                 init_box = old_seq["init_box"]
@@ -936,12 +1129,20 @@ def main(argv=None):
             with recorder.active():
                 net64 = double_network(net) if args.fp64_spreads else None
                 io_arrays, io_prov = run_model_io(off, cfg, net, recorder, inputs, net64=net64)
-                seq_arrays, seq_prov, seq_extras = run_tracker(off, cfg, tmp / "checkpoint.pth.tar", recorder,
-                                                               frames, init_box, gt, vis)
+                seq_arrays, seq_prov, seq_extras = run_tracker(
+                    off, cfg, tmp / "checkpoint.pth.tar", recorder, frames, init_box, gt, vis
+                )
                 if args.fp64_spreads:
-                    seq_prov["vs_fp64"], tf64 = tracker_fp64_spreads(off, cfg, tmp / "checkpoint.pth.tar",
-                                                                     recorder, frames, init_box, seq_arrays,
-                                                                     seq_extras)
+                    seq_prov["vs_fp64"], tf64 = tracker_fp64_spreads(
+                        off,
+                        cfg,
+                        tmp / "checkpoint.pth.tar",
+                        recorder,
+                        frames,
+                        init_box,
+                        seq_arrays,
+                        seq_extras,
+                    )
                     seq_prov["teacher_forced"]["max_abs_box_diff_px_vs_fp64"] = tf64
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -952,8 +1153,12 @@ def main(argv=None):
     for case in MODEL_IO_CASES:
         old_case = old_prov.get("model_io", {}).get(case, {})
         fp64 = io_prov[case].pop("fp64", None)
-        for key in ("kept_indices_identical_in_order", "kept_indices_identical_as_sets",
-                    "max_rel_ce_score_diff_vs_fp32", "max_abs_diff_vs_fp32"):
+        for key in (
+            "kept_indices_identical_in_order",
+            "kept_indices_identical_as_sets",
+            "max_rel_ce_score_diff_vs_fp32",
+            "max_abs_diff_vs_fp32",
+        ):
             if fp64 is not None:
                 io_prov[case][key] = merge_spread(fp64[key], old_case.get(key))
             elif key in old_case:
@@ -984,23 +1189,32 @@ def main(argv=None):
     print("margins (relative gaps; must stay well above the float noise quoted in the README):")
     for case in MODEL_IO_CASES:
         m = io_prov[case]["ce_margins"]
-        print(f"  model_io {case:9s} CE top-k min {min(min(v) for v in m.values()):.3g}  "
-              f"score argmax top-2 min {min(io_prov[case]['score_map_top2_rel_gap']):.3g}")
-    print(f"  tracker   CE top-k min {seq_prov['min_ce_margin']:.3g}  windowed argmax "
-          f"{seq_prov['min_response_top2_rel_gap']:.3g}  raw argmax "
-          f"{seq_prov['min_raw_score_top2_rel_gap']:.3g}"
-          f"  ceil dist {seq_prov['min_dist_to_ceil_discontinuity_px']:.3g} px  round-half dist "
-          f"{seq_prov['min_dist_to_round_half_px']:.3g} px  teacher-forced exact "
-          f"{seq_prov['teacher_forced']['fp32_reproduces_boxes_exactly']}")
+        print(
+            f"  model_io {case:9s} CE top-k min {min(min(v) for v in m.values()):.3g}  "
+            f"score argmax top-2 min {min(io_prov[case]['score_map_top2_rel_gap']):.3g}"
+        )
+    print(
+        f"  tracker   CE top-k min {seq_prov['min_ce_margin']:.3g}  windowed argmax "
+        f"{seq_prov['min_response_top2_rel_gap']:.3g}  raw argmax "
+        f"{seq_prov['min_raw_score_top2_rel_gap']:.3g}"
+        f"  ceil dist {seq_prov['min_dist_to_ceil_discontinuity_px']:.3g} px  round-half dist "
+        f"{seq_prov['min_dist_to_round_half_px']:.3g} px  teacher-forced exact "
+        f"{seq_prov['teacher_forced']['fp32_reproduces_boxes_exactly']}"
+    )
 
     # verdict against the acceptance thresholds of REGENERATE.md (about 10x the measured float noise)
     io_ce = min(min(v) for c in MODEL_IO_CASES for v in io_prov[c]["ce_margins"].values())
     io_arg = min(min(io_prov[c]["score_map_top2_rel_gap"]) for c in MODEL_IO_CASES)
-    checks = [("CE top-k margin", min(io_ce, seq_prov["min_ce_margin"]), 5e-4),
-              ("argmax top-2 gap", min(io_arg, seq_prov["min_response_top2_rel_gap"],
-                                       seq_prov["min_raw_score_top2_rel_gap"]), 1e-3),
-              ("ceil distance px", seq_prov["min_dist_to_ceil_discontinuity_px"], 1e-3),
-              ("round-half distance px", seq_prov["min_dist_to_round_half_px"], 1e-2)]
+    checks = [
+        ("CE top-k margin", min(io_ce, seq_prov["min_ce_margin"]), 5e-4),
+        (
+            "argmax top-2 gap",
+            min(io_arg, seq_prov["min_response_top2_rel_gap"], seq_prov["min_raw_score_top2_rel_gap"]),
+            1e-3,
+        ),
+        ("ceil distance px", seq_prov["min_dist_to_ceil_discontinuity_px"], 1e-3),
+        ("round-half distance px", seq_prov["min_dist_to_round_half_px"], 1e-2),
+    ]
     low = [name for name, val, thr in checks if not val >= thr]
     if not seq_prov["teacher_forced"]["fp32_reproduces_boxes_exactly"]:
         low.append("teacher-forced reproduction")
@@ -1009,10 +1223,14 @@ def main(argv=None):
     # report: comparison with the reused folder
     if reuse is not None:
         rows = []
-        for rel in ("configs/vitb_256_mae_ce_32x4_ep300.yaml", "configs/vitb_384_mae_ce_32x4_ep300.yaml",
-                    "checkpoint_keys/vitb_256_mae_ce_32x4_ep300.json",
-                    "checkpoint_keys/vitb_384_mae_ce_32x4_ep300.json", "tiny/config.yaml",
-                    "tiny/checkpoint.pth.tar"):
+        for rel in (
+            "configs/vitb_256_mae_ce_32x4_ep300.yaml",
+            "configs/vitb_384_mae_ce_32x4_ep300.yaml",
+            "checkpoint_keys/vitb_256_mae_ce_32x4_ep300.json",
+            "checkpoint_keys/vitb_384_mae_ce_32x4_ep300.json",
+            "tiny/config.yaml",
+            "tiny/checkpoint.pth.tar",
+        ):
             old_b = (reuse / rel).read_bytes() if (reuse / rel).is_file() else None
             same = old_b == files[rel]
             rows.append((rel, "(bytes)", "identical" if same else "DIFFERENT", "", same))
@@ -1029,8 +1247,10 @@ def main(argv=None):
             print(f"  frames sha256 {'matches' if same else 'DIFFERS from'} provenance.json")
         if old_prov:
             n_common, prov_diffs = compare_provenance(json.loads(files["provenance.json"]), old_prov)
-            print(f"  provenance.json: {n_common - len(prov_diffs)} of {n_common} shared entries identical "
-                  "(versions not compared)")
+            print(
+                f"  provenance.json: {n_common - len(prov_diffs)} of {n_common} shared entries identical "
+                "(versions not compared)"
+            )
             for k, a, b in prov_diffs:
                 print(f"    {k}: new {json.dumps(a)[:60]} old {json.dumps(b)[:60]}")
 

@@ -100,8 +100,11 @@ def shape_mask(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
         if len(xs) < 4:
             mask[:] = 1.0
         else:  # stretch the blob to fill its box, so the box is tight
-            mask = cv2.resize(mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1], (w, h),
-                              interpolation=cv2.INTER_NEAREST)
+            mask = cv2.resize(
+                mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1],
+                (w, h),
+                interpolation=cv2.INTER_NEAREST,
+            )
     return cv2.GaussianBlur(mask, (3, 3), 0.6) if kind else mask
 
 
@@ -148,13 +151,23 @@ def _motion_kernel(dx: float, dy: float) -> Optional[np.ndarray]:
         return None
     kernel = np.zeros((2 * length + 1, 2 * length + 1), np.float32)
     c = length
-    cv2.line(kernel, (int(round(c - dx / 2)), int(round(c - dy / 2))),
-             (int(round(c + dx / 2)), int(round(c + dy / 2))), 1.0, 1)
+    cv2.line(
+        kernel,
+        (int(round(c - dx / 2)), int(round(c - dy / 2))),
+        (int(round(c + dx / 2)), int(round(c + dy / 2))),
+        1.0,
+        1,
+    )
     return kernel / kernel.sum()
 
 
-def _paste(canvas: np.ndarray, layer: _Layer, t: int, blur: Optional[np.ndarray] = None,
-           coverage: Optional[np.ndarray] = None) -> None:
+def _paste(
+    canvas: np.ndarray,
+    layer: _Layer,
+    t: int,
+    blur: Optional[np.ndarray] = None,
+    coverage: Optional[np.ndarray] = None,
+) -> None:
     """Alpha-blend ``layer`` at frame ``t`` into the world canvas (optionally motion-blurred)."""
     x, y, w, h = layer.rect(t)
     pixels = sprite_pixels(canvas.shape, layer.texture, layer.alpha, (x, y, w, h))
@@ -198,8 +211,9 @@ def _holder(rng: np.random.Generator, target: _Layer, world_hw: Tuple[int, int])
     return _Layer(texture, alpha, centers, sizes)
 
 
-def render_diverse(cfg: DiverseConfig, families: Sequence[PhotoFamily], seed: int,
-                   index: int = 0) -> SyntheticSequence:
+def render_diverse(
+    cfg: DiverseConfig, families: Sequence[PhotoFamily], seed: int, index: int = 0
+) -> SyntheticSequence:
     """Render sequence ``index`` of set ``seed`` from one of ``families`` (same inputs -> same pixels)."""
     rng = np.random.default_rng([seed, index, 0xD1])
     family = families[int(rng.integers(0, len(families)))]
@@ -218,8 +232,9 @@ def render_diverse(cfg: DiverseConfig, families: Sequence[PhotoFamily], seed: in
     if rng.random() < 0.5:
         scales = scales / scales.max() * rng.uniform(1.0, 1.5)  # start big, shrink
     start = rng.uniform([0.3 * W, 0.3 * H], [0.7 * W, 0.7 * H])
-    frame_path = np.clip(_trajectory(rng, cfg, start, n, cfg.motion_amplitude), [0.1 * W, 0.1 * H],
-                         [0.9 * W, 0.9 * H])
+    frame_path = np.clip(
+        _trajectory(rng, cfg, start, n, cfg.motion_amplitude), [0.1 * W, 0.1 * H], [0.9 * W, 0.9 * H]
+    )
     if rng.random() < cfg.p_out_of_view:
         t0, span = int(rng.integers(n // 5, max(n // 5 + 1, n // 2))), int(rng.integers(8, max(9, n // 3)))
         bump = np.sin(np.pi * np.clip((np.arange(n) - t0) / span, 0, 1)) ** 2
@@ -245,8 +260,9 @@ def render_diverse(cfg: DiverseConfig, families: Sequence[PhotoFamily], seed: in
         t_mid, sweep = int(rng.integers(n // 4, max(n // 4 + 1, 3 * n // 4))), rng.uniform(8, 20)
         direction = rng.choice([-1.0, 1.0])
         occ_size = sizes[t_mid] * rng.uniform(1.0, 1.8)
-        path = centers[t_mid] + np.stack([direction * (np.arange(n) - t_mid) * occ_size[0] * 2 / sweep,
-                                          np.zeros(n)], axis=1)
+        path = centers[t_mid] + np.stack(
+            [direction * (np.arange(n) - t_mid) * occ_size[0] * 2 / sweep, np.zeros(n)], axis=1
+        )
         occ_ref = (max(4, int(occ_size[0])), max(4, int(occ_size[1])))
         occ_tex = _tint(rng, _random_patch(rng, photos[ids[2]], *occ_ref), 0.2)
         occluder = _Layer(occ_tex, shape_mask(rng, *occ_ref), path, np.repeat(occ_size[None], n, 0))
@@ -316,9 +332,15 @@ def _render_and_write(job) -> None:
     write_sequence(sequence, folder, sequence_jpeg_quality(cfg, seed, index))
 
 
-def generate_diverse(out_dir: Path, num_sequences: int, seed: int, families: Sequence[PhotoFamily],
-                     cfg: Optional[DiverseConfig] = None, workers: int = 1,
-                     progress: bool = True) -> List[Path]:
+def generate_diverse(
+    out_dir: Path,
+    num_sequences: int,
+    seed: int,
+    families: Sequence[PhotoFamily],
+    cfg: Optional[DiverseConfig] = None,
+    workers: int = 1,
+    progress: bool = True,
+) -> List[Path]:
     """Write ``num_sequences`` sequences plus ``list.txt`` and ``sources.txt`` (families, origins,
     licences) under ``out_dir``; the pixels depend only on (cfg, families, seed, index)."""
     cfg = cfg or DiverseConfig()
@@ -326,11 +348,19 @@ def generate_diverse(out_dir: Path, num_sequences: int, seed: int, families: Seq
     out_dir.mkdir(parents=True, exist_ok=True)
     names = [f"diverse_{seed}_{i:04d}" for i in range(num_sequences)]
     jobs = [(cfg, seed, i, out_dir / name) for i, name in enumerate(names)]
-    run_jobs(_render_and_write, jobs, f"diverse seed {seed}", workers, progress,
-             initializer=_set_families, initargs=(list(families),))
+    run_jobs(
+        _render_and_write,
+        jobs,
+        f"diverse seed {seed}",
+        workers,
+        progress,
+        initializer=_set_families,
+        initargs=(list(families),),
+    )
     (out_dir / "list.txt").write_text("\n".join(names) + "\n")
-    (out_dir / "sources.txt").write_text("".join(
-        f"{f.name}\t{len(f.images)} images\t{f.origin}\t{f.licence}\n" for f in families))
+    (out_dir / "sources.txt").write_text(
+        "".join(f"{f.name}\t{len(f.images)} images\t{f.origin}\t{f.licence}\n" for f in families)
+    )
     return [out_dir / n for n in names]
 
 
@@ -350,15 +380,20 @@ def parse_family_args(items: Sequence[str]) -> Tuple[List[str], dict]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """CLI: write a diverse GOT-10k-layout dataset."""
-    parser = argparse.ArgumentParser(prog="python -m ostrack_ros.data.diverse",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m ostrack_ros.data.diverse", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--out", required=True, type=Path, help="output dataset folder")
     parser.add_argument("--sequences", type=int, default=20)
     parser.add_argument("--length", type=int, default=DiverseConfig.length)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--families", nargs="+", default=["skimage", "procedural"],
-                        help="photo families: skimage, procedural, lomiri, gnome, ukui (Debian "
-                             "packages, fetched into --work-dir) or NAME=FOLDER")
+    parser.add_argument(
+        "--families",
+        nargs="+",
+        default=["skimage", "procedural"],
+        help="photo families: skimage, procedural, lomiri, gnome, ukui (Debian "
+        "packages, fetched into --work-dir) or NAME=FOLDER",
+    )
     parser.add_argument("--work-dir", type=Path, default=Path("build/photo_sources"))
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)

@@ -5,6 +5,7 @@ view for a while, then slides in through the border nearest to a re-entry point 
 ``min_distance`` of the frame (``hypot(dx / W, dy / H)``) away from where it was last fully seen
 (and crossing the border as far from where it left), and follows a fresh path from there.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Tuple
@@ -17,15 +18,31 @@ FAR_AWAY = -1e5  # centre used while out of view: nowhere near the frame
 
 def outside_point(point: np.ndarray, half_size: np.ndarray, width: int, height: int) -> np.ndarray:
     """``point`` pushed through its nearest frame border until the whole target is outside (+4 px)."""
-    needs = np.array([point[0] + half_size[0], width - point[0] + half_size[0],
-                      point[1] + half_size[1], height - point[1] + half_size[1]]) + 4
+    needs = (
+        np.array(
+            [
+                point[0] + half_size[0],
+                width - point[0] + half_size[0],
+                point[1] + half_size[1],
+                height - point[1] + half_size[1],
+            ]
+        )
+        + 4
+    )
     side = int(np.argmin(needs))
     direction = np.array([[-1, 0], [1, 0], [0, -1], [0, 1]], np.float64)[side]
     return point + needs[side] * direction
 
 
-def reentry_point(rng: np.random.Generator, last_seen: np.ndarray, half_size: np.ndarray, width: int,
-                  height: int, min_distance: float, margin: float = 0.15) -> np.ndarray:
+def reentry_point(
+    rng: np.random.Generator,
+    last_seen: np.ndarray,
+    half_size: np.ndarray,
+    width: int,
+    height: int,
+    min_distance: float,
+    margin: float = 0.15,
+) -> np.ndarray:
     """A point inside the frame (``margin`` from the borders) at least ``min_distance`` away from
     ``last_seen`` in frame units, whose border crossing is as far from the exit crossing; the best
     of 200 draws when none qualifies."""
@@ -33,16 +50,23 @@ def reentry_point(rng: np.random.Generator, last_seen: np.ndarray, half_size: np
     draws = rng.uniform(margin * size, (1 - margin) * size, size=(200, 2))
     exit_at = outside_point(last_seen, half_size, width, height)
     crossings = np.array([outside_point(p, half_size, width, height) for p in draws])
-    distance = np.minimum(np.hypot(*((draws - last_seen) / size).T),
-                          np.hypot(*((crossings - exit_at) / size).T))
+    distance = np.minimum(
+        np.hypot(*((draws - last_seen) / size).T), np.hypot(*((crossings - exit_at) / size).T)
+    )
     good = np.flatnonzero(distance >= min_distance)
     return draws[good[0]] if good.size else draws[int(np.argmax(distance))]
 
 
-def reentry_path(rng: np.random.Generator, before: np.ndarray,
-                 make_path: Callable[[np.ndarray, int], np.ndarray], half_size: np.ndarray,
-                 width: int, height: int, absent_frames: Tuple[int, int],
-                 min_distance: float) -> Tuple[np.ndarray, int, int]:
+def reentry_path(
+    rng: np.random.Generator,
+    before: np.ndarray,
+    make_path: Callable[[np.ndarray, int], np.ndarray],
+    half_size: np.ndarray,
+    width: int,
+    height: int,
+    absent_frames: Tuple[int, int],
+    min_distance: float,
+) -> Tuple[np.ndarray, int, int]:
     """(centres (N, 2), first absent frame, number of absent frames) of a leave-and-re-enter path.
 
     ``before`` is the path the target follows until it leaves; ``make_path(start, n)`` draws the
@@ -60,7 +84,7 @@ def reentry_path(rng: np.random.Generator, before: np.ndarray,
         centers[exit_at + k] = last_seen + (out - last_seen) * k / RAMP_FRAMES
     first_absent = exit_at + RAMP_FRAMES
     back_at = first_absent + absent  # first frame with the target partly visible again
-    centers[first_absent + 1:back_at] = FAR_AWAY
+    centers[first_absent + 1 : back_at] = FAR_AWAY
     entry = reentry_point(rng, last_seen, half_size, width, height, min_distance)
     entry_out = outside_point(entry, half_size, width, height)
     centers[back_at - 1] = entry_out  # just outside: still absent

@@ -8,8 +8,15 @@ from typing import Callable, Optional, Sequence
 from tqdm import tqdm
 
 
-def run_jobs(fn: Callable, jobs: Sequence, desc: str, workers: int = 1, progress: bool = True,
-             initializer: Optional[Callable] = None, initargs: tuple = ()) -> None:
+def run_jobs(
+    fn: Callable,
+    jobs: Sequence,
+    desc: str,
+    workers: int = 1,
+    progress: bool = True,
+    initializer: Optional[Callable] = None,
+    initargs: tuple = (),
+) -> None:
     """Call ``fn(job)`` for every job, in ``workers`` processes when > 1 (``initializer(*initargs)``
     runs once in each worker, or here when serial). Each job's output must depend only on the job."""
     bar = {"total": len(jobs), "desc": desc, "disable": not progress}

@@ -40,8 +40,9 @@ class DebianFamily:
 
 
 DEBIAN_FAMILIES: Dict[str, DebianFamily] = {
-    "lomiri": DebianFamily("lomiri-wallpapers-20.04", "usr/share/backgrounds",
-                           "CC-BY-SA-3.0 (per-file, debian/copyright)"),
+    "lomiri": DebianFamily(
+        "lomiri-wallpapers-20.04", "usr/share/backgrounds", "CC-BY-SA-3.0 (per-file, debian/copyright)"
+    ),
     "gnome": DebianFamily("gnome-backgrounds", "usr/share/backgrounds/gnome", "CC-BY-SA-3.0"),
     "ukui": DebianFamily("ukui-wallpapers", "usr/share/backgrounds", "CC-BY-SA-3.0"),
 }
@@ -60,8 +61,12 @@ def skimage_family() -> PhotoFamily:
     """scikit-image's bundled sample images (the generator ``synthetic.py`` uses the same pool)."""
     from .photos import photo_pool
 
-    return PhotoFamily("skimage", photo_pool(), "scikit-image data module (bundled in the wheel)",
-                       "BSD-3-Clause / public domain / CC0 per image (skimage/data/README.txt)")
+    return PhotoFamily(
+        "skimage",
+        photo_pool(),
+        "scikit-image data module (bundled in the wheel)",
+        "BSD-3-Clause / public domain / CC0 per image (skimage/data/README.txt)",
+    )
 
 
 def folder_family(name: str, folder: Path, origin: str, licence: str) -> PhotoFamily:
@@ -74,8 +79,10 @@ def folder_family(name: str, folder: Path, origin: str, licence: str) -> PhotoFa
         if image is not None and min(image.shape[:2]) >= 64:
             images.append(_shrink(cv2.cvtColor(image, cv2.COLOR_BGR2RGB)))
     if len(images) < 2:
-        raise ValueError(f"photo family {name!r}: {folder} holds fewer than two readable images "
-                         f"({', '.join(IMAGE_SUFFIXES)}, at least 64 px)")
+        raise ValueError(
+            f"photo family {name!r}: {folder} holds fewer than two readable images "
+            f"({', '.join(IMAGE_SUFFIXES)}, at least 64 px)"
+        )
     return PhotoFamily(name, tuple(images), origin, licence)
 
 
@@ -87,15 +94,18 @@ def fetch_debian_family(name: str, work_dir: Path) -> PhotoFamily:
         download = Path(work_dir) / "debian" / "download"
         download.mkdir(parents=True, exist_ok=True)
         try:
-            subprocess.run(["apt-get", "download", spec.package], cwd=download, check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                ["apt-get", "download", spec.package], cwd=download, check=True, stdout=subprocess.DEVNULL
+            )
             debs = sorted(download.glob(f"{spec.package}_*.deb"))
             if not debs:
                 raise FileNotFoundError(f"apt-get wrote no {spec.package}_*.deb")
             subprocess.run(["dpkg-deb", "-x", str(debs[-1]), str(root)], check=True)
         except (OSError, subprocess.CalledProcessError) as exc:
-            raise RuntimeError(f"cannot fetch Debian package {spec.package} for photo family {name!r} "
-                               f"({exc}); unpack it yourself and pass its folder") from None
+            raise RuntimeError(
+                f"cannot fetch Debian package {spec.package} for photo family {name!r} "
+                f"({exc}); unpack it yourself and pass its folder"
+            ) from None
     return folder_family(name, root / spec.folder, f"Debian package {spec.package}", spec.licence)
 
 
@@ -108,7 +118,7 @@ def procedural_texture(rng: np.random.Generator, size: int = 256, kind: Optional
     if kind == "value_noise":
         mix = np.zeros((size, size), np.float32)
         for octave in range(1, 5):
-            cells = 2 ** octave + 1
+            cells = 2**octave + 1
             coarse = rng.random((cells, cells)).astype(np.float32)
             mix += cv2.resize(coarse, (size, size), interpolation=cv2.INTER_CUBIC) / octave
         mix = (mix - mix.min()) / max(float(np.ptp(mix)), 1e-6)
@@ -139,13 +149,15 @@ def procedural_texture(rng: np.random.Generator, size: int = 256, kind: Optional
 def procedural_family(seed: int, count: int = 48) -> PhotoFamily:
     """``count`` procedural textures, the same for the same seed."""
     rng = np.random.default_rng([seed, 0x7E47])
-    images = tuple(procedural_texture(rng, 256, PROCEDURAL_KINDS[i % len(PROCEDURAL_KINDS)])
-                   for i in range(count))
+    images = tuple(
+        procedural_texture(rng, 256, PROCEDURAL_KINDS[i % len(PROCEDURAL_KINDS)]) for i in range(count)
+    )
     return PhotoFamily("procedural", images, f"generated here (seed {seed})", "Apache-2.0 (this package)")
 
 
-def load_families(names: Sequence[str], work_dir: Path, folders: Optional[Dict[str, Path]] = None,
-                  procedural_seed: int = 0) -> List[PhotoFamily]:
+def load_families(
+    names: Sequence[str], work_dir: Path, folders: Optional[Dict[str, Path]] = None, procedural_seed: int = 0
+) -> List[PhotoFamily]:
     """Families by name: ``skimage``, ``procedural``, a Debian family (fetched under ``work_dir``) or a
     name given a folder in ``folders`` (e.g. an unpacked package or your own photographs)."""
     folders = dict(folders or {})
@@ -153,8 +165,14 @@ def load_families(names: Sequence[str], work_dir: Path, folders: Optional[Dict[s
     for name in names:
         if name in folders:
             spec = DEBIAN_FAMILIES.get(name)
-            families.append(folder_family(name, folders[name], f"folder {Path(folders[name]).name}",
-                                          spec.licence if spec else "as given by its owner"))
+            families.append(
+                folder_family(
+                    name,
+                    folders[name],
+                    f"folder {Path(folders[name]).name}",
+                    spec.licence if spec else "as given by its owner",
+                )
+            )
         elif name == "skimage":
             families.append(skimage_family())
         elif name == "procedural":
@@ -163,6 +181,7 @@ def load_families(names: Sequence[str], work_dir: Path, folders: Optional[Dict[s
             families.append(fetch_debian_family(name, work_dir))
         else:
             known = ["skimage", "procedural", *DEBIAN_FAMILIES]
-            raise ValueError(f"unknown photo family {name!r}; choose from {', '.join(known)} "
-                             "or give NAME=FOLDER")
+            raise ValueError(
+                f"unknown photo family {name!r}; choose from {', '.join(known)} or give NAME=FOLDER"
+            )
     return families

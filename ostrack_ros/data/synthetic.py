@@ -218,8 +218,9 @@ def render_sequence(cfg: SyntheticConfig, seed: int, index: int = 0) -> Syntheti
             path = _trajectory(rng, cfg, point, length, cfg.motion_amplitude)
             return np.clip(path, [0.1 * W, 0.1 * H], [0.9 * W, 0.9 * H])
 
-        target.centers = reentry_path(rng, centers, path_from, half, W, H, cfg.reentry_absent,
-                                      cfg.reentry_distance)[0]
+        target.centers = reentry_path(
+            rng, centers, path_from, half, W, H, cfg.reentry_absent, cfg.reentry_distance
+        )[0]
     elif rng.random() < cfg.p_out_of_view:
         half = np.array(target.base_wh) * target.scales.max() / 2
         target.centers = _excursion(rng, cfg, centers, half)
@@ -329,9 +330,12 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     parser.add_argument("--length", type=int, default=SyntheticConfig.length, help="frames per sequence")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the whole set")
     parser.add_argument("--workers", type=int, default=1, help="parallel processes")
-    parser.add_argument("--out-of-view", action="store_true",
-                        help="long-term mode: every target leaves the view for 15-30 frames and "
-                             "re-enters at least 35 %% of the frame away")
+    parser.add_argument(
+        "--out-of-view",
+        action="store_true",
+        help="long-term mode: every target leaves the view for 15-30 frames and "
+        "re-enters at least 35 %% of the frame away",
+    )
     parser.add_argument(
         "--size", default=f"{SyntheticConfig.width}x{SyntheticConfig.height}", help="frame size WxH"
     )

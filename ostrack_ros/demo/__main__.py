@@ -4,6 +4,7 @@ By default a seeded synthetic video plays as a camera; ``VIDEO=clip.mp4 INIT=x,y
 ``--video/--init``) plays your own. Outputs land in ``demo_output/``: overlay.mp4, detections.csv,
 still.png and summary.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,18 +34,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     env = os.environ.get
     p = argparse.ArgumentParser(prog="python -m ostrack_ros.demo", description=__doc__.split("\n\n")[0])
-    p.add_argument("--video", type=Path, default=env("VIDEO") or None,
-                   help="video file or frame folder to play instead of the synthetic one (env VIDEO)")
-    p.add_argument("--init", default=env("INIT") or None,
-                   help="x,y,w,h of the target in the first frame, pixels (env INIT)")
+    p.add_argument(
+        "--video",
+        type=Path,
+        default=env("VIDEO") or None,
+        help="video file or frame folder to play instead of the synthetic one (env VIDEO)",
+    )
+    p.add_argument(
+        "--init",
+        default=env("INIT") or None,
+        help="x,y,w,h of the target in the first frame, pixels (env INIT)",
+    )
     p.add_argument("--weights", help="checkpoint for the tracker (default: the embedded demo model)")
     p.add_argument("--config", help="experiment YAML or preset name of --weights")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
     p.add_argument("--fps", type=float, default=15.0, help="camera rate, frames per second")
     p.add_argument("--frames", type=int, default=150, help="length of the synthetic video")
     p.add_argument("--seed", type=int, default=DEMO_SEED, help="seed of the synthetic video")
-    p.add_argument("--sequence-index", type=int, default=1,
-                   help="which sequence of that seed (0 is a hard one: look-alike distractors)")
+    p.add_argument(
+        "--sequence-index",
+        type=int,
+        default=1,
+        help="which sequence of that seed (0 is a hard one: look-alike distractors)",
+    )
     p.add_argument("--out", type=Path, default=Path("demo_output"), help="output folder")
     p.add_argument("--timeout", type=float, default=110.0, help="stop the run after this many seconds")
     return p
@@ -60,10 +72,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from .runner import CAMERA_FINISHED, DemoOptions, run_demo
     from .summary import format_summary, write_summary_json
 
-    options = DemoOptions(out_dir=args.out, frames=args.frames, fps=args.fps, seed=args.seed,
-                          sequence_index=args.sequence_index, video=args.video, init=args.init,
-                          weights=args.weights, config=args.config, device=args.device,
-                          timeout_s=args.timeout)
+    options = DemoOptions(
+        out_dir=args.out,
+        frames=args.frames,
+        fps=args.fps,
+        seed=args.seed,
+        sequence_index=args.sequence_index,
+        video=args.video,
+        init=args.init,
+        weights=args.weights,
+        config=args.config,
+        device=args.device,
+        timeout_s=args.timeout,
+    )
     try:
         result = run_demo(options)
     except (OSError, ValueError, RuntimeError) as exc:
@@ -77,8 +98,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     failed = {name: code for name, code in result.exit_codes.items() if code}
     if failed or not tracked:
         what = "a process failed" if tracked else "nothing was tracked"
-        print(f"ostrack-demo: error: {what} (run stopped because {result.stop_reason}; exit codes "
-              f"{result.exit_codes}); see the log lines above", file=sys.stderr)
+        print(
+            f"ostrack-demo: error: {what} (run stopped because {result.stop_reason}; exit codes "
+            f"{result.exit_codes}); see the log lines above",
+            file=sys.stderr,
+        )
         return 1
     if result.stop_reason != CAMERA_FINISHED:
         print(f"ostrack-demo: warning: run stopped early: {result.stop_reason}", file=sys.stderr)

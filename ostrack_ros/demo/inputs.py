@@ -1,4 +1,5 @@
 """What the demo camera plays: a seeded synthetic sequence, or the user's own video and box."""
+
 from __future__ import annotations
 
 import math
@@ -43,8 +44,9 @@ def parse_box(text: str) -> Box:
     return box  # type: ignore[return-value]
 
 
-def synthetic_input(out_dir: Path, frames: int, seed: int = DEMO_SEED, index: int = 0,
-                    size: Tuple[int, int] = (320, 240)) -> DemoInput:
+def synthetic_input(
+    out_dir: Path, frames: int, seed: int = DEMO_SEED, index: int = 0, size: Tuple[int, int] = (320, 240)
+) -> DemoInput:
     """Render synthetic sequence ``index`` of ``seed`` into ``out_dir`` (GOT-10k layout), replacing
     the frames of an earlier run there."""
     cfg = SyntheticConfig(width=size[0], height=size[1], length=frames)
@@ -55,9 +57,14 @@ def synthetic_input(out_dir: Path, frames: int, seed: int = DEMO_SEED, index: in
         for old in out_dir.glob("*.jpg"):
             old.unlink()
     write_sequence(sequence, out_dir, cfg.jpeg_quality)
-    return DemoInput(out_dir, tuple(float(v) for v in sequence.boxes[0]),
-                     f"synthetic sequence (seed {seed}, #{index}, {frames} frames {size[0]}x{size[1]})",
-                     frames, sequence.boxes.copy(), sequence.absence == 0)
+    return DemoInput(
+        out_dir,
+        tuple(float(v) for v in sequence.boxes[0]),
+        f"synthetic sequence (seed {seed}, #{index}, {frames} frames {size[0]}x{size[1]})",
+        frames,
+        sequence.boxes.copy(),
+        sequence.absence == 0,
+    )
 
 
 def user_input(video: Path, init: Optional[str]) -> DemoInput:
@@ -69,8 +76,14 @@ def user_input(video: Path, init: Optional[str]) -> DemoInput:
     if video.is_dir() and (video / "groundtruth.txt").is_file():
         seq = read_sequence(video)
         init_box = parse_box(init) if init else tuple(float(v) for v in seq.boxes[0])
-        return DemoInput(video, init_box, f"{video} ({len(seq)} frames, with ground truth)", len(seq),
-                         seq.boxes, seq.visible)
+        return DemoInput(
+            video,
+            init_box,
+            f"{video} ({len(seq)} frames, with ground truth)",
+            len(seq),
+            seq.boxes,
+            seq.visible,
+        )
     if not init:
         raise ValueError("VIDEO needs INIT=x,y,w,h: the target's box in the first frame, in pixels")
     if video.is_dir():

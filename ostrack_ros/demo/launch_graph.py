@@ -1,4 +1,5 @@
 """The demo's launch description: the real ``tracker.launch.py`` plus a camera and a recorder node."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,8 +37,9 @@ def tracker_launch_file() -> Path:
     try:
         share = Path(get_package_share_directory(PACKAGE))
     except (PackageNotFoundError, KeyError, OSError) as exc:
-        raise RuntimeError(f"ROS package {PACKAGE} is not installed in the ament prefix ({exc}); "
-                           "run `make setup` first") from None
+        raise RuntimeError(
+            f"ROS package {PACKAGE} is not installed in the ament prefix ({exc}); run `make setup` first"
+        ) from None
     path = share / "launch" / "tracker.launch.py"
     if not path.is_file():
         raise RuntimeError(f"{path} is missing: run `make setup` to install the launch files")
@@ -53,21 +55,45 @@ def demo_launch_description(spec: GraphSpec, on_process_exit: Callable) -> Launc
     if spec.config:
         tracker_args["config"] = spec.config
     camera = Node(
-        package=PACKAGE, executable="video_publisher", name="demo_camera", output="screen",
-        parameters=[{"path": str(spec.video_path), "fps": float(spec.fps), "loop": False,
-                     "frame_id": "camera", "encoding": "rgb8",
-                     # the tracker and the demo supervisor: play nothing to an unready graph
-                     "wait_for_subscribers": 2}],
-        remappings=[("image", spec.topics.image)])
+        package=PACKAGE,
+        executable="video_publisher",
+        name="demo_camera",
+        output="screen",
+        parameters=[
+            {
+                "path": str(spec.video_path),
+                "fps": float(spec.fps),
+                "loop": False,
+                "frame_id": "camera",
+                "encoding": "rgb8",
+                # the tracker and the demo supervisor: play nothing to an unready graph
+                "wait_for_subscribers": 2,
+            }
+        ],
+        remappings=[("image", spec.topics.image)],
+    )
     recorder = Node(
-        package=PACKAGE, executable="recorder", name="demo_recorder", output="screen",
-        parameters=[{"video_path": str(spec.overlay_path), "detections_path": str(spec.detections_path),
-                     "fps": float(spec.fps)}],
-        remappings=[("debug_image", spec.topics.debug_image), ("detections", spec.topics.detections)])
-    return LaunchDescription([
-        RegisterEventHandler(OnProcessExit(on_exit=on_process_exit)),
-        IncludeLaunchDescription(PythonLaunchDescriptionSource(str(tracker_launch_file())),
-                                 launch_arguments=tracker_args.items()),
-        camera,
-        recorder,
-    ])
+        package=PACKAGE,
+        executable="recorder",
+        name="demo_recorder",
+        output="screen",
+        parameters=[
+            {
+                "video_path": str(spec.overlay_path),
+                "detections_path": str(spec.detections_path),
+                "fps": float(spec.fps),
+            }
+        ],
+        remappings=[("debug_image", spec.topics.debug_image), ("detections", spec.topics.detections)],
+    )
+    return LaunchDescription(
+        [
+            RegisterEventHandler(OnProcessExit(on_exit=on_process_exit)),
+            IncludeLaunchDescription(
+                PythonLaunchDescriptionSource(str(tracker_launch_file())),
+                launch_arguments=tracker_args.items(),
+            ),
+            camera,
+            recorder,
+        ]
+    )

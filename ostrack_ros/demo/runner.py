@@ -4,6 +4,7 @@ The LaunchService owns the main thread (it installs the signal handlers, so Ctrl
 process cleanly); the supervisor node spins in a second thread, and a watchdog thread ends the
 launch once the camera has played its last frame and the tracker has answered it.
 """
+
 from __future__ import annotations
 
 import threading
@@ -58,8 +59,7 @@ def prepare_input(options: DemoOptions) -> DemoInput:
     """The user's VIDEO/INIT, or the seeded synthetic sequence written under ``out_dir/sequence``."""
     if options.video is not None:
         return user_input(options.video, options.init)
-    return synthetic_input(options.out_dir / "sequence", options.frames, options.seed,
-                           options.sequence_index)
+    return synthetic_input(options.out_dir / "sequence", options.frames, options.seed, options.sequence_index)
 
 
 class _Watchdog:
@@ -104,9 +104,15 @@ def run_demo(options: DemoOptions) -> DemoResult:
     overlay = options.out_dir / "overlay.mp4"
     for stale in (overlay, options.out_dir / "detections.csv", options.out_dir / "still.png"):
         stale.unlink(missing_ok=True)
-    spec = GraphSpec(source.path.resolve(), options.fps, overlay.resolve(),
-                     (options.out_dir / "detections.csv").resolve(), options.weights, options.config,
-                     options.device)
+    spec = GraphSpec(
+        source.path.resolve(),
+        options.fps,
+        overlay.resolve(),
+        (options.out_dir / "detections.csv").resolve(),
+        options.weights,
+        options.config,
+        options.device,
+    )
 
     gt = source.ground_truth
 

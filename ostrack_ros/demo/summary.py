@@ -1,4 +1,5 @@
 """Figures of one demo run (frames, fps, IoU against ground truth, latency) and its README still."""
+
 from __future__ import annotations
 
 import json
@@ -60,17 +61,32 @@ def summarize_run(seen: Observation, source: DemoInput) -> DemoSummary:
         iou_frames = int(keep.sum())
         mean_iou = float(scores.mean()) if iou_frames else None
     pct = (lambda q: float(np.percentile(latencies, q))) if latencies.size else (lambda q: math.nan)
-    counts = {key: int(value) for key, value in seen.tracker_counts.items()
-              if key in ("frames_received", "frames_dropped", "frames_rejected") and value.isdigit()}
+    counts = {
+        key: int(value)
+        for key, value in seen.tracker_counts.items()
+        if key in ("frames_received", "frames_dropped", "frames_rejected") and value.isdigit()
+    }
     received = counts.get("frames_received")
     lost = max(len(seen.frame_stamps) - received, 0) if received is not None else None
-    return DemoSummary(len(seen.frame_stamps), len(answered), tracked, fps, mean_iou, iou_frames,
-                       pct(50), pct(95), received, lost, counts.get("frames_dropped"),
-                       counts.get("frames_rejected"))
+    return DemoSummary(
+        len(seen.frame_stamps),
+        len(answered),
+        tracked,
+        fps,
+        mean_iou,
+        iou_frames,
+        pct(50),
+        pct(95),
+        received,
+        lost,
+        counts.get("frames_dropped"),
+        counts.get("frames_rejected"),
+    )
 
 
-def save_still(video: Path, still: Path, positions: Sequence[float] = (1 / 6, 1 / 2, 5 / 6),
-               max_width: int = 1440) -> bool:
+def save_still(
+    video: Path, still: Path, positions: Sequence[float] = (1 / 6, 1 / 2, 5 / 6), max_width: int = 1440
+) -> bool:
     """Write the frames at ``positions`` (fractions of the length) of ``video`` side by side as one
     PNG strip (start, middle, end of the run), scaled down to at most ``max_width`` pixels."""
     capture = cv2.VideoCapture(str(video))
@@ -96,32 +112,42 @@ def save_still(video: Path, still: Path, positions: Sequence[float] = (1 / 6, 1 
 def format_summary(s: DemoSummary, source: DemoInput, model: str, out_dir: Path) -> str:
     """The block ``make demo`` ends with."""
     if s.frames_received_by_tracker is None:
-        path = (f"{s.frames_published - s.frames_processed} not answered (no tracker counters to say "
-                "whether lost in transport or skipped by the tracker)")
+        path = (
+            f"{s.frames_published - s.frames_processed} not answered (no tracker counters to say "
+            "whether lost in transport or skipped by the tracker)"
+        )
     else:
-        path = (f"{s.frames_received_by_tracker} reached the tracker ({s.frames_lost_in_transport} lost in "
-                f"transport), {s.frames_skipped_by_tracker} skipped by the tracker while busy, "
-                f"{s.frames_rejected_by_tracker} rejected")
+        path = (
+            f"{s.frames_received_by_tracker} reached the tracker ({s.frames_lost_in_transport} lost in "
+            f"transport), {s.frames_skipped_by_tracker} skipped by the tracker while busy, "
+            f"{s.frames_rejected_by_tracker} rejected"
+        )
     if s.mean_iou is not None:
         iou_line = f"{s.mean_iou:.3f} over {s.iou_frames} frames with a visible target (vs ground truth)"
     else:
         iou_line = "n/a (no ground truth for this input)" if source.ground_truth is None else "n/a"
     outputs = [out_dir / name for name in ("overlay.mp4", "detections.csv", "still.png")]
-    return "\n".join([
-        "== ostrack_ros demo: camera -> tracker.launch.py -> recorder ==",
-        f"input     {source.description}",
-        f"model     {model}",
-        f"frames    {s.frames_published} published, {s.frames_processed} processed, "
-        f"{s.frames_tracked} with the target tracked",
-        f"          {path}",
-        f"fps       {s.fps:.1f} processed",
-        f"mean IoU  {iou_line}",
-        f"latency   p50 {s.latency_p50_ms:.1f} ms, p95 {s.latency_p95_ms:.1f} ms "
-        "(image stamp -> detections received)",
-        f"output    {', '.join(str(p) for p in outputs if p.is_file()) or 'none written'}",
-    ])
+    return "\n".join(
+        [
+            "== ostrack_ros demo: camera -> tracker.launch.py -> recorder ==",
+            f"input     {source.description}",
+            f"model     {model}",
+            f"frames    {s.frames_published} published, {s.frames_processed} processed, "
+            f"{s.frames_tracked} with the target tracked",
+            f"          {path}",
+            f"fps       {s.fps:.1f} processed",
+            f"mean IoU  {iou_line}",
+            f"latency   p50 {s.latency_p50_ms:.1f} ms, p95 {s.latency_p95_ms:.1f} ms "
+            "(image stamp -> detections received)",
+            f"output    {', '.join(str(p) for p in outputs if p.is_file()) or 'none written'}",
+        ]
+    )
 
 
 def write_summary_json(s: DemoSummary, path: Path) -> None:
-    path.write_text(json.dumps({k: (None if isinstance(v, float) and math.isnan(v) else v)
-                                for k, v in asdict(s).items()}, indent=2))
+    path.write_text(
+        json.dumps(
+            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(s).items()},
+            indent=2,
+        )
+    )

@@ -7,6 +7,7 @@ the newest frame while the tracker has not started), and it records every frame'
 ``detections`` message with its arrival time, and the tracker's latest ``/diagnostics`` counters (how
 many frames reached it, how many it skipped) for the summary.
 """
+
 from __future__ import annotations
 
 import threading
@@ -62,8 +63,9 @@ def _stamp_ns(header: Header) -> int:
 class DemoSupervisor(Node):
     """Gatekeeper, initialiser and note-taker of one demo run (see the module docstring)."""
 
-    def __init__(self, box_for_frame: Callable[[int], Optional[Box]], topics: Topics = Topics(),
-                 **node_kwargs) -> None:
+    def __init__(
+        self, box_for_frame: Callable[[int], Optional[Box]], topics: Topics = Topics(), **node_kwargs
+    ) -> None:
         super().__init__("ostrack_demo", **node_kwargs)
         self.topics = topics
         self._box_for_frame = box_for_frame
@@ -73,8 +75,9 @@ class DemoSupervisor(Node):
         self._image_sub = None
         self._last_init_sent = 0.0
         self._tracking = False
-        reliable = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100,
-                              reliability=ReliabilityPolicy.RELIABLE)
+        reliable = QoSProfile(
+            history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE
+        )
         self._init_pub = self.create_publisher(Detection2D, topics.init, 10)
         self.create_subscription(Detection2DArray, topics.detections, self._on_detections, reliable)
         self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
@@ -84,19 +87,22 @@ class DemoSupervisor(Node):
     # The graph is ready when the tracker subscribes the camera and publishes detections, and the
     # recorder subscribes both of its topics (we are the second detections subscriber).
     def graph_ready(self) -> bool:
-        return (self.count_subscribers(self.topics.image) >= 1
-                and self.count_publishers(self.topics.detections) >= 1
-                and self.count_subscribers(self.topics.debug_image) >= 1
-                and self.count_subscribers(self.topics.detections) >= 2
-                and self._init_pub.get_subscription_count() >= 1)
+        return (
+            self.count_subscribers(self.topics.image) >= 1
+            and self.count_publishers(self.topics.detections) >= 1
+            and self.count_subscribers(self.topics.debug_image) >= 1
+            and self.count_subscribers(self.topics.detections) >= 2
+            and self._init_pub.get_subscription_count() >= 1
+        )
 
     def _tick(self) -> None:
         if self._image_sub is None:
             if self.graph_ready():
                 self.seen.graph_ready_after_s = time.monotonic() - self._started
                 self.get_logger().info("tracker and recorder are up: starting the camera")
-                self._image_sub = self.create_subscription(Image, self.topics.image, self._on_image,
-                                                           self._image_qos)
+                self._image_sub = self.create_subscription(
+                    Image, self.topics.image, self._on_image, self._image_qos
+                )
             return
         with self._lock:
             stamps = list(self.seen.frame_stamps)
@@ -144,9 +150,14 @@ class DemoSupervisor(Node):
     def snapshot(self) -> Observation:
         """A consistent copy of the notes so far."""
         with self._lock:
-            return Observation(list(self.seen.frame_stamps), list(self.seen.detections),
-                               self.seen.init_stamp, self.seen.graph_ready_after_s,
-                               dict(self.seen.tracker_counts), self.seen.counts_arrival)
+            return Observation(
+                list(self.seen.frame_stamps),
+                list(self.seen.detections),
+                self.seen.init_stamp,
+                self.seen.graph_ready_after_s,
+                dict(self.seen.tracker_counts),
+                self.seen.counts_arrival,
+            )
 
     def counts_since(self, moment: float) -> bool:
         """True when a tracker /diagnostics message arrived after ``moment`` (time.monotonic())."""
@@ -166,11 +177,18 @@ class SupervisorThread:
     """Runs a DemoSupervisor in its own rclpy context and thread, beside a LaunchService that
     owns the main thread (and with it the signal handlers)."""
 
-    def __init__(self, box_for_frame: Callable[[int], Optional[Box]], topics: Topics = Topics(),
-                 ros_args: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        box_for_frame: Callable[[int], Optional[Box]],
+        topics: Topics = Topics(),
+        ros_args: Sequence[str] = (),
+    ) -> None:
         self.context = Context()
-        rclpy.init(args=["--ros-args", *ros_args] if ros_args else None, context=self.context,
-                   signal_handler_options=SignalHandlerOptions.NO)
+        rclpy.init(
+            args=["--ros-args", *ros_args] if ros_args else None,
+            context=self.context,
+            signal_handler_options=SignalHandlerOptions.NO,
+        )
         self.node = DemoSupervisor(box_for_frame, topics, context=self.context)
         self._executor = SingleThreadedExecutor(context=self.context)
         self._executor.add_node(self.node)

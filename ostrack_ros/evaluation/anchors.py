@@ -5,6 +5,7 @@ sequences, with the same protocol, tables and plots. MIL ships in the main ``cv2
 KCF need ``opencv-contrib-python-headless`` (``pip install ostrack_ros[anchors]``, the same version
 as the installed ``opencv-python-headless``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,8 +18,10 @@ from ..tracking.inputs import check_box, check_image
 
 Box = Tuple[float, float, float, float]
 
-CONTRIB_HINT = ("needs OpenCV's contrib modules: pip install 'ostrack_ros[anchors]' (or "
-                "opencv-contrib-python-headless of the same version as opencv-python-headless)")
+CONTRIB_HINT = (
+    "needs OpenCV's contrib modules: pip install 'ostrack_ros[anchors]' (or "
+    "opencv-contrib-python-headless of the same version as opencv-python-headless)"
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,9 @@ def parse_anchor_names(text: str) -> List[str]:
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in ANCHORS]
     if unknown or not names:
-        raise ValueError(f"unknown anchor tracker(s) {', '.join(unknown) or repr(text)}; "
-                         f"choose from {', '.join(ANCHORS)}")
+        raise ValueError(
+            f"unknown anchor tracker(s) {', '.join(unknown) or repr(text)}; choose from {', '.join(ANCHORS)}"
+        )
     return list(dict.fromkeys(names))
 
 
@@ -67,8 +71,10 @@ def anchor_factory(name: str, cv2_module=cv2) -> Callable[[], object]:
         factory = getattr(legacy, spec.factory, None) if legacy is not None else None
     if factory is None:
         hint = CONTRIB_HINT if spec.contrib else "is missing from this OpenCV build"
-        raise AnchorUnavailable(f"OpenCV {getattr(cv2_module, '__version__', '?')} has no "
-                                f"{spec.factory}: the {name.upper()} anchor {hint}")
+        raise AnchorUnavailable(
+            f"OpenCV {getattr(cv2_module, '__version__', '?')} has no "
+            f"{spec.factory}: the {name.upper()} anchor {hint}"
+        )
     return factory
 
 
@@ -108,8 +114,9 @@ def anchor_result_name(name: str) -> str:
     return f"opencv_{name}"
 
 
-def run_anchors(names: Sequence[str], sequences, out_dir, threads: Optional[int] = None,
-                progress: bool = True) -> List[Tuple[str, object]]:
+def run_anchors(
+    names: Sequence[str], sequences, out_dir, threads: Optional[int] = None, progress: bool = True
+) -> List[Tuple[str, object]]:
     """Run each anchor over ``sequences`` into ``out_dir/results/opencv_<name>/``; returns
     (name, results folder) pairs. Every tracker is built first, so a missing one fails before any run."""
     from pathlib import Path

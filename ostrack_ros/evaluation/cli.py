@@ -8,6 +8,7 @@ Examples::
     ostrack-eval --dataset D --results-only --compare a=runs/a b=runs/b --out cmp   # no tracking
     ostrack-eval --dataset D --out eval_out --anchors csrt,kcf,mil   # + OpenCV anchors ([anchors] extra)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,23 +43,44 @@ def _parse_compare(items: Seq[str]) -> List[Tuple[str, Path]]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="ostrack-eval", description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("--dataset", required=True, type=Path,
-                        help="folder of sequence folders (frames + groundtruth.txt [+ absence.label])")
-    parser.add_argument("--out", required=True, type=Path,
-                        help="output folder: results/<name>/, plots, summary.json")
+        prog="ostrack-eval",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    parser.add_argument(
+        "--dataset",
+        required=True,
+        type=Path,
+        help="folder of sequence folders (frames + groundtruth.txt [+ absence.label])",
+    )
+    parser.add_argument(
+        "--out", required=True, type=Path, help="output folder: results/<name>/, plots, summary.json"
+    )
     parser.add_argument("--name", help="tracker name in tables and plots (default: weights file stem)")
     add_runtime_arguments(parser)
     add_redetect_argument(parser)
     parser.add_argument("--sequences", nargs="+", metavar="SEQ", help="evaluate only these sequences")
-    parser.add_argument("--compare", nargs="+", default=[], metavar="NAME=DIR",
-                        help="also score existing results folders (<seq>.txt per sequence)")
-    parser.add_argument("--results-only", action="store_true",
-                        help="run no network; score only the --compare results (and --anchors)")
-    parser.add_argument("--anchors", type=parse_anchor_names, default=[], metavar="csrt,kcf,mil",
-                        help="also run these OpenCV trackers on the same sequences (CSRT/KCF need "
-                             "the [anchors] extra: opencv-contrib-python-headless)")
+    parser.add_argument(
+        "--compare",
+        nargs="+",
+        default=[],
+        metavar="NAME=DIR",
+        help="also score existing results folders (<seq>.txt per sequence)",
+    )
+    parser.add_argument(
+        "--results-only",
+        action="store_true",
+        help="run no network; score only the --compare results (and --anchors)",
+    )
+    parser.add_argument(
+        "--anchors",
+        type=parse_anchor_names,
+        default=[],
+        metavar="csrt,kcf,mil",
+        help="also run these OpenCV trackers on the same sequences (CSRT/KCF need "
+        "the [anchors] extra: opencv-contrib-python-headless)",
+    )
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return parser
@@ -88,22 +110,34 @@ def _run_tracker(args, sequences: List[Sequence]) -> Tuple[str, Path]:
     name = args.name or Path(choice.weights).name.split(".")[0] + ("_redetect" if args.redetect else "")
     tracker = LongTermTracker(load_tracker(choice), redetect=args.redetect)
     results_dir = args.out / "results" / name
-    log.info("tracking %d sequences with %s on %s (%s, %s, re-detection %s) -> %s", len(sequences), name,
-             choice.device, choice.precision, args.backend, "on" if args.redetect else "off", results_dir)
+    log.info(
+        "tracking %d sequences with %s on %s (%s, %s, re-detection %s) -> %s",
+        len(sequences),
+        name,
+        choice.device,
+        choice.precision,
+        args.backend,
+        "on" if args.redetect else "off",
+        results_dir,
+    )
     run_dataset(tracker, sequences, results_dir, progress=not args.no_progress)
     return name, results_dir
 
 
-def score_results(name: str, results_dir: Path,
-                  sequences: Seq[Sequence]) -> Tuple[OPEScores, Optional[LongTermScores]]:
+def score_results(
+    name: str, results_dir: Path, sequences: Seq[Sequence]
+) -> Tuple[OPEScores, Optional[LongTermScores]]:
     """Score one results folder against the dataset's ground truth: OPE scores, and long-term scores
     when the dataset has absent frames (None otherwise)."""
     evaluations, long_term = [], []
     for seq in sequences:
         boxes, times = read_results(results_dir, seq.name)
         evaluations.append(evaluate_sequence(seq.name, boxes, seq.boxes, seq.visible, times))
-        long_term.append(evaluate_long_term(seq.name, boxes, seq.boxes, seq.visible,
-                                            read_confidence(results_dir, seq.name)))
+        long_term.append(
+            evaluate_long_term(
+                seq.name, boxes, seq.boxes, seq.visible, read_confidence(results_dir, seq.name)
+            )
+        )
     return summarize(name, evaluations), summarize_long_term(name, long_term)
 
 

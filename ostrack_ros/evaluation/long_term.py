@@ -9,6 +9,7 @@ claimed and its box overlaps the ground truth with IoU > 0.5; the *re-acquisitio
 frames from the re-entry to the first success. A *false claim* is a claimed frame whose target is
 absent.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,15 +45,22 @@ def reentries(present: np.ndarray, min_absence: int = MIN_ABSENCE) -> List[int]:
     return starts
 
 
-def evaluate_long_term(name: str, pred: np.ndarray, gt: np.ndarray, present: np.ndarray,
-                       confidence: Optional[np.ndarray] = None,
-                       min_absence: int = MIN_ABSENCE) -> SequenceLongTerm:
+def evaluate_long_term(
+    name: str,
+    pred: np.ndarray,
+    gt: np.ndarray,
+    present: np.ndarray,
+    confidence: Optional[np.ndarray] = None,
+    min_absence: int = MIN_ABSENCE,
+) -> SequenceLongTerm:
     """Score one sequence; ``confidence`` None means every frame is claimed."""
     present = np.asarray(present, dtype=bool)
     claimed = np.ones(len(gt), bool) if confidence is None else np.asarray(confidence, np.float64) > 0
     if not (len(pred) == len(gt) == len(present) == len(claimed)):
-        raise ValueError(f"sequence {name!r}: {len(pred)} boxes, {len(gt)} ground-truth boxes, "
-                         f"{len(present)} presence flags and {len(claimed)} confidences must match")
+        raise ValueError(
+            f"sequence {name!r}: {len(pred)} boxes, {len(gt)} ground-truth boxes, "
+            f"{len(present)} presence flags and {len(claimed)} confidences must match"
+        )
     success = claimed & present & (iou(pred, gt) > 0.5)
     starts = reentries(present, min_absence)
     delays, hits, frames = [], 0, 0

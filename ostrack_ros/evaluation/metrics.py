@@ -5,6 +5,7 @@ its ground truth is valid (finite, positive size, target present); a prediction 
 valid box on such a frame scores IoU 0 and an infinite centre error, so it fails every threshold.
 Curves are computed per sequence and then averaged over sequences (each sequence weighs the same).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -106,9 +107,13 @@ class SequenceEvaluation:
         return precision_curve(self.normalized_errors, NORMALIZED_THRESHOLDS)
 
 
-def evaluate_sequence(name: str, pred: np.ndarray, gt: np.ndarray,
-                      present: Optional[np.ndarray] = None,
-                      times: Optional[np.ndarray] = None) -> SequenceEvaluation:
+def evaluate_sequence(
+    name: str,
+    pred: np.ndarray,
+    gt: np.ndarray,
+    present: Optional[np.ndarray] = None,
+    times: Optional[np.ndarray] = None,
+) -> SequenceEvaluation:
     """Score one sequence; ``present`` marks frames where the target is visible (GOT-10k
     ``absence.label`` inverted), ``times`` the per-frame tracking time in seconds."""
     pred, gt = _as_boxes(pred, "pred"), _as_boxes(gt, "gt")
@@ -122,8 +127,9 @@ def evaluate_sequence(name: str, pred: np.ndarray, gt: np.ndarray,
         keep &= present
     total_time = float(np.sum(times)) if times is not None and len(times) else float("nan")
     p, g = pred[keep], gt[keep]
-    return SequenceEvaluation(name, iou(p, g), center_error(p, g), center_error(p, g, normalized=True),
-                              len(pred), total_time)
+    return SequenceEvaluation(
+        name, iou(p, g), center_error(p, g), center_error(p, g, normalized=True), len(pred), total_time
+    )
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 Only the tracker's own ``initialize`` / ``track`` calls are timed (frame decoding is not), as in
 pytracking, so the FPS reflects the tracker and not the disk.
 """
+
 from __future__ import annotations
 
 import time
@@ -41,8 +42,10 @@ class SequenceRun:
 def run_sequence(tracker: SingleObjectTracker, seq: Sequence, progress: bool = False) -> SequenceRun:
     """Track one sequence from its first ground-truth box; frame 0 reports that box, score 1."""
     if not (valid_boxes(seq.boxes[:1])[0] and seq.visible[0]):
-        raise ValueError(f"sequence {seq.name!r}: the target is not visible in the first frame, "
-                         f"so one-pass evaluation cannot initialise (box {seq.boxes[0].tolist()})")
+        raise ValueError(
+            f"sequence {seq.name!r}: the target is not visible in the first frame, "
+            f"so one-pass evaluation cannot initialise (box {seq.boxes[0].tolist()})"
+        )
     init_box = tuple(float(v) for v in seq.boxes[0])
     boxes = np.zeros((len(seq), 4))
     scores = np.ones(len(seq))
@@ -64,8 +67,12 @@ def run_sequence(tracker: SingleObjectTracker, seq: Sequence, progress: bool = F
     return SequenceRun(seq.name, boxes, scores, times, confidence)
 
 
-def run_dataset(tracker: SingleObjectTracker, sequences: Iterable[Sequence],
-                results_dir: Optional[Path] = None, progress: bool = True) -> List[SequenceRun]:
+def run_dataset(
+    tracker: SingleObjectTracker,
+    sequences: Iterable[Sequence],
+    results_dir: Optional[Path] = None,
+    progress: bool = True,
+) -> List[SequenceRun]:
     """Run OPE over all sequences, writing the per-sequence results files into ``results_dir``."""
     sequences = list(sequences)
     runs = []

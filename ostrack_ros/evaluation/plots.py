@@ -3,6 +3,7 @@
 Figures are built with ``matplotlib.figure.Figure`` directly (Agg canvas, no pyplot state), so
 plotting needs no display and is safe inside other programs.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,8 +21,17 @@ from .metrics import (
 )
 
 
-def _plot(scores: Sequence[OPEScores], x, curve_of, score_of, title: str, xlabel: str,
-          ylabel: str, marker_x: Optional[float], path: Path) -> Path:
+def _plot(
+    scores: Sequence[OPEScores],
+    x,
+    curve_of,
+    score_of,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    marker_x: Optional[float],
+    path: Path,
+) -> Path:
     fig = Figure(figsize=(5.5, 4.5), dpi=120)
     ax = fig.subplots()
     # Best tracker first in the legend, as the toolkits do.
@@ -44,18 +54,37 @@ def save_plots(scores: Sequence[OPEScores], out_dir: Path, dataset: str = "") ->
     out_dir = Path(out_dir)
     suffix = f" on {dataset}" if dataset else ""
     return {
-        "success": _plot(scores, OVERLAP_THRESHOLDS, lambda s: s.success_curve, lambda s: s.auc,
-                         f"Success plot of OPE{suffix}", "Overlap threshold", "Success rate", None,
-                         out_dir / "success_plot.png"),
-        "precision": _plot(scores, PIXEL_THRESHOLDS, lambda s: s.precision_curve,
-                           lambda s: s.precision, f"Precision plot of OPE{suffix}",
-                           "Location error threshold (px)", "Precision", PRECISION_AT_PX,
-                           out_dir / "precision_plot.png"),
-        "norm_precision": _plot(scores, NORMALIZED_THRESHOLDS,
-                                lambda s: s.normalized_precision_curve,
-                                lambda s: s.normalized_precision,
-                                f"Normalized precision plot of OPE{suffix}",
-                                "Normalized location error threshold", "Precision",
-                                NORM_PRECISION_AT,
-                                out_dir / "norm_precision_plot.png"),
+        "success": _plot(
+            scores,
+            OVERLAP_THRESHOLDS,
+            lambda s: s.success_curve,
+            lambda s: s.auc,
+            f"Success plot of OPE{suffix}",
+            "Overlap threshold",
+            "Success rate",
+            None,
+            out_dir / "success_plot.png",
+        ),
+        "precision": _plot(
+            scores,
+            PIXEL_THRESHOLDS,
+            lambda s: s.precision_curve,
+            lambda s: s.precision,
+            f"Precision plot of OPE{suffix}",
+            "Location error threshold (px)",
+            "Precision",
+            PRECISION_AT_PX,
+            out_dir / "precision_plot.png",
+        ),
+        "norm_precision": _plot(
+            scores,
+            NORMALIZED_THRESHOLDS,
+            lambda s: s.normalized_precision_curve,
+            lambda s: s.normalized_precision,
+            f"Normalized precision plot of OPE{suffix}",
+            "Normalized location error threshold",
+            "Precision",
+            NORM_PRECISION_AT,
+            out_dir / "norm_precision_plot.png",
+        ),
     }

@@ -6,6 +6,7 @@ tracker's per-frame confidence (VOT-LT / GOT-10k convention; 0 = no target claim
 also accept tab/space separators and the GOT-10k submission layout ``<dir>/<seq>/<seq>_001.txt``,
 so results of other toolkits compare.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,13 @@ def read_box_file(path: PathLike) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64).reshape(-1, 4)
 
 
-def write_results(out_dir: PathLike, name: str, boxes: np.ndarray,
-                  times: Optional[np.ndarray] = None, confidence: Optional[np.ndarray] = None) -> Path:
+def write_results(
+    out_dir: PathLike,
+    name: str,
+    boxes: np.ndarray,
+    times: Optional[np.ndarray] = None,
+    confidence: Optional[np.ndarray] = None,
+) -> Path:
     """Write ``<name>.txt`` (and ``<name>_time.txt`` / ``<name>_confidence.txt`` when given);
     returns the box file."""
     out_dir = Path(out_dir)
@@ -62,12 +68,13 @@ def read_confidence(results_dir: PathLike, name: str) -> Optional[np.ndarray]:
 def read_results(results_dir: PathLike, name: str) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     """(boxes, times or None) of sequence ``name`` in either supported layout."""
     results_dir = Path(results_dir)
-    for box_path, time_path in ((results_dir / f"{name}.txt", results_dir / f"{name}_time.txt"),
-                                (results_dir / name / f"{name}_001.txt",
-                                 results_dir / name / f"{name}_time.txt")):
+    for box_path, time_path in (
+        (results_dir / f"{name}.txt", results_dir / f"{name}_time.txt"),
+        (results_dir / name / f"{name}_001.txt", results_dir / name / f"{name}_time.txt"),
+    ):
         if box_path.is_file():
             times = np.loadtxt(time_path, dtype=np.float64, ndmin=1) if time_path.is_file() else None
             return read_box_file(box_path), times
-    raise FileNotFoundError(f"no results for sequence {name!r} in {results_dir} "
-                            f"(looked for {name}.txt and {name}/{name}_001.txt)")
-
+    raise FileNotFoundError(
+        f"no results for sequence {name!r} in {results_dir} (looked for {name}.txt and {name}/{name}_001.txt)"
+    )

@@ -1,5 +1,6 @@
 """Deployment files: static-shape per-frame graphs, ONNX export and TensorRT engine builds (the
 runtimes that run them are in ``ostrack_ros.runtime``)."""
+
 from __future__ import annotations
 
 from .errors import BackendError

@@ -5,6 +5,7 @@ network part of the config and the export format (plus TensorRT version and GPU 
 Entries are written to a temporary folder and renamed into place, so concurrent starts never see
 half-written files.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,5 +1,6 @@
 """The TensorRT engines of (config, weights): from the engine cache, built on first use from the
 exported graphs (or from an ``ostrack-export`` ``.onnx``), or taken as an already built ``.engine``."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,9 @@ def build_engines(graphs: ExportedOnnx, folder: Path, fp16: bool) -> Path:
 
 
 @contextmanager
-def engine_files(cfg: OSTrackConfig, weights: Optional[PathLike], device: torch.device,
-                 fp16: bool) -> Iterator[Path]:
+def engine_files(
+    cfg: OSTrackConfig, weights: Optional[PathLike], device: torch.device, fp16: bool
+) -> Iterator[Path]:
     """The frame engine (its ``.template.engine`` sibling next to it), valid inside the ``with`` block:
     engines of random-init weights live in a temporary folder (they are read when loaded)."""
     trt = import_tensorrt()
@@ -54,9 +56,13 @@ def engine_files(cfg: OSTrackConfig, weights: Optional[PathLike], device: torch.
             with tempfile.TemporaryDirectory(prefix="ostrack-trt-") as tmp:
                 yield build_engines(graphs, Path(tmp), fp16)
             return
-        key = network_key(cfg, weights, graph_form_key(recipe.opset, recipe.fp16_graph), trt.__version__, gpu,
-                          f"fp16={fp16}")
+        key = network_key(
+            cfg,
+            weights,
+            graph_form_key(recipe.opset, recipe.fp16_graph),
+            trt.__version__,
+            gpu,
+            f"fp16={fp16}",
+        )
         folder = cached_dir("tensorrt", key, lambda tmp: build_engines(graphs, tmp, fp16))
     yield folder / FRAME_ENGINE
-
-

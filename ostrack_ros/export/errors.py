@@ -1,4 +1,5 @@
 """The error of export and runtime backends: a graph, engine or runtime that cannot be made or used here."""
+
 from __future__ import annotations
 
 

@@ -1,5 +1,6 @@
 """The exported graphs of (config, weights) in one graph form: from the export cache, exported on
 first use, or (random-init weights: nothing to key a cache entry on) into a temporary folder."""
+
 from __future__ import annotations
 
 import os
@@ -21,12 +22,16 @@ FRAME_ONNX = "frame.onnx"
 
 def graph_form_key(opset: int, fp16: bool, int8: bool = False) -> str:
     """Cache-key part naming the graph form (format version, opset, precision)."""
-    return (f"onnx{FORMAT_VERSION}-opset{opset}" + ("-fp16" if fp16 else "")
-            + (f"-int8v{INT8_FORMAT}" if int8 else ""))
+    return (
+        f"onnx{FORMAT_VERSION}-opset{opset}"
+        + ("-fp16" if fp16 else "")
+        + (f"-int8v{INT8_FORMAT}" if int8 else "")
+    )
 
 
-def export_graphs(cfg: OSTrackConfig, weights: Optional[PathLike], folder: Path, opset: int, fp16: bool,
-                  int8: bool = False) -> ExportedOnnx:
+def export_graphs(
+    cfg: OSTrackConfig, weights: Optional[PathLike], folder: Path, opset: int, fp16: bool, int8: bool = False
+) -> ExportedOnnx:
     """Export into ``folder``; ``int8`` quantizes the frame graph's linear layers (the template graph
     stays fp32)."""
     graphs = export_onnx(cfg, weights, folder / FRAME_ONNX, opset=opset, fp16=fp16)
@@ -38,8 +43,9 @@ def export_graphs(cfg: OSTrackConfig, weights: Optional[PathLike], folder: Path,
 
 
 @contextmanager
-def exported_graphs(cfg: OSTrackConfig, weights: Optional[PathLike], opset: int, fp16: bool,
-                    int8: bool = False) -> Iterator[ExportedOnnx]:
+def exported_graphs(
+    cfg: OSTrackConfig, weights: Optional[PathLike], opset: int, fp16: bool, int8: bool = False
+) -> Iterator[ExportedOnnx]:
     """The graphs, valid inside the ``with`` block (a temporary folder is removed after it)."""
     if weights is None:
         with tempfile.TemporaryDirectory(prefix="ostrack-export-") as tmp:

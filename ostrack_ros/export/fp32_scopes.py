@@ -1,4 +1,5 @@
 """Which exported ops an fp16 engine keeps in fp32: the node-name scopes of LayerNorm and the CE scores."""
+
 from __future__ import annotations
 
 from typing import List, Sequence

@@ -6,6 +6,7 @@ counts per stage are Python ints, and the template rows that score the search to
 computed once from ``ce_template_mask`` (no boolean-mask indexing, hence no ONNX NonZero and no host
 sync). Only ``GT_BOX`` depends on the initial box; its row weights are then a graph input.
 """
+
 from __future__ import annotations
 
 from typing import List, Optional, Tuple
@@ -50,7 +51,7 @@ class FrameNetwork(nn.Module):
         super().__init__()
         self.model = model
         cfg = model.config
-        self.num_template = cfg.template_grid ** 2
+        self.num_template = cfg.template_grid**2
         self.kept_counts: Tuple[int, ...] = kept_token_counts(cfg)
         self.weights_input = cfg.model.backbone.uses_ce and cfg.model.backbone.ce_template_range == "GT_BOX"
         device = next(model.parameters()).device
@@ -69,8 +70,9 @@ class FrameNetwork(nn.Module):
     def output_names(self) -> List[str]:
         return list(MAP_OUTPUTS) + kept_output_names(len(self.kept_counts))
 
-    def forward(self, template_tokens: torch.Tensor, search: torch.Tensor,
-                ce_weights: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, ...]:
+    def forward(
+        self, template_tokens: torch.Tensor, search: torch.Tensor, ce_weights: Optional[torch.Tensor] = None
+    ) -> Tuple[torch.Tensor, ...]:
         weights = self.ce_row_weights if ce_weights is None else ce_weights.float()
         enc = self.model.backbone(template_tokens, search, ce_rows=(self.ce_rows, weights))
         score_map, size_map, offset_map = self.model.head_on_tokens(enc["tokens"])

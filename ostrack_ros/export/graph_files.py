@@ -1,4 +1,5 @@
 """The two files of one export (template graph + frame graph) and how a prebuilt pair is found and checked."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """What an exported graph records about itself (config, weights, opset, precision) and the check that a
 graph fits the configuration it is used with."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ FORMAT_VERSION = "1"  # bump when graph inputs/outputs change
 PathLike = Union[str, os.PathLike]
 
 
-def graph_metadata(cfg: OSTrackConfig, weights: Optional[PathLike], opset: int,
-                   fp16: bool = False) -> Dict[str, str]:
+def graph_metadata(
+    cfg: OSTrackConfig, weights: Optional[PathLike], opset: int, fp16: bool = False
+) -> Dict[str, str]:
     """String metadata stored in both graphs: the configuration and what it was exported from."""
     return {
         "ostrack_ros.format": FORMAT_VERSION,
@@ -38,12 +40,16 @@ def check_graph_fits(path: PathLike, cfg: OSTrackConfig) -> None:
     """Refuse a graph exported for another network (or not by ostrack-export at all)."""
     meta = read_metadata(path)
     if meta.get("ostrack_ros.format") != FORMAT_VERSION:
-        raise ValueError(f"{path}: not an ostrack-export graph of format {FORMAT_VERSION} "
-                         f"(found {meta.get('ostrack_ros.format')!r}); export it again with ostrack-export")
+        raise ValueError(
+            f"{path}: not an ostrack-export graph of format {FORMAT_VERSION} "
+            f"(found {meta.get('ostrack_ros.format')!r}); export it again with ostrack-export"
+        )
     exported = config_from_dict(json.loads(meta["ostrack_ros.config"]), source=str(path))
     if network_sections(exported) != network_sections(cfg):
-        raise ValueError(f"{path} was exported for another network than config {cfg.name!r} "
-                         "(MODEL or DATA.TEMPLATE/SEARCH differ); use its config or export again")
+        raise ValueError(
+            f"{path} was exported for another network than config {cfg.name!r} "
+            "(MODEL or DATA.TEMPLATE/SEARCH differ); use its config or export again"
+        )
 
 
 def read_metadata(path: PathLike) -> Dict[str, str]:

@@ -10,6 +10,7 @@ what strongly typed TensorRT (11+) and onnxruntime-gpu need for fp16. Graph meta
 file was built from, so a backend can refuse a graph that does not fit the configuration it is used
 with.
 """
+
 from __future__ import annotations
 
 import copy
@@ -36,8 +37,14 @@ FP16_MIN_OPSET = 17  # a decomposed LayerNorm's statistics overflow in fp16
 PathLike = Union[str, os.PathLike]
 
 
-def export_onnx(config: Union[PathLike, OSTrackConfig], weights: Optional[PathLike], out: PathLike,
-                model: Optional[OSTrack] = None, opset: int = OPSET, fp16: bool = False) -> ExportedOnnx:
+def export_onnx(
+    config: Union[PathLike, OSTrackConfig],
+    weights: Optional[PathLike],
+    out: PathLike,
+    model: Optional[OSTrack] = None,
+    opset: int = OPSET,
+    fp16: bool = False,
+) -> ExportedOnnx:
     """Export the network of ``config`` + ``weights`` (or an already loaded ``model``, left untouched)
     to ``out`` (the frame graph) and ``<out stem>.template.onnx``; returns both paths.
 
@@ -46,8 +53,10 @@ def export_onnx(config: Union[PathLike, OSTrackConfig], weights: Optional[PathLi
     if opset < MIN_OPSET:
         raise ValueError(f"opset {opset} is not supported: use {MIN_OPSET} or newer")
     if fp16 and opset < FP16_MIN_OPSET:
-        raise ValueError(f"an fp16 graph needs opset {FP16_MIN_OPSET} or newer (one LayerNormalization op "
-                         f"with fp32 statistics); opset {opset} would decompose LayerNorm into fp16 ops")
+        raise ValueError(
+            f"an fp16 graph needs opset {FP16_MIN_OPSET} or newer (one LayerNormalization op "
+            f"with fp32 statistics); opset {opset} would decompose LayerNorm into fp16 ops"
+        )
     cfg = load_config(config)
     if model is None:
         model = load_model(cfg, weights, device="cpu", dtype=torch.float32)
@@ -55,8 +64,10 @@ def export_onnx(config: Union[PathLike, OSTrackConfig], weights: Optional[PathLi
     device = "cpu"
     if fp16 and torch.__version__ < "2.1":  # no half convolution on the CPU before torch 2.1
         if not torch.cuda.is_available():
-            raise ValueError("exporting an fp16 graph needs torch >= 2.1 or a CUDA device "
-                             f"(torch {torch.__version__} has no half-precision CPU convolution)")
+            raise ValueError(
+                "exporting an fp16 graph needs torch >= 2.1 or a CUDA device "
+                f"(torch {torch.__version__} has no half-precision CPU convolution)"
+            )
         device = "cuda"
     # Mixed precision (set_precision): fp16 matrix work behind fp32 inputs, residual stream and outputs.
     model = set_precision(copy.deepcopy(model).to(device=device), dtype).eval()
@@ -79,8 +90,9 @@ def export_onnx(config: Union[PathLike, OSTrackConfig], weights: Optional[PathLi
     return ExportedOnnx(frame=out, template=template_graph_path(out))
 
 
-def _export(module: torch.nn.Module, args, path: Path, input_names, output_names,
-            meta: Dict[str, str], opset: int) -> None:
+def _export(
+    module: torch.nn.Module, args, path: Path, input_names, output_names, meta: Dict[str, str], opset: int
+) -> None:
     """TorchScript-based ``torch.onnx.export`` (static shapes, no onnxscript needed), shape folding,
     checks, metadata."""
     import onnx
@@ -90,8 +102,16 @@ def _export(module: torch.nn.Module, args, path: Path, input_names, output_names
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # tracer warnings about Python ints from shapes are intended
-            torch.onnx.export(module, args, str(raw), input_names=input_names, output_names=output_names,
-                              opset_version=opset, do_constant_folding=True, **kwargs)
+            torch.onnx.export(
+                module,
+                args,
+                str(raw),
+                input_names=input_names,
+                output_names=output_names,
+                opset_version=opset,
+                do_constant_folding=True,
+                **kwargs,
+            )
         fold_constants(raw, path)
     finally:
         raw.unlink(missing_ok=True)
@@ -100,5 +120,3 @@ def _export(module: torch.nn.Module, args, path: Path, input_names, output_names
     scopes = fp32_scopes(module, [node.name for node in graph.graph.node])
     onnx.helper.set_model_props(graph, dict(meta, **{"ostrack_ros.fp32_scopes": json.dumps(scopes)}))
     onnx.save(graph, str(path))
-
-

@@ -10,6 +10,7 @@ the whole head (convolutions, output maps) stay fp32, and so does the qkv layer 
 keeping it fp32 in 40 %, for ~6 % of vitb's linear-layer work). The template graph (run once per
 target) stays fp32 too.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,13 @@ def split_gemms(model) -> int:
     nodes, count = [], 0
     for node in model.graph.node:
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        plain = (node.op_type == "Gemm" and attrs.get("alpha", 1.0) == 1.0 and attrs.get("beta", 1.0) == 1.0
-                 and not attrs.get("transA", 0) and node.input[1] in inits)
+        plain = (
+            node.op_type == "Gemm"
+            and attrs.get("alpha", 1.0) == 1.0
+            and attrs.get("beta", 1.0) == 1.0
+            and not attrs.get("transA", 0)
+            and node.input[1] in inits
+        )
         if not plain:
             nodes.append(node)
             continue
@@ -46,11 +52,13 @@ def split_gemms(model) -> int:
             init.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init).T.copy(), weight))
         biased = len(node.input) > 2 and bool(node.input[2])
         product = node.name + "/MatMul_output" if biased else node.output[0]
-        nodes.append(helper.make_node("MatMul", [node.input[0], weight], [product],
-                                      name=node.name + "/MatMul"))
+        nodes.append(
+            helper.make_node("MatMul", [node.input[0], weight], [product], name=node.name + "/MatMul")
+        )
         if biased:
-            nodes.append(helper.make_node("Add", [product, node.input[2]], [node.output[0]],
-                                          name=node.name + "/Add"))
+            nodes.append(
+                helper.make_node("Add", [product, node.input[2]], [node.output[0]], name=node.name + "/Add")
+            )
         count += 1
     del model.graph.node[:]
     model.graph.node.extend(nodes)
@@ -69,11 +77,13 @@ def quantize_frame_graph(src: PathLike, dst: PathLike, keep_fp32: Sequence[str] 
     """Write the int8 form of the fp32 frame graph ``src`` to ``dst`` (metadata kept, precision int8);
     the CE blocks' qkv layers and those whose node name contains one of ``keep_fp32`` stay fp32."""
     import onnx
+
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as exc:
-        raise BackendError(f"int8 needs onnxruntime's quantization tools ({exc}): "
-                           "pip install onnxruntime") from None
+        raise BackendError(
+            f"int8 needs onnxruntime's quantization tools ({exc}): pip install onnxruntime"
+        ) from None
 
     model = onnx.load(str(src))
     meta = {p.key: p.value for p in model.metadata_props}
@@ -90,9 +100,16 @@ def quantize_frame_graph(src: PathLike, dst: PathLike, keep_fp32: Sequence[str] 
         previous = logging.root.manager.disable
         logging.disable(logging.WARNING)
         try:
-            quantize_dynamic(str(plain), str(dst), op_types_to_quantize=["MatMul"], per_channel=True,
-                             reduce_range=False, weight_type=QuantType.QInt8,
-                             nodes_to_exclude=excluded, extra_options={"MatMulConstBOnly": True})
+            quantize_dynamic(
+                str(plain),
+                str(dst),
+                op_types_to_quantize=["MatMul"],
+                per_channel=True,
+                reduce_range=False,
+                weight_type=QuantType.QInt8,
+                nodes_to_exclude=excluded,
+                extra_options={"MatMulConstBOnly": True},
+            )
         finally:
             logging.disable(previous)
     quantized = onnx.load(str(dst))

@@ -7,6 +7,7 @@ overflow in fp16, the CE scores and top-k) are pinned to fp32 by the scopes reco
 From 11 TensorRT is strongly typed: the fp16 engine is built from the fp16 graph, whose casts already
 keep those ops in fp32. fp32 engines never use TF32, so they track like the fp32 network.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,27 +32,47 @@ def import_tensorrt():
         raise BackendError(
             f"TensorRT is not installed here ({exc}). It ships with JetPack on Jetsons (python3-libnvinfer) "
             "and as the tensorrt wheel on x86 CUDA machines (pip install tensorrt); or use the onnxruntime "
-            "backend / export --format onnx") from None
+            "backend / export --format onnx"
+        ) from None
     gaps = api_gaps(tensorrt)
     if gaps:
-        raise BackendError(f"TensorRT {getattr(tensorrt, '__version__', '?')} lacks what ostrack_ros calls "
-                           f"({', '.join(gaps)}); TensorRT 8.4 to 11 are supported")
+        raise BackendError(
+            f"TensorRT {getattr(tensorrt, '__version__', '?')} lacks what ostrack_ros calls "
+            f"({', '.join(gaps)}); TensorRT 8.4 to 11 are supported"
+        )
     return tensorrt
 
 
 # Every TensorRT Python API the builder and the backend call: (owner, alternatives); one alternative
 # must exist. Checked at import so an unsupported release fails with a list, not mid-build.
 _API = (
-    ("", ("Logger",)), ("Logger", ("WARNING",)), ("", ("Builder",)), ("", ("OnnxParser",)),
-    ("", ("Runtime",)), ("", ("float32",)), ("", ("float16",)), ("", ("int32",)), ("", ("int8",)),
-    ("", ("bool",)), ("", ("__version__",)), ("BuilderFlag", ("TF32",)), ("LayerType", ("REDUCE",)),
-    ("LayerType", ("TOPK",)), ("Builder", ("create_network",)), ("Builder", ("create_builder_config",)),
-    ("Builder", ("build_serialized_network",)), ("OnnxParser", ("parse",)),
-    ("OnnxParser", ("num_errors",)), ("OnnxParser", ("get_error",)),
+    ("", ("Logger",)),
+    ("Logger", ("WARNING",)),
+    ("", ("Builder",)),
+    ("", ("OnnxParser",)),
+    ("", ("Runtime",)),
+    ("", ("float32",)),
+    ("", ("float16",)),
+    ("", ("int32",)),
+    ("", ("int8",)),
+    ("", ("bool",)),
+    ("", ("__version__",)),
+    ("BuilderFlag", ("TF32",)),
+    ("LayerType", ("REDUCE",)),
+    ("LayerType", ("TOPK",)),
+    ("Builder", ("create_network",)),
+    ("Builder", ("create_builder_config",)),
+    ("Builder", ("build_serialized_network",)),
+    ("OnnxParser", ("parse",)),
+    ("OnnxParser", ("num_errors",)),
+    ("OnnxParser", ("get_error",)),
     ("IBuilderConfig", ("set_memory_pool_limit", "max_workspace_size")),
-    ("IBuilderConfig", ("set_flag",)), ("IBuilderConfig", ("clear_flag",)),
-    ("INetworkDefinition", ("num_layers",)), ("INetworkDefinition", ("get_layer",)),
-    ("Runtime", ("deserialize_cuda_engine",)), ("ICudaEngine", ("create_execution_context",)),
+    ("IBuilderConfig", ("set_flag",)),
+    ("IBuilderConfig", ("clear_flag",)),
+    ("INetworkDefinition", ("num_layers",)),
+    ("INetworkDefinition", ("get_layer",)),
+    ("Runtime", ("deserialize_cuda_engine",)),
+    ("ICudaEngine", ("create_execution_context",)),
     ("ICudaEngine", ("num_io_tensors", "num_bindings")),
     ("ICudaEngine", ("get_tensor_name", "get_binding_name")),
     ("ICudaEngine", ("get_tensor_mode", "binding_is_input")),
@@ -62,9 +83,14 @@ _API = (
 )
 # Weakly typed releases (those with the FP16 flag) are also asked to pin layers to fp32.
 _WEAK_TYPING_API = (
-    ("BuilderFlag", ("OBEY_PRECISION_CONSTRAINTS", "STRICT_TYPES")), ("ILayer", ("precision",)),
-    ("ILayer", ("set_output_type",)), ("ILayer", ("num_outputs",)), ("ILayer", ("get_output",)),
-    ("ILayer", ("type",)), ("ILayer", ("name",)), ("ITensor", ("dtype",)),
+    ("BuilderFlag", ("OBEY_PRECISION_CONSTRAINTS", "STRICT_TYPES")),
+    ("ILayer", ("precision",)),
+    ("ILayer", ("set_output_type",)),
+    ("ILayer", ("num_outputs",)),
+    ("ILayer", ("get_output",)),
+    ("ILayer", ("type",)),
+    ("ILayer", ("name",)),
+    ("ITensor", ("dtype",)),
 )
 
 
@@ -116,31 +142,40 @@ def recipe_for(trt, fp16: bool) -> GraphRecipe:
     return graph_recipe(trt.__version__, is_strongly_typed(trt), fp16)
 
 
-def check_graph_for_engine(meta: Dict[str, str], version: str, strongly_typed: bool, fp16: bool,
-                           where: str) -> None:
+def check_graph_for_engine(
+    meta: Dict[str, str], version: str, strongly_typed: bool, fp16: bool, where: str
+) -> None:
     """Refuse, with the fix, a graph that this TensorRT cannot build the requested engine from."""
     recipe = graph_recipe(version, strongly_typed, fp16)
     opset = int(meta.get("ostrack_ros.opset", OPSET))
     graph_fp16 = meta.get("ostrack_ros.precision") == "fp16"
     wanted = f"ostrack-export --format onnx --opset {recipe.opset}" + (" --fp16" if recipe.fp16_graph else "")
     if opset > recipe.opset:
-        raise BackendError(f"{where}: TensorRT {version} parses ONNX opsets up to {recipe.opset}, the graph "
-                           f"has {opset}; export it with `{wanted}` (ostrack-export --format tensorrt "
-                           "picks this itself)")
+        raise BackendError(
+            f"{where}: TensorRT {version} parses ONNX opsets up to {recipe.opset}, the graph "
+            f"has {opset}; export it with `{wanted}` (ostrack-export --format tensorrt "
+            "picks this itself)"
+        )
     if graph_fp16 and not fp16:
-        raise BackendError(f"{where} is an fp16 graph: build an fp16 engine from it, or an fp32 engine "
-                           "from the fp32 graph")
+        raise BackendError(
+            f"{where} is an fp16 graph: build an fp16 engine from it, or an fp32 engine from the fp32 graph"
+        )
     if strongly_typed and fp16 and not graph_fp16:
-        raise BackendError(f"{where}: TensorRT {version} is strongly typed, so an fp16 engine needs the fp16 "
-                           f"graph: `{wanted}`")
+        raise BackendError(
+            f"{where}: TensorRT {version} is strongly typed, so an fp16 engine needs the fp16 "
+            f"graph: `{wanted}`"
+        )
 
 
 def pin_fp32_layers(network, trt, scopes: Sequence[str] = ()) -> List[str]:
     """Force fp32 compute and outputs on the layers under ``scopes`` (LayerNorm and the CE scores, as
     recorded at export) and on every normalisation, reduction and top-k layer. Softmax elsewhere
     stays free, so TensorRT can still fuse the attention."""
-    kinds = {getattr(trt.LayerType, name) for name in ("NORMALIZATION", "REDUCE", "TOPK")
-             if hasattr(trt.LayerType, name)}  # NORMALIZATION exists from TensorRT 8.6
+    kinds = {
+        getattr(trt.LayerType, name)
+        for name in ("NORMALIZATION", "REDUCE", "TOPK")
+        if hasattr(trt.LayerType, name)
+    }  # NORMALIZATION exists from TensorRT 8.6
     prefixes = tuple(scopes)
     pinned = []
     for i in range(network.num_layers):
@@ -155,8 +190,9 @@ def pin_fp32_layers(network, trt, scopes: Sequence[str] = ()) -> List[str]:
     return pinned
 
 
-def build_engine(onnx_path: PathLike, engine_path: PathLike, fp16: bool = False,
-                 workspace_gib: float = 2.0) -> Path:
+def build_engine(
+    onnx_path: PathLike, engine_path: PathLike, fp16: bool = False, workspace_gib: float = 2.0
+) -> Path:
     """Parse ``onnx_path``, build a serialized engine into ``engine_path`` and a JSON sidecar
     (``<engine>.json``: precision, TensorRT version, the graph's metadata) next to it."""
     trt = import_tensorrt()
@@ -195,8 +231,13 @@ def build_engine(onnx_path: PathLike, engine_path: PathLike, fp16: bool = False,
     engine_path = Path(engine_path)
     engine_path.parent.mkdir(parents=True, exist_ok=True)
     engine_path.write_bytes(bytes(serialized))
-    sidecar = dict(meta, tensorrt=trt.__version__, fp16=str(fp16), fp32_layers=str(len(pinned)),
-                   onnx=Path(onnx_path).name)
+    sidecar = dict(
+        meta,
+        tensorrt=trt.__version__,
+        fp16=str(fp16),
+        fp32_layers=str(len(pinned)),
+        onnx=Path(onnx_path).name,
+    )
     engine_sidecar(engine_path).write_text(json.dumps(sidecar, indent=1, sort_keys=True))
     return engine_path
 

@@ -21,8 +21,14 @@ class CandidateScores(nn.Module):
         super().__init__()
         self.scale = scale
 
-    def forward(self, q: torch.Tensor, k: torch.Tensor, ce_rows: torch.Tensor, row_weights: torch.Tensor,
-                num_template: int) -> torch.Tensor:
+    def forward(
+        self,
+        q: torch.Tensor,
+        k: torch.Tensor,
+        ce_rows: torch.Tensor,
+        row_weights: torch.Tensor,
+        num_template: int,
+    ) -> torch.Tensor:
         """(B, heads, N, d) queries/keys -> (B, N - num_template) scores."""
         logits = q.index_select(2, ce_rows).float() @ k.float().transpose(-2, -1)
         rows = (logits * self.scale).softmax(dim=-1)

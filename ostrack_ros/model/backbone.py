@@ -102,8 +102,8 @@ class VisionTransformerCE(nn.Module):
         if z_tokens.shape[0] != B:
             z_tokens = z_tokens.expand(B, -1, -1)
         tokens = torch.cat([z_tokens, x], dim=1)
-        rows, row_weights = ce_rows if ce_rows is not None else ce_row_weights(
-            ce_template_mask, B, num_template, x.device
+        rows, row_weights = (
+            ce_rows if ce_rows is not None else ce_row_weights(ce_template_mask, B, num_template, x.device)
         )
         global_index = torch.arange(num_search, device=x.device).expand(B, -1)
         kept_indices: List[torch.Tensor] = []

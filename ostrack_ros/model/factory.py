@@ -25,8 +25,9 @@ def build_model(config: ConfigLike, training: bool = False, fused_attn: bool = T
     return model.train(training)
 
 
-def resolve_device(device: Union[str, torch.device],
-                   cuda_available: Optional[Callable[[], bool]] = None) -> torch.device:
+def resolve_device(
+    device: Union[str, torch.device], cuda_available: Optional[Callable[[], bool]] = None
+) -> torch.device:
     """``auto`` -> cuda if available else cpu; an unavailable cuda device is a clear error.
 
     The one place ``auto`` is decided; ``cuda_available`` replaces ``torch.cuda.is_available`` (tests)."""

@@ -4,6 +4,7 @@
 tensorrt) implement the protocol, so ``Tracker`` runs them all through one per-frame path.
 ``OSTrack.forward`` keeps the official output dict (parity tests and training read it).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -56,8 +57,12 @@ class TrackingNetwork(Protocol):
     def embed_template(self, template: torch.Tensor) -> torch.Tensor:
         """Normalised template crop (B, 3, Ht, Wt) -> template tokens (B, Nz, C)."""
 
-    def track_frame(self, template_tokens: torch.Tensor, search: torch.Tensor,
-                    ce_template_mask: Optional[torch.Tensor] = None) -> FrameOutput:
+    def track_frame(
+        self,
+        template_tokens: torch.Tensor,
+        search: torch.Tensor,
+        ce_template_mask: Optional[torch.Tensor] = None,
+    ) -> FrameOutput:
         """Template tokens + normalised search crops (B, 3, Hs, Ws) -> this frame's maps and CE indices."""
 
 

@@ -86,5 +86,6 @@ class OSTrack(nn.Module):
         """The tracker's per-frame pass (``TrackingNetwork``): ``forward_tokens`` as a ``FrameOutput``."""
         enc = self.backbone(template_tokens, search, ce_template_mask)
         score_map, size_map, offset_map = self.head_on_tokens(enc["tokens"])
-        return FrameOutput(score_map, size_map, offset_map, list(enc["kept_indices"]),
-                           list(enc["removed_indices"]))
+        return FrameOutput(
+            score_map, size_map, offset_map, list(enc["kept_indices"]), list(enc["removed_indices"])
+        )

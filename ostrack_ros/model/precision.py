@@ -10,6 +10,7 @@ the qkv layer's reduced-precision output (SDPA keeps its softmax statistics in f
 BatchNorm layers follow their convolutions. On CPUs with
 AMX / AVX512-BF16 the bf16 layers are oneDNN bf16 GEMMs and convolutions; on CUDA fp16 tensor cores.
 """
+
 from __future__ import annotations
 
 from typing import Sequence, Tuple
@@ -60,8 +61,12 @@ def set_precision(model: nn.Module, dtype: torch.dtype) -> nn.Module:
     return model
 
 
-def ce_swaps_beyond_noise(ref_scores: Sequence[torch.Tensor], scores: Sequence[torch.Tensor],
-                          ref_kept: Sequence[torch.Tensor], kept: Sequence[torch.Tensor]) -> Tuple[int, int]:
+def ce_swaps_beyond_noise(
+    ref_scores: Sequence[torch.Tensor],
+    scores: Sequence[torch.Tensor],
+    ref_kept: Sequence[torch.Tensor],
+    kept: Sequence[torch.Tensor],
+) -> Tuple[int, int]:
     """(tokens swapped, swaps that are not ties) at the first CE stage where one sample's kept set
     differs from the reference (fp32) run; later stages see other tokens, so they are not compared.
 
@@ -99,5 +104,12 @@ def compute_dtype(model: nn.Module) -> torch.dtype:
     return torch.float32
 
 
-__all__ = ["set_precision", "compute_dtype", "ce_swaps_beyond_noise", "fp32_output_layers", "MATRIX_LAYERS",
-           "REDUCED_LAYERS", "FP32_LAYERS"]
+__all__ = [
+    "set_precision",
+    "compute_dtype",
+    "ce_swaps_beyond_noise",
+    "fp32_output_layers",
+    "MATRIX_LAYERS",
+    "REDUCED_LAYERS",
+    "FP32_LAYERS",
+]

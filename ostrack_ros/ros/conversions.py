@@ -5,6 +5,7 @@ traceback or silently wrong pixels. The common 8-bit encodings are read straight
 buffer: rgb8 with unpadded rows is returned as a read-only view of ``msg.data`` (no copy at all),
 bgr8/rgba8/bgra8/mono8 take one OpenCV colour conversion; YUV and Bayer go through cv_bridge.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,14 +22,27 @@ Box = Tuple[float, float, float, float]
 
 # 8-bit encodings cv_bridge converts to rgb8, with their bytes per pixel.
 BYTES_PER_PIXEL = {
-    "rgb8": 3, "bgr8": 3, "rgba8": 4, "bgra8": 4, "mono8": 1,
-    "yuv422": 2, "yuv422_yuy2": 2,
-    "bayer_rggb8": 1, "bayer_bggr8": 1, "bayer_gbrg8": 1, "bayer_grbg8": 1,
+    "rgb8": 3,
+    "bgr8": 3,
+    "rgba8": 4,
+    "bgra8": 4,
+    "mono8": 1,
+    "yuv422": 2,
+    "yuv422_yuy2": 2,
+    "bayer_rggb8": 1,
+    "bayer_bggr8": 1,
+    "bayer_gbrg8": 1,
+    "bayer_grbg8": 1,
 }
 SUPPORTED_ENCODINGS = tuple(BYTES_PER_PIXEL)
 # Encodings converted from a view of the message buffer: the OpenCV code to RGB (None: already RGB).
-DIRECT_ENCODINGS = {"rgb8": None, "bgr8": cv2.COLOR_BGR2RGB, "rgba8": cv2.COLOR_RGBA2RGB,
-                    "bgra8": cv2.COLOR_BGRA2RGB, "mono8": cv2.COLOR_GRAY2RGB}
+DIRECT_ENCODINGS = {
+    "rgb8": None,
+    "bgr8": cv2.COLOR_BGR2RGB,
+    "rgba8": cv2.COLOR_RGBA2RGB,
+    "bgra8": cv2.COLOR_BGRA2RGB,
+    "mono8": cv2.COLOR_GRAY2RGB,
+}
 MAX_IMAGE_SIDE = 16384
 
 
@@ -55,8 +69,9 @@ def check_image(msg: Image) -> None:
     """Raise BadImageError unless size, encoding, step and data length are consistent."""
     encoding = msg.encoding.lower()
     if encoding not in BYTES_PER_PIXEL:
-        raise BadImageError(f"unsupported encoding '{msg.encoding}' (supported: "
-                            f"{', '.join(SUPPORTED_ENCODINGS)})", "encoding")
+        raise BadImageError(
+            f"unsupported encoding '{msg.encoding}' (supported: {', '.join(SUPPORTED_ENCODINGS)})", "encoding"
+        )
     if msg.width == 0 or msg.height == 0:
         raise BadImageError(f"zero-size image ({msg.width}x{msg.height})", "size")
     if msg.width > MAX_IMAGE_SIDE or msg.height > MAX_IMAGE_SIDE:
@@ -65,8 +80,9 @@ def check_image(msg: Image) -> None:
     if msg.step < row_bytes:
         raise BadImageError(f"step {msg.step} < width*bytes_per_pixel = {row_bytes} ({encoding})", "step")
     if len(msg.data) != msg.step * msg.height:
-        raise BadImageError(f"data holds {len(msg.data)} bytes, step*height = "
-                            f"{msg.step * msg.height}", "data")
+        raise BadImageError(
+            f"data holds {len(msg.data)} bytes, step*height = {msg.step * msg.height}", "data"
+        )
 
 
 def image_to_rgb(msg: Image) -> np.ndarray:
@@ -89,14 +105,14 @@ def image_to_rgb(msg: Image) -> np.ndarray:
     except (CvBridgeError, TypeError, ValueError) as exc:
         raise BadImageError(f"cv_bridge cannot convert {msg.encoding}: {exc}", "convert") from None
     if rgb.shape[:2] != (msg.height, msg.width):
-        rgb = rgb[:msg.height, :msg.width]
+        rgb = rgb[: msg.height, : msg.width]
     return np.ascontiguousarray(rgb)
 
 
 def pixel_view(msg: Image, pixel: int) -> np.ndarray:
     """(H, W, pixel) read-only uint8 view of a checked message's buffer, row padding sliced off."""
     rows = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.step)
-    view = rows[:, :msg.width * pixel].reshape(msg.height, msg.width, pixel)
+    view = rows[:, : msg.width * pixel].reshape(msg.height, msg.width, pixel)
     view.flags.writeable = False  # the message's bytes: trackers and overlays only read them
     return view
 
@@ -107,8 +123,9 @@ def compressed_to_rgb(msg: CompressedImage) -> np.ndarray:
         raise BadImageError("empty compressed image", "empty")
     decoded = cv2.imdecode(np.frombuffer(msg.data, np.uint8), cv2.IMREAD_COLOR)
     if decoded is None or decoded.size == 0:
-        raise BadImageError(f"compressed image (format '{msg.format}', {len(msg.data)} bytes) does not "
-                            "decode", "decode")
+        raise BadImageError(
+            f"compressed image (format '{msg.format}', {len(msg.data)} bytes) does not decode", "decode"
+        )
     return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
 
 
@@ -120,9 +137,15 @@ def rgb_to_image(rgb: np.ndarray, header: Header) -> Image:
 def _without_row_padding(msg: Image, pixel: int) -> Image:
     """Copy of ``msg`` with rows trimmed to whole pixels (cv_bridge assumes step % pixel == 0)."""
     rows = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.step)
-    tight = np.ascontiguousarray(rows[:, :msg.width * pixel])
-    out = Image(header=msg.header, height=msg.height, width=msg.width, encoding=msg.encoding,
-                is_bigendian=msg.is_bigendian, step=msg.width * pixel)
+    tight = np.ascontiguousarray(rows[:, : msg.width * pixel])
+    out = Image(
+        header=msg.header,
+        height=msg.height,
+        width=msg.width,
+        encoding=msg.encoding,
+        is_bigendian=msg.is_bigendian,
+        step=msg.width * pixel,
+    )
     out.data = tight.tobytes()
     return out
 
@@ -133,8 +156,9 @@ def detection_box(det: Detection2D) -> Box:
     return (det.bbox.center.position.x - w / 2.0, det.bbox.center.position.y - h / 2.0, w, h)
 
 
-def make_detection(header: Header, box: Sequence[float], score: float, class_id: str,
-                   track_id: str) -> Detection2D:
+def make_detection(
+    header: Header, box: Sequence[float], score: float, class_id: str, track_id: str
+) -> Detection2D:
     """A Detection2D for an (x, y, w, h) pixel box with one hypothesis (class_id, score)."""
     x, y, w, h = (float(v) for v in box)
     det = Detection2D(header=header, id=track_id)
@@ -154,6 +178,17 @@ def make_detection_array(header: Header, detections: Sequence[Detection2D] = ())
     return Detection2DArray(header=header, detections=list(detections))
 
 
-__all__ = ["BadImageError", "SUPPORTED_ENCODINGS", "BYTES_PER_PIXEL", "check_image", "image_to_rgb",
-           "pixel_view", "compressed_to_rgb", "rgb_to_image", "detection_box", "make_detection",
-           "make_detection_array", "bridge"]
+__all__ = [
+    "BadImageError",
+    "SUPPORTED_ENCODINGS",
+    "BYTES_PER_PIXEL",
+    "check_image",
+    "image_to_rgb",
+    "pixel_view",
+    "compressed_to_rgb",
+    "rgb_to_image",
+    "detection_box",
+    "make_detection",
+    "make_detection_array",
+    "bridge",
+]

@@ -1,5 +1,6 @@
 """The debug overlay outputs: ``debug_image`` (rgb8) and ``debug_image/compressed`` (JPEG), each
 encoded only while it has a subscriber, the overlay drawn only while either has one."""
+
 from __future__ import annotations
 
 from typing import Any, List, Tuple
@@ -17,8 +18,9 @@ JPEG_FORMAT = "rgb8; jpeg compressed bgr8"
 
 def rgb_to_jpeg(rgb: np.ndarray, header: Header, quality: int) -> CompressedImage:
     """An (H, W, 3) uint8 RGB array as a JPEG sensor_msgs/CompressedImage carrying ``header``."""
-    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                               [int(cv2.IMWRITE_JPEG_QUALITY), int(quality)])
+    ok, encoded = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [int(cv2.IMWRITE_JPEG_QUALITY), int(quality)]
+    )
     if not ok:
         raise ValueError(f"OpenCV could not JPEG-encode a {rgb.shape} image")
     msg = CompressedImage(header=header, format=JPEG_FORMAT)

@@ -1,5 +1,6 @@
 """Depth images and camera_info as the arrays and intrinsics of ``ostrack_ros.spatial``, with one-line
 errors (``BadImageError``) instead of numpy tracebacks for malformed messages."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,14 +52,19 @@ def depth_to_array(msg: Image) -> Tuple[np.ndarray, float]:
     """A 16UC1 (mm) or 32FC1 (m) depth image as an (H, W) array view and its scale to metres."""
     dtype = DEPTH_DTYPES.get(msg.encoding)
     if dtype is None:
-        raise BadImageError(f"unsupported depth encoding '{msg.encoding}' (supported: "
-                            f"{', '.join(DEPTH_DTYPES)})", "depth_encoding")
+        raise BadImageError(
+            f"unsupported depth encoding '{msg.encoding}' (supported: {', '.join(DEPTH_DTYPES)})",
+            "depth_encoding",
+        )
     if msg.width == 0 or msg.height == 0 or max(msg.width, msg.height) > MAX_IMAGE_SIDE:
         raise BadImageError(f"depth image size {msg.width}x{msg.height} is unusable", "depth_size")
     row_bytes = msg.width * dtype.itemsize
     if msg.step < row_bytes or len(msg.data) != msg.step * msg.height:
-        raise BadImageError(f"depth image step {msg.step} / {len(msg.data)} bytes do not fit "
-                            f"{msg.width}x{msg.height} {msg.encoding}", "depth_data")
+        raise BadImageError(
+            f"depth image step {msg.step} / {len(msg.data)} bytes do not fit "
+            f"{msg.width}x{msg.height} {msg.encoding}",
+            "depth_data",
+        )
     if msg.is_bigendian:
         dtype = dtype.newbyteorder(">")
     rows = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.step)[:, :row_bytes]

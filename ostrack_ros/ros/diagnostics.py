@@ -1,4 +1,5 @@
 """The node's /diagnostics status: state, frame rates, drops, input health, latency percentiles."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -11,8 +12,14 @@ from .input_monitor import LOSS_WARN_FRACTION, STALE_PERIODS, InputHealth
 from .target_state import TrackState
 
 
-def diagnostic_status(name: str, hardware_id: str, state: TrackState, stats: StatsSnapshot,
-                      track_id: str = "", health: Optional[InputHealth] = None) -> DiagnosticStatus:
+def diagnostic_status(
+    name: str,
+    hardware_id: str,
+    state: TrackState,
+    stats: StatsSnapshot,
+    track_id: str = "",
+    health: Optional[InputHealth] = None,
+) -> DiagnosticStatus:
     """One DiagnosticStatus: OK while idle/tracking; WARN when lost, when the input went quiet
     (stale) or when the stamps show frames lost on the way (the first that applies names it)."""
     level, message = DiagnosticStatus.OK, state.value.lower()
@@ -22,11 +29,14 @@ def diagnostic_status(name: str, hardware_id: str, state: TrackState, stats: Sta
     if state is TrackState.LOST:
         problems.append("target lost")
     if health is not None and health.stale:
-        problems.append(f"stale input: no image for {health.silent_s:.1f} s (over {STALE_PERIODS} "
-                        "frame periods)")
+        problems.append(
+            f"stale input: no image for {health.silent_s:.1f} s (over {STALE_PERIODS} frame periods)"
+        )
     if health is not None and health.recent_loss_fraction >= LOSS_WARN_FRACTION:
-        problems.append(f"input loss: ~{100 * health.recent_loss_fraction:.0f}% of recent camera frames "
-                        "never arrived (stamp gaps; see docs/ROS.md 'Camera-sized frames')")
+        problems.append(
+            f"input loss: ~{100 * health.recent_loss_fraction:.0f}% of recent camera frames "
+            "never arrived (stamp gaps; see docs/ROS.md 'Camera-sized frames')"
+        )
     if problems:
         level, message = DiagnosticStatus.WARN, "; ".join(problems)
     values = {
@@ -40,13 +50,15 @@ def diagnostic_status(name: str, hardware_id: str, state: TrackState, stats: Sta
         "frames_rejected": str(stats.rejected),
     }
     if health is not None:
-        values.update({
-            "frames_out_of_order": str(health.out_of_order),
-            "frames_lost_estimate": str(health.lost_estimate),
-            "recent_loss_percent": f"{100 * health.recent_loss_fraction:.1f}",
-            "input_period_ms": "" if health.period_s is None else f"{health.period_s * 1e3:.2f}",
-            "input_silent_s": "" if health.silent_s is None else f"{health.silent_s:.2f}",
-        })
+        values.update(
+            {
+                "frames_out_of_order": str(health.out_of_order),
+                "frames_lost_estimate": str(health.lost_estimate),
+                "recent_loss_percent": f"{100 * health.recent_loss_fraction:.1f}",
+                "input_period_ms": "" if health.period_s is None else f"{health.period_s * 1e3:.2f}",
+                "input_silent_s": "" if health.silent_s is None else f"{health.silent_s:.2f}",
+            }
+        )
     for key, value in stats.latency_ms.items():
         values[f"latency_{key}_ms"] = f"{value:.2f}"
     for key, value in stats.in_node_ms.items():
@@ -55,8 +67,13 @@ def diagnostic_status(name: str, hardware_id: str, state: TrackState, stats: Sta
         values[f"tracker_{key}_ms"] = f"{value:.2f}"
     for key, value in stats.overhead_ms.items():
         values[f"overhead_{key}_ms"] = f"{value:.2f}"
-    return DiagnosticStatus(level=level, name=name, message=message, hardware_id=hardware_id,
-                            values=[KeyValue(key=k, value=v) for k, v in values.items()])
+    return DiagnosticStatus(
+        level=level,
+        name=name,
+        message=message,
+        hardware_id=hardware_id,
+        values=[KeyValue(key=k, value=v) for k, v in values.items()],
+    )
 
 
 def diagnostic_array(stamp: Time, status: DiagnosticStatus) -> DiagnosticArray:

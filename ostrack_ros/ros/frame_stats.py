@@ -2,6 +2,7 @@
 
 ROS-free: times are plain seconds, taken by the caller from whichever clock fits.
 """
+
 from __future__ import annotations
 
 import threading
@@ -119,10 +120,18 @@ class FrameStats:
 
     def snapshot(self) -> StatsSnapshot:
         with self._lock:
-            return StatsSnapshot(self.received, self.processed, self.dropped, self.rejected,
-                                 self._input.rate(), self._output.rate(),
-                                 self._latency.percentiles_ms(), self._in_node.percentiles_ms(),
-                                 self._model.percentiles_ms(), self._overhead.percentiles_ms())
+            return StatsSnapshot(
+                self.received,
+                self.processed,
+                self.dropped,
+                self.rejected,
+                self._input.rate(),
+                self._output.rate(),
+                self._latency.percentiles_ms(),
+                self._in_node.percentiles_ms(),
+                self._model.percentiles_ms(),
+                self._overhead.percentiles_ms(),
+            )
 
 
 __all__ = ["RateMeter", "LatencyWindow", "FrameStats", "StatsSnapshot"]

@@ -4,6 +4,7 @@ A Detection2D names its frame by header stamp (looked up in a ring buffer of rec
 click pair or a single click (plus a default size) has no stamp and means the newest frame.
 Boxes are checked against the chosen frame before the tracker sees them. ROS-free.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,11 +51,15 @@ def checked_init_box(box: Box, width: int, height: int) -> Box:
     x1, y1 = max(x, 0.0), max(y, 0.0)
     x2, y2 = min(x + w, float(width)), min(y + h, float(height))
     if x2 - x1 <= 0 or y2 - y1 <= 0:
-        raise InitBoxError(f"init box ({x:g}, {y:g}, {w:g}, {h:g}) lies outside the "
-                           f"{width}x{height} image", "outside")
+        raise InitBoxError(
+            f"init box ({x:g}, {y:g}, {w:g}, {h:g}) lies outside the {width}x{height} image", "outside"
+        )
     if x2 - x1 < MIN_BOX_SIDE or y2 - y1 < MIN_BOX_SIDE:
-        raise InitBoxError(f"init box is {x2 - x1:g}x{y2 - y1:g} px inside the image; need at least "
-                           f"{MIN_BOX_SIDE:g} px per side", "small")
+        raise InitBoxError(
+            f"init box is {x2 - x1:g}x{y2 - y1:g} px inside the image; need at least "
+            f"{MIN_BOX_SIDE:g} px per side",
+            "small",
+        )
     return (x1, y1, x2 - x1, y2 - y1)
 
 
@@ -78,8 +83,11 @@ class FrameRingBuffer(Generic[T]):
         """The frame with this stamp, else the closest within ``tolerance_ns``; with ``wait_s``, wait
         up to that long for it to be added (a marked frame sent just before or after its init box)."""
         with self._lock:
-            found = self._lock.wait_for(lambda: self._closest(stamp_ns, tolerance_ns), timeout=wait_s) \
-                if wait_s > 0 else self._closest(stamp_ns, tolerance_ns)
+            found = (
+                self._lock.wait_for(lambda: self._closest(stamp_ns, tolerance_ns), timeout=wait_s)
+                if wait_s > 0
+                else self._closest(stamp_ns, tolerance_ns)
+            )
             return found[1] if found else None
 
     def _closest(self, stamp_ns: int, tolerance_ns: int) -> Optional[Tuple[int, T]]:
@@ -113,8 +121,9 @@ class ClickCollector:
     def __init__(self) -> None:
         self._first: Optional[Tuple[float, float, float]] = None  # x, y, time
 
-    def click(self, x: float, y: float, now: float, *, mode: str, timeout: float,
-              default_size: Tuple[float, float]) -> Optional[Box]:
+    def click(
+        self, x: float, y: float, now: float, *, mode: str, timeout: float, default_size: Tuple[float, float]
+    ) -> Optional[Box]:
         """Feed one click at time ``now`` (s); returns a box when the click completes one."""
         if not (math.isfinite(x) and math.isfinite(y)):
             raise InitBoxError(f"click has a non-finite coordinate: ({x}, {y})", "non-finite")
@@ -137,5 +146,11 @@ class ClickCollector:
         self._first = None
 
 
-__all__ = ["InitRequest", "InitBoxError", "checked_init_box", "FrameRingBuffer", "ClickCollector",
-           "MIN_BOX_SIDE"]
+__all__ = [
+    "InitRequest",
+    "InitBoxError",
+    "checked_init_box",
+    "FrameRingBuffer",
+    "ClickCollector",
+    "MIN_BOX_SIDE",
+]

@@ -5,6 +5,7 @@ means about k - 1 frames were lost on the way (a best-effort subscription does n
 counter in the node would). The period is the median of recent stamp steps. Receipt times (the
 caller's monotonic clock) tell whether the stream has gone quiet.
 """
+
 from __future__ import annotations
 
 import enum
@@ -26,9 +27,9 @@ class Order(str, enum.Enum):
     """How a frame's stamp relates to the previous one's."""
 
     IN_ORDER = "in order"
-    UNKNOWN_TIME = "unknown time"    # zero stamp: no time to compare
-    OUT_OF_ORDER = "out of order"    # a little earlier than the previous frame: drop it
-    JUMPED_BACK = "jumped back"      # far earlier: bag loop or clock reset, start over
+    UNKNOWN_TIME = "unknown time"  # zero stamp: no time to compare
+    OUT_OF_ORDER = "out of order"  # a little earlier than the previous frame: drop it
+    JUMPED_BACK = "jumped back"  # far earlier: bag loop or clock reset, start over
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class InputHealth:
     lost_estimate: int
     recent_loss_fraction: float
     period_s: Optional[float]
-    silent_s: Optional[float]   # since the last frame; None before the first
+    silent_s: Optional[float]  # since the last frame; None before the first
     stale: bool
 
 

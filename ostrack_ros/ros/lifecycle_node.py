@@ -7,6 +7,7 @@ cleanup: drop the publishers and the model (and its GPU memory); shutdown: whate
 A failing configure (missing or corrupt weights, bad parameter) logs its one-line reason and returns
 FAILURE: the node stays unconfigured and alive, ready for another try.
 """
+
 from __future__ import annotations
 
 import sys
@@ -28,8 +29,13 @@ class LifecycleTrackerNode(TrackerCore, LifecycleNode):
 
     RECONFIGURABLE = True
 
-    def __init__(self, tracker_factory: Optional[Callable[[], Any]] = None, node_name: str = NODE_NAME,
-                 monotonic: Callable[[], float] = time.monotonic, **node_kwargs: Any) -> None:
+    def __init__(
+        self,
+        tracker_factory: Optional[Callable[[], Any]] = None,
+        node_name: str = NODE_NAME,
+        monotonic: Callable[[], float] = time.monotonic,
+        **node_kwargs: Any,
+    ) -> None:
         """Declare the parameters only; nothing is loaded or subscribed before the transitions.
         ``tracker_factory`` replaces loading the model from the parameters (tests)."""
         super().__init__(node_name, **node_kwargs)
@@ -39,8 +45,10 @@ class LifecycleTrackerNode(TrackerCore, LifecycleNode):
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         if self._refused_parameter:  # reported once: the parameter holds its default now
-            self.get_logger().error(f"configure failed: {self._refused_parameter} (the parameter keeps its "
-                                    "default; set it and configure again)")
+            self.get_logger().error(
+                f"configure failed: {self._refused_parameter} (the parameter keeps its "
+                "default; set it and configure again)"
+            )
             self._refused_parameter = None
             return TransitionCallbackReturn.FAILURE
         try:

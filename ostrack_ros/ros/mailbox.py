@@ -5,6 +5,7 @@ Callbacks post frames (an unprocessed older frame is replaced and counted as dro
 A reset bumps ``generation`` so a result computed before it can be recognised as stale and not
 published.
 """
+
 from __future__ import annotations
 
 import threading
@@ -42,8 +43,9 @@ class Mailbox(Generic[F]):
             self._cond.notify()
             return dropped
 
-    def put_command(self, command: Any, invalidates_in_flight: bool = False,
-                    supersedes: bool = False) -> List[Any]:
+    def put_command(
+        self, command: Any, invalidates_in_flight: bool = False, supersedes: bool = False
+    ) -> List[Any]:
         """Queue a command; ``invalidates_in_flight`` marks the result being computed now as stale;
         ``supersedes`` removes pending commands of the same type (only the newest init counts).
         Returns the removed commands."""
@@ -61,8 +63,7 @@ class Mailbox(Generic[F]):
     def take(self, timeout: Optional[float] = None) -> Optional[Work[F]]:
         """Wait for work; None on timeout or after close()."""
         with self._cond:
-            self._cond.wait_for(lambda: self._closed or self._frame is not None or self._commands,
-                                timeout)
+            self._cond.wait_for(lambda: self._closed or self._frame is not None or self._commands, timeout)
             if self._closed or (self._frame is None and not self._commands):
                 return None
             work = Work(list(self._commands), self._frame, self._generation)

@@ -5,6 +5,7 @@ is created, so every executable and launch file of this package sets it before `
 before starting nodes, unless the user already named a profile file of their own (theirs wins).
 ROS-free apart from the ament index lookup.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,6 +22,7 @@ def large_frames_profile() -> Optional[str]:
     """Path of the installed ``config/fastdds_large_frames.xml`` (the source tree's when not installed)."""
     try:
         from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+
         try:
             candidate = Path(get_package_share_directory(PACKAGE)) / "config" / PROFILE_NAME
             if candidate.is_file():
@@ -50,5 +52,10 @@ def use_large_frames_profile(environ: Optional[MutableMapping[str, str]] = None)
     return changes
 
 
-__all__ = ["PROFILE_ENV_VARS", "PROFILE_NAME", "large_frames_profile", "profile_environment",
-           "use_large_frames_profile"]
+__all__ = [
+    "PROFILE_ENV_VARS",
+    "PROFILE_NAME",
+    "large_frames_profile",
+    "profile_environment",
+    "use_large_frames_profile",
+]

@@ -1,5 +1,6 @@
 """Giving a dropped model's memory back at once: host objects to the collector, cached CUDA blocks to
 the driver (a managed node's ``cleanup`` promises both)."""
+
 from __future__ import annotations
 
 import gc

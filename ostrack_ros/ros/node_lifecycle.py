@@ -1,4 +1,5 @@
 """Small rclpy helpers shared by this package's executables: read-only parameters and shutdown."""
+
 from __future__ import annotations
 
 import gc

@@ -3,6 +3,7 @@
 The frame is downscaled first and everything is drawn at the output scale, so a small debug image
 costs little even for large camera frames.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,9 +27,15 @@ class OverlayOptions:
     draw_kept_tokens: bool = True
 
 
-def draw_overlay(rgb: np.ndarray, state: str, box: Optional[Box] = None, score: Optional[float] = None,
-                 search_box: Optional[Box] = None, kept_mask: Optional[np.ndarray] = None,
-                 options: OverlayOptions = OverlayOptions()) -> np.ndarray:
+def draw_overlay(
+    rgb: np.ndarray,
+    state: str,
+    box: Optional[Box] = None,
+    score: Optional[float] = None,
+    search_box: Optional[Box] = None,
+    kept_mask: Optional[np.ndarray] = None,
+    options: OverlayOptions = OverlayOptions(),
+) -> np.ndarray:
     """A new RGB image (input untouched) with the tracker's view of this frame drawn on it."""
     s = options.scale
     if s != 1.0:
@@ -48,10 +55,26 @@ def draw_overlay(rgb: np.ndarray, state: str, box: Optional[Box] = None, score: 
     label = state if score is None else f"{state} {score:.2f}"
     thickness = 1 if canvas.shape[0] < 400 else 2
     font_scale = max(0.4, min(1.0, canvas.shape[0] / 600))
-    cv2.putText(canvas, label, (6, int(22 * font_scale) + 6), cv2.FONT_HERSHEY_SIMPLEX, font_scale,
-                (0, 0, 0), thickness + 2, cv2.LINE_AA)
-    cv2.putText(canvas, label, (6, int(22 * font_scale) + 6), cv2.FONT_HERSHEY_SIMPLEX, font_scale,
-                colour, thickness, cv2.LINE_AA)
+    cv2.putText(
+        canvas,
+        label,
+        (6, int(22 * font_scale) + 6),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        font_scale,
+        (0, 0, 0),
+        thickness + 2,
+        cv2.LINE_AA,
+    )
+    cv2.putText(
+        canvas,
+        label,
+        (6, int(22 * font_scale) + 6),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        font_scale,
+        colour,
+        thickness,
+        cv2.LINE_AA,
+    )
     return canvas
 
 
@@ -61,8 +84,14 @@ def _scaled(box: Sequence[float], s: float) -> Box:
 
 def _rectangle(canvas: np.ndarray, box: Box, colour, thickness: int) -> None:
     x, y, w, h = box
-    cv2.rectangle(canvas, (int(round(x)), int(round(y))), (int(round(x + w)), int(round(y + h))),
-                  colour, thickness, cv2.LINE_AA)
+    cv2.rectangle(
+        canvas,
+        (int(round(x)), int(round(y))),
+        (int(round(x + w)), int(round(y + h))),
+        colour,
+        thickness,
+        cv2.LINE_AA,
+    )
 
 
 def _shade_removed_tokens(canvas: np.ndarray, search_box: Box, kept_mask: np.ndarray) -> None:

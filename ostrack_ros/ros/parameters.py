@@ -4,6 +4,7 @@ Field metadata carries the descriptor (description, read-only, range, allowed va
 documenting and validating all read the same table. ROS-free: the node turns the specs into
 ``ParameterDescriptor`` messages.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,12 +27,23 @@ class ParamSpec(NamedTuple):
     choices: Optional[Tuple[str, ...]]
 
 
-def _param(default: Any, description: str, *, read_only: bool = False,
-           value_range: Optional[Tuple[float, float]] = None,
-           choices: Optional[Tuple[str, ...]] = None):
-    return field(default=default, metadata={
-        "description": description, "read_only": read_only,
-        "value_range": value_range, "choices": choices})
+def _param(
+    default: Any,
+    description: str,
+    *,
+    read_only: bool = False,
+    value_range: Optional[Tuple[float, float]] = None,
+    choices: Optional[Tuple[str, ...]] = None,
+):
+    return field(
+        default=default,
+        metadata={
+            "description": description,
+            "read_only": read_only,
+            "value_range": value_range,
+            "choices": choices,
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -39,84 +51,147 @@ class NodeParams:
     """Every tracker-node setting; network and crop geometry live in the experiment YAML only."""
 
     # --- fixed at start (read-only) ---
-    weights: str = _param("", "Checkpoint (.pth.tar / .pth / .safetensors); empty = embedded demo model",
-                          read_only=True)
-    config: str = _param("", "Experiment YAML path or preset name; empty = the preset matching "
-                         "the demo model, or vitb_256_mae_ce_32x4_ep300 with explicit weights",
-                         read_only=True)
-    device: str = _param("auto", "auto (CUDA if available, else CPU), cpu, cuda or cuda:N",
-                         read_only=True)
-    precision: str = _param("auto", "auto (CUDA: fp16; CPU with AVX512-BF16/AMX: bf16; else fp32), fp32, "
-                            "fp16/bf16 (mixed) or int8 (backend onnxruntime)", read_only=True,
-                            choices=("auto", "fp32", "fp16", "bf16", "int8"))
+    weights: str = _param(
+        "", "Checkpoint (.pth.tar / .pth / .safetensors); empty = embedded demo model", read_only=True
+    )
+    config: str = _param(
+        "",
+        "Experiment YAML path or preset name; empty = the preset matching "
+        "the demo model, or vitb_256_mae_ce_32x4_ep300 with explicit weights",
+        read_only=True,
+    )
+    device: str = _param("auto", "auto (CUDA if available, else CPU), cpu, cuda or cuda:N", read_only=True)
+    precision: str = _param(
+        "auto",
+        "auto (CUDA: fp16; CPU with AVX512-BF16/AMX: bf16; else fp32), fp32, "
+        "fp16/bf16 (mixed) or int8 (backend onnxruntime)",
+        read_only=True,
+        choices=("auto", "fp32", "fp16", "bf16", "int8"),
+    )
     # Same names as ostrack_ros.export.BACKENDS (kept literal: this module stays torch-free).
-    backend: str = _param("torch", "Inference runtime: torch (eager), cuda-graph, torch-compile, "
-                          "onnxruntime (fp32/fp16/int8) or tensorrt (CUDA); see docs/JETSON.md",
-                          read_only=True,
-                          choices=("torch", "cuda-graph", "torch-compile", "onnxruntime", "tensorrt"))
-    image_transport: str = _param("raw", "raw: sensor_msgs/Image on 'image'; compressed: "
-                                  "sensor_msgs/CompressedImage on 'image/compressed'",
-                                  read_only=True, choices=("raw", "compressed"))
-    image_reliability: str = _param("best_effort", "QoS reliability of the image subscription",
-                                    read_only=True, choices=("best_effort", "reliable"))
-    image_queue_depth: int = _param(1, "QoS history depth of the image subscription",
-                                    read_only=True, value_range=(1, 100))
-    frame_buffer_size: int = _param(30, "Recent frames kept so an init box can name its frame by stamp",
-                                    read_only=True, value_range=(1, 1000))
-    diagnostics_period: float = _param(1.0, "Seconds between /diagnostics messages", read_only=True,
-                                       value_range=(0.1, 60.0))
+    backend: str = _param(
+        "torch",
+        "Inference runtime: torch (eager), cuda-graph, torch-compile, "
+        "onnxruntime (fp32/fp16/int8) or tensorrt (CUDA); see docs/JETSON.md",
+        read_only=True,
+        choices=("torch", "cuda-graph", "torch-compile", "onnxruntime", "tensorrt"),
+    )
+    image_transport: str = _param(
+        "raw",
+        "raw: sensor_msgs/Image on 'image'; compressed: sensor_msgs/CompressedImage on 'image/compressed'",
+        read_only=True,
+        choices=("raw", "compressed"),
+    )
+    image_reliability: str = _param(
+        "best_effort",
+        "QoS reliability of the image subscription",
+        read_only=True,
+        choices=("best_effort", "reliable"),
+    )
+    image_queue_depth: int = _param(
+        1, "QoS history depth of the image subscription", read_only=True, value_range=(1, 100)
+    )
+    frame_buffer_size: int = _param(
+        30,
+        "Recent frames kept so an init box can name its frame by stamp",
+        read_only=True,
+        value_range=(1, 1000),
+    )
+    diagnostics_period: float = _param(
+        1.0, "Seconds between /diagnostics messages", read_only=True, value_range=(0.1, 60.0)
+    )
     # --- dynamic ---
     class_id: str = _param("target", "results[0].hypothesis.class_id of published detections")
-    lost_score_threshold: float = _param(0.25, "Score below which a frame counts as a miss",
-                                         value_range=(0.0, 1.0))
-    lost_frames: int = _param(5, "Consecutive misses before the target is declared LOST",
-                              value_range=(1, 10000))
-    reacquire_score_threshold: float = _param(0.4, "Score at which a LOST target counts as found "
-                                              "again (>= lost_score_threshold)", value_range=(0.0, 1.0))
-    redetect: bool = _param(False, "While LOST, search the whole frame (batched tiles) and re-acquire "
-                            "a confirmed candidate; false = the official local search only")
-    init_click_mode: str = _param("two_click", "init_point handling: two_click = two corners, "
-                                  "one_click = centre of a default-size box",
-                                  choices=("two_click", "one_click"))
-    init_click_timeout: float = _param(5.0, "Seconds within which the second corner click must follow",
-                                       value_range=(0.1, 600.0))
+    lost_score_threshold: float = _param(
+        0.25, "Score below which a frame counts as a miss", value_range=(0.0, 1.0)
+    )
+    lost_frames: int = _param(
+        5, "Consecutive misses before the target is declared LOST", value_range=(1, 10000)
+    )
+    reacquire_score_threshold: float = _param(
+        0.4,
+        "Score at which a LOST target counts as found again (>= lost_score_threshold)",
+        value_range=(0.0, 1.0),
+    )
+    redetect: bool = _param(
+        False,
+        "While LOST, search the whole frame (batched tiles) and re-acquire "
+        "a confirmed candidate; false = the official local search only",
+    )
+    init_click_mode: str = _param(
+        "two_click",
+        "init_point handling: two_click = two corners, one_click = centre of a default-size box",
+        choices=("two_click", "one_click"),
+    )
+    init_click_timeout: float = _param(
+        5.0, "Seconds within which the second corner click must follow", value_range=(0.1, 600.0)
+    )
     init_box_width: float = _param(64.0, "Box width (px) for one_click init", value_range=(2.0, 10000.0))
-    init_box_height: float = _param(64.0, "Box height (px) for one_click init",
-                                    value_range=(2.0, 10000.0))
-    init_stamp_tolerance: float = _param(0.005, "Max |stamp difference| (s) for an init message to "
-                                         "match a buffered frame; else the newest frame is used",
-                                         value_range=(0.0, 10.0))
+    init_box_height: float = _param(64.0, "Box height (px) for one_click init", value_range=(2.0, 10000.0))
+    init_stamp_tolerance: float = _param(
+        0.005,
+        "Max |stamp difference| (s) for an init message to "
+        "match a buffered frame; else the newest frame is used",
+        value_range=(0.0, 10.0),
+    )
     time_jump_reset_threshold: float = _param(
-        1.0, "Backward step of the image stamp (s) from which tracking resets (bag loop, clock reset); "
-        "a smaller step is an out-of-order frame, dropped and counted", value_range=(0.0, 86400.0))
-    debug_image_scale: float = _param(1.0, "Downscale factor of debug_image (1 = full size)",
-                                      value_range=(0.05, 1.0))
+        1.0,
+        "Backward step of the image stamp (s) from which tracking resets (bag loop, clock reset); "
+        "a smaller step is an out-of-order frame, dropped and counted",
+        value_range=(0.0, 86400.0),
+    )
+    debug_image_scale: float = _param(
+        1.0, "Downscale factor of debug_image (1 = full size)", value_range=(0.05, 1.0)
+    )
     debug_draw_search_region: bool = _param(True, "Draw the search crop on debug_image")
-    debug_draw_kept_tokens: bool = _param(True, "Shade the search tokens removed by candidate "
-                                          "elimination on debug_image")
+    debug_draw_kept_tokens: bool = _param(
+        True, "Shade the search tokens removed by candidate elimination on debug_image"
+    )
     debug_jpeg_quality: int = _param(80, "JPEG quality of debug_image/compressed", value_range=(1, 100))
     # --- 3-D target (docs/ROS.md "3-D target"); spatial_input and the sync settings are fixed at start ---
-    spatial_input: str = _param("none", "none; camera_info: the target's bearing (unit ray) from "
-                                "'camera_info'; depth: also its 3-D point from 'depth' (aligned to the "
-                                "image) synchronised with 'camera_info'", read_only=True,
-                                choices=("none", "camera_info", "depth"))
-    depth_sync_slop: float = _param(0.02, "Max stamp difference (s) of depth and camera_info, and of "
-                                    "depth and the tracked image; also how long a frame waits for its depth",
-                                    read_only=True, value_range=(0.0, 1.0))
-    depth_sync_queue_size: int = _param(10, "Messages per input the depth/camera_info synchroniser keeps",
-                                        read_only=True, value_range=(1, 100))
-    depth_central_fraction: float = _param(0.5, "Share of the box (per side, centred) whose median depth "
-                                           "is the target's range", value_range=(0.05, 1.0))
-    depth_min_valid_fraction: float = _param(0.05, "Least share of pixels with a depth in that region for "
-                                             "a 3-D point", value_range=(0.0, 1.0))
+    spatial_input: str = _param(
+        "none",
+        "none; camera_info: the target's bearing (unit ray) from "
+        "'camera_info'; depth: also its 3-D point from 'depth' (aligned to the "
+        "image) synchronised with 'camera_info'",
+        read_only=True,
+        choices=("none", "camera_info", "depth"),
+    )
+    depth_sync_slop: float = _param(
+        0.02,
+        "Max stamp difference (s) of depth and camera_info, and of "
+        "depth and the tracked image; also how long a frame waits for its depth",
+        read_only=True,
+        value_range=(0.0, 1.0),
+    )
+    depth_sync_queue_size: int = _param(
+        10,
+        "Messages per input the depth/camera_info synchroniser keeps",
+        read_only=True,
+        value_range=(1, 100),
+    )
+    depth_central_fraction: float = _param(
+        0.5,
+        "Share of the box (per side, centred) whose median depth is the target's range",
+        value_range=(0.05, 1.0),
+    )
+    depth_min_valid_fraction: float = _param(
+        0.05, "Least share of pixels with a depth in that region for a 3-D point", value_range=(0.0, 1.0)
+    )
 
     @classmethod
     def specs(cls) -> Iterator[ParamSpec]:
         """One ParamSpec per field, in declaration order."""
         for f in dataclasses.fields(cls):
             meta = f.metadata
-            yield ParamSpec(f.name, f.default, meta["description"], meta["read_only"],
-                            meta["value_range"], meta["choices"])
+            yield ParamSpec(
+                f.name,
+                f.default,
+                meta["description"],
+                meta["read_only"],
+                meta["value_range"],
+                meta["choices"],
+            )
 
     @classmethod
     def spec(cls, name: str) -> ParamSpec:
@@ -165,8 +240,10 @@ class NodeParams:
         if not DEVICE_PATTERN.match(self.device):
             return f"device must be auto, cpu, cuda or cuda:N, got '{self.device}'"
         if self.reacquire_score_threshold < self.lost_score_threshold:
-            return (f"reacquire_score_threshold ({self.reacquire_score_threshold:g}) must be >= "
-                    f"lost_score_threshold ({self.lost_score_threshold:g})")
+            return (
+                f"reacquire_score_threshold ({self.reacquire_score_threshold:g}) must be >= "
+                f"lost_score_threshold ({self.lost_score_threshold:g})"
+            )
         if not self.class_id.strip():
             return "class_id must not be empty"
         return None

@@ -5,6 +5,7 @@
 The CSV has one row per ``Detection2DArray`` (an empty array = not tracked), flushed as it comes,
 so a crashed run still leaves its data; the video is finalised when the node shuts down.
 """
+
 from __future__ import annotations
 
 import csv
@@ -53,10 +54,16 @@ def _declare(node: Node) -> RecorderParams:
         return declare_read_only(node, name, default, description, **descriptor_fields)
 
     return RecorderParams(
-        video_path=declare("video_path", "recording/overlay.mp4",
-                           "video of 'debug_image' (.mp4 / .avi / .mkv); empty = no video"),
-        detections_path=declare("detections_path", "recording/detections.csv",
-                                "CSV of 'detections', one row per message; empty = no CSV"),
+        video_path=declare(
+            "video_path",
+            "recording/overlay.mp4",
+            "video of 'debug_image' (.mp4 / .avi / .mkv); empty = no video",
+        ),
+        detections_path=declare(
+            "detections_path",
+            "recording/detections.csv",
+            "CSV of 'detections', one row per message; empty = no CSV",
+        ),
         fps=float(declare("fps", 15.0, "frame rate written into the video file", dynamic_typing=True)),
     )
 
@@ -77,8 +84,9 @@ class VideoSink:
         h, w = bgr.shape[:2]
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*self._fourcc),
-                                           self.fps, (w, h))
+            self._writer = cv2.VideoWriter(
+                str(self.path), cv2.VideoWriter_fourcc(*self._fourcc), self.fps, (w, h)
+            )
             if not self._writer.isOpened():
                 raise RecorderError(f"OpenCV cannot write {self.path} ({self._fourcc})")
             self.size = (w, h)
@@ -125,7 +133,8 @@ class Recorder(Node):
         if self._csv is not None:
             self.create_subscription(Detection2DArray, "detections", self._on_detections, qos)
         self.get_logger().info(
-            f"recording: video {p.video_path or '-'}, detections {p.detections_path or '-'}")
+            f"recording: video {p.video_path or '-'}, detections {p.detections_path or '-'}"
+        )
 
     def _on_image(self, msg: Image) -> None:
         if self._video is None:  # stopped after a write error
@@ -144,16 +153,23 @@ class Recorder(Node):
             return
         self.video_frames += 1
         if not same_size:
-            self._warnings.warn("size", f"debug_image is {msg.width}x{msg.height}, the video "
-                                f"{self._video.size}: resized")
+            self._warnings.warn(
+                "size", f"debug_image is {msg.width}x{msg.height}, the video {self._video.size}: resized"
+            )
 
     def _on_detections(self, msg: Detection2DArray) -> None:
         stamp = f"{msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d}"
         if msg.detections:
             det = msg.detections[0]
             score = det.results[0].hypothesis.score if det.results else float("nan")
-            row = (stamp, msg.header.frame_id, 1, *(f"{v:.2f}" for v in detection_box(det)),
-                   f"{score:.4f}", det.id)
+            row = (
+                stamp,
+                msg.header.frame_id,
+                1,
+                *(f"{v:.2f}" for v in detection_box(det)),
+                f"{score:.4f}",
+                det.id,
+            )
         else:
             row = (stamp, msg.header.frame_id, 0, "", "", "", "", "", "")
         self._csv.writerow(row)
@@ -194,8 +210,9 @@ def main(args: Optional[Sequence[str]] = None) -> int:
             while rclpy.ok():  # short waits: without rclpy's handler a signal is seen between them
                 rclpy.spin_once(node, timeout_sec=0.2)
         finally:
-            node.get_logger().info(f"recorded {node.video_frames} video frames and {node.detection_rows} "
-                                   "detection rows")
+            node.get_logger().info(
+                f"recorded {node.video_frames} video frames and {node.detection_rows} detection rows"
+            )
     return 0
 
 

@@ -6,6 +6,7 @@ to the live view, q to quit. A sent box goes out on ``init`` as a Detection2D ca
 frame's header, and the frozen frame itself goes out on ``init_frame`` first (same header), so the
 tracker builds the template from the frame you marked however long you took.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,31 +34,42 @@ WINDOW = "select_target"
 NO_GUI_HELP = (
     "select_target needs an OpenCV with GUI support and a display, but {reason}. {fix}, or mark the "
     "target without it: click two corners in rqt_image_view with 'publish click location' (see "
-    "docs/ROS.md).")
-INSTALL_GUI = ("Install the GUI build (pip: `pip uninstall opencv-python-headless && pip install "
-               "opencv-python`; ROS install: `sudo apt install python3-opencv`)")
-FIX_DISPLAY = ("Run it on a desktop session, or point DISPLAY at a running X server (e.g. `ssh -X`, or "
-               "`Xvfb :1 &` then `DISPLAY=:1`)")
+    "docs/ROS.md)."
+)
+INSTALL_GUI = (
+    "Install the GUI build (pip: `pip uninstall opencv-python-headless && pip install "
+    "opencv-python`; ROS install: `sudo apt install python3-opencv`)"
+)
+FIX_DISPLAY = (
+    "Run it on a desktop session, or point DISPLAY at a running X server (e.g. `ssh -X`, or "
+    "`Xvfb :1 &` then `DISPLAY=:1`)"
+)
 # Opens and closes a window in a child process: a display that cannot be opened makes Qt abort() the
 # process (status 134), which must not be ours. Exit 3 = a build without GUI support.
-_GUI_PROBE = ("import cv2, sys\n"
-              "try:\n    cv2.namedWindow('select_target_probe'); cv2.waitKey(1); cv2.destroyAllWindows()\n"
-              "except cv2.error:\n    sys.exit(3)\n")
+_GUI_PROBE = (
+    "import cv2, sys\n"
+    "try:\n    cv2.namedWindow('select_target_probe'); cv2.waitKey(1); cv2.destroyAllWindows()\n"
+    "except cv2.error:\n    sys.exit(3)\n"
+)
 
 
 def gui_unavailable_reason(probe_timeout_s: float = 20.0) -> Optional[str]:
     """None when cv2 can open windows here, else why not: a build without GUI, no display set, or a
     display that cannot be opened (probed in a child process, see ``_GUI_PROBE``)."""
-    gui = [line.split(":", 1)[1].strip() for line in cv2.getBuildInformation().splitlines()
-           if line.strip().startswith("GUI:")]
+    gui = [
+        line.split(":", 1)[1].strip()
+        for line in cv2.getBuildInformation().splitlines()
+        if line.strip().startswith("GUI:")
+    ]
     if gui and gui[0].upper() == "NONE":
         return "this OpenCV build has no GUI (probably opencv-python-headless)"
     display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     if sys.platform.startswith("linux") and not display:
         return "no display is set (DISPLAY / WAYLAND_DISPLAY)"
     try:
-        probe = subprocess.run([sys.executable, "-c", _GUI_PROBE], capture_output=True,
-                               timeout=probe_timeout_s)
+        probe = subprocess.run(
+            [sys.executable, "-c", _GUI_PROBE], capture_output=True, timeout=probe_timeout_s
+        )
     except subprocess.TimeoutExpired:
         return f"opening a window on display '{display}' did not finish within {probe_timeout_s:.0f} s"
     if probe.returncode == 3:
@@ -103,8 +115,10 @@ class TargetSelector(Node):
         """Once: the usual reason for an empty window is a camera on another topic name."""
         self._no_image_timer.cancel()
         if self.frame is None:
-            self.get_logger().warning(f"no image on '{self._image_topic}' after 3 s: point the tool at "
-                                      "your camera with --ros-args -r image:=/camera/image_raw")
+            self.get_logger().warning(
+                f"no image on '{self._image_topic}' after 3 s: point the tool at "
+                "your camera with --ros-args -r image:=/camera/image_raw"
+            )
 
     def _on_image(self, msg) -> None:
         try:
@@ -124,8 +138,10 @@ class TargetSelector(Node):
             self._frame_pub.publish(rgb_to_image(rgb, header))
         self._init_pub.publish(detection)
         x, y, w, h = (round(v) for v in box)
-        self.get_logger().info(f"sent init box ({x}, {y}, {w}, {h}) for the frame stamped "
-                               f"{header.stamp.sec}.{header.stamp.nanosec:09d}")
+        self.get_logger().info(
+            f"sent init box ({x}, {y}, {w}, {h}) for the frame stamped "
+            f"{header.stamp.sec}.{header.stamp.nanosec:09d}"
+        )
         return True
 
 
@@ -240,8 +256,11 @@ def run_gui(node: TargetSelector, window: Optional[Window] = None) -> None:
         while rclpy.ok() and not session.quit:
             rclpy.spin_once(node, timeout_sec=0.005)
             marked = session.step(node.frame)
-            if marked is not None and node.publish_selection(marked.header, marked.box, marked.rgb) \
-                    and node.once:
+            if (
+                marked is not None
+                and node.publish_selection(marked.header, marked.box, marked.rgb)
+                and node.once
+            ):
                 rclpy.spin_once(node, timeout_sec=0.2)  # let the messages leave before exiting
                 break
     finally:

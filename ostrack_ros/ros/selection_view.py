@@ -4,6 +4,7 @@ The GUI loop in ``select_target`` only shows what these functions draw and feeds
 keys, so the whole selection logic (Esc cancels, ENTER/SPACE sends, the frozen-frame timer) is tested
 headless. OpenCV's ``selectROI`` is not used: it confirms on Esc and draws no instructions.
 """
+
 from __future__ import annotations
 
 import enum
@@ -28,8 +29,14 @@ class Action(enum.Enum):
 
 # One table for the bindings, the on-image help and the docs (docs/ROS.md repeats it).
 LIVE_KEYS = {ord(" "): Action.FREEZE, ord("s"): Action.FREEZE, ord("q"): Action.QUIT, 27: Action.QUIT}
-FROZEN_KEYS = {13: Action.SEND, 10: Action.SEND, ord(" "): Action.SEND, 27: Action.CANCEL,
-               ord("c"): Action.CANCEL, ord("q"): Action.QUIT}
+FROZEN_KEYS = {
+    13: Action.SEND,
+    10: Action.SEND,
+    ord(" "): Action.SEND,
+    27: Action.CANCEL,
+    ord("c"): Action.CANCEL,
+    ord("q"): Action.QUIT,
+}
 LIVE_HELP = "LIVE   SPACE/s: freeze and mark   q/Esc: quit"
 FROZEN_HELP = "drag a box   ENTER/SPACE: send   Esc/c: cancel   q: quit"
 

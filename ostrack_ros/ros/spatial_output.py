@@ -5,6 +5,7 @@ Depth and camera_info are paired by message_filters' ApproximateTimeSynchronizer
 ``depth_sync_slop``); the pairs wait in a small stamp-keyed buffer where the worker finds the one of
 the frame it tracked (within the same slop). Everything is in the image's optical frame (REP-103).
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, List, Optional, Sequence, Tuple
@@ -54,12 +55,14 @@ class SpatialOutput:
         import message_filters  # only a depth setup needs it (package.xml exec_depend)
 
         p = self._node.params
-        qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=p.depth_sync_queue_size,
-                         reliability=image_qos.reliability)
+        qos = QoSProfile(
+            history=HistoryPolicy.KEEP_LAST, depth=p.depth_sync_queue_size, reliability=image_qos.reliability
+        )
         depth_sub = message_filters.Subscriber(self._node, Image, "depth", qos_profile=qos)
         info_sub = message_filters.Subscriber(self._node, CameraInfo, "camera_info", qos_profile=qos)
         self._sync = message_filters.ApproximateTimeSynchronizer(
-            [depth_sub, info_sub], p.depth_sync_queue_size, p.depth_sync_slop)
+            [depth_sub, info_sub], p.depth_sync_queue_size, p.depth_sync_slop
+        )
         self._sync.registerCallback(self._on_depth)
         return [depth_sub.sub, info_sub.sub]
 
@@ -82,12 +85,21 @@ class SpatialOutput:
             self._warn(f"depth:{exc.kind}", f"depth image dropped: {exc}")
             return
         stamp = depth_msg.header.stamp
-        self._depth.add(int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec),
-                        DepthFrame(depth, scale, intrinsics, depth_msg.header.frame_id))
+        self._depth.add(
+            int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec),
+            DepthFrame(depth, scale, intrinsics, depth_msg.header.frame_id),
+        )
 
     # ------------------------------------------------------------------ worker thread
-    def messages(self, header: Header, stamp_ns: int, image_hw: Tuple[int, int], box: Optional[Box],
-                 track_id: str, params: Any) -> List[Tuple[Any, Any]]:
+    def messages(
+        self,
+        header: Header,
+        stamp_ns: int,
+        image_hw: Tuple[int, int],
+        box: Optional[Box],
+        track_id: str,
+        params: Any,
+    ) -> List[Tuple[Any, Any]]:
         """(publisher, message) pairs for one processed frame; ``box`` is None unless the target is
         tracked. ``detections_3d`` goes out on every frame (empty without a 3-D target)."""
         if self.mode == "none":
@@ -107,8 +119,9 @@ class SpatialOutput:
             out.append((self._detections_pub, Detection3DArray(header=header, detections=detections)))
         return out
 
-    def _locate(self, header: Header, stamp_ns: int, image_hw: Tuple[int, int], box: Box, track_id: str,
-                params: Any):
+    def _locate(
+        self, header: Header, stamp_ns: int, image_hw: Tuple[int, int], box: Box, track_id: str, params: Any
+    ):
         """(bearing, point or None, Detection3D or None), or None without intrinsics."""
         height, width = image_hw
         frame = None
@@ -119,8 +132,11 @@ class SpatialOutput:
             else:
                 frame = self._depth.find(stamp_ns, slop_ns, wait_s=params.depth_sync_slop)
                 if frame is None:
-                    self._warn("depth_missing", f"no depth image within {params.depth_sync_slop:g} s "
-                               f"(depth_sync_slop) of the frame at {stamp_ns / 1e9:.3f} s: no 3-D point")
+                    self._warn(
+                        "depth_missing",
+                        f"no depth image within {params.depth_sync_slop:g} s "
+                        f"(depth_sync_slop) of the frame at {stamp_ns / 1e9:.3f} s: no 3-D point",
+                    )
         intrinsics = frame.intrinsics if frame is not None else self._intrinsics
         if intrinsics is None:
             self._warn("camera_info_missing", "no usable camera_info received yet: no bearing / 3-D point")
@@ -131,15 +147,26 @@ class SpatialOutput:
         if frame is None:
             return ray, None, None
         if frame.frame_id != header.frame_id:
-            self._warn("depth_frame", f"depth frame_id '{frame.frame_id}' differs from the image's "
-                       f"'{header.frame_id}': the depth must be aligned (registered) to the image")
+            self._warn(
+                "depth_frame",
+                f"depth frame_id '{frame.frame_id}' differs from the image's "
+                f"'{header.frame_id}': the depth must be aligned (registered) to the image",
+            )
         depth_h, depth_w = frame.depth.shape
         sx, sy = depth_w / width, depth_h / height
-        estimate = box_depth(frame.depth, (x * sx, y * sy, w * sx, h * sy), frame.scale_to_m,
-                             params.depth_central_fraction, params.depth_min_valid_fraction)
+        estimate = box_depth(
+            frame.depth,
+            (x * sx, y * sy, w * sx, h * sy),
+            frame.scale_to_m,
+            params.depth_central_fraction,
+            params.depth_min_valid_fraction,
+        )
         if estimate is None:
-            self._warn("depth_invalid", f"fewer than {100 * params.depth_min_valid_fraction:g}% of the depth "
-                       "pixels in the box centre are valid (hole, too near or too far): no 3-D point")
+            self._warn(
+                "depth_invalid",
+                f"fewer than {100 * params.depth_min_valid_fraction:g}% of the depth "
+                "pixels in the box centre are valid (hole, too near or too far): no 3-D point",
+            )
             return ray, None, None
         point = target_point(box, camera, estimate.z)
         detection = Detection3D(header=header, id=track_id)

@@ -3,6 +3,7 @@
 ROS-free: messages that should be logged are returned, errors are raised as ``StartupError`` whose
 text is the single line the node prints before exiting non-zero.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,14 @@ def choose_model(params: NodeParams, cuda_available: Callable[[], bool]) -> Mode
     from ..tracking.model_choice import choose_model as resolve
 
     try:
-        return resolve(params.config, params.weights, params.device, params.precision, params.backend,
-                       cuda_available=cuda_available)
+        return resolve(
+            params.config,
+            params.weights,
+            params.device,
+            params.precision,
+            params.backend,
+            cuda_available=cuda_available,
+        )
     except TrackingError as exc:
         raise StartupError(str(exc)) from None
 
@@ -42,8 +49,9 @@ def load_tracker(choice: ModelChoice) -> Any:
     except ConfigError as exc:
         raise StartupError(f"bad config '{choice.config}': {_one_line(exc)}") from None
     except CheckpointError as exc:
-        raise StartupError(f"cannot load weights '{choice.weights}' with config "
-                           f"'{choice.config}': {_checkpoint_reason(exc)}") from None
+        raise StartupError(
+            f"cannot load weights '{choice.weights}' with config '{choice.config}': {_checkpoint_reason(exc)}"
+        ) from None
     except (OSError, ValueError, RuntimeError) as exc:
         raise StartupError(f"cannot build the tracker ({type(exc).__name__}): {_one_line(exc)}") from None
 
@@ -58,8 +66,10 @@ def _checkpoint_reason(exc: BaseException) -> str:
     detail = re.search(r"WeightsUnpickler error:\s*([^.]+?)\s*(?:Check the documentation|$)", text)
     cause = f": {detail.group(1).strip()}" if detail else ""
     head = text[:advice].rstrip(" (")
-    return (f"{head}: the file is corrupt or pickles Python code, so the safe (weights-only) loader "
-            f"refuses it{cause}; re-download it, or convert a file you trust with ostrack-convert --trust")
+    return (
+        f"{head}: the file is corrupt or pickles Python code, so the safe (weights-only) loader "
+        f"refuses it{cause}; re-download it, or convert a file you trust with ostrack-convert --trust"
+    )
 
 
 def _one_line(exc: BaseException) -> str:

@@ -4,6 +4,7 @@ No custom interface package: ``diagnostic_msgs/DiagnosticStatus`` fits a state r
 (``message`` = IDLE/TRACKING/LOST, ``level`` = OK or WARN, ``values`` = typed-as-text key/value
 pairs every ROS tool can echo, filter and plot), and every distribution ships it.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,8 +16,12 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from .target_state import TrackState
 
 #: latched: a late subscriber (or `ros2 topic echo`) gets the current state at once
-STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                       durability=DurabilityPolicy.TRANSIENT_LOCAL)
+STATE_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=1,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
 
 
 @dataclass(frozen=True)
@@ -49,8 +54,13 @@ def state_status(report: StateReport, name: str, hardware_id: str) -> Diagnostic
         "request_stamp": _seconds(report.request_stamp_ns),
         "source": report.source,
     }
-    return DiagnosticStatus(level=level, name=name, message=report.state.value, hardware_id=hardware_id,
-                            values=[KeyValue(key=k, value=v) for k, v in values.items()])
+    return DiagnosticStatus(
+        level=level,
+        name=name,
+        message=report.state.value,
+        hardware_id=hardware_id,
+        values=[KeyValue(key=k, value=v) for k, v in values.items()],
+    )
 
 
 def _seconds(stamp_ns: int) -> str:

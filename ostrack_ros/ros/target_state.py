@@ -4,6 +4,7 @@ TRACKING becomes LOST after ``lost_frames`` consecutive scores below ``lost_thre
 becomes TRACKING again at the first score >= ``reacquire_threshold`` (the tracker keeps searching
 around its last state meanwhile, as the official tracker does).
 """
+
 from __future__ import annotations
 
 import enum
@@ -38,8 +39,9 @@ class TargetStateMachine:
         """Tracking ended (reset, bad frame sequence, ...)."""
         return self._go(TrackState.IDLE)
 
-    def update(self, score: float, *, lost_threshold: float, lost_frames: int,
-               reacquire_threshold: float) -> Optional[Transition]:
+    def update(
+        self, score: float, *, lost_threshold: float, lost_frames: int, reacquire_threshold: float
+    ) -> Optional[Transition]:
         """Feed the score of one tracked frame; returns (old, new) when the state changed."""
         if self.state is TrackState.IDLE:
             raise RuntimeError("update() while IDLE: call start() first")

@@ -4,6 +4,7 @@ The first warning of a key goes out at once; the ones that follow within ``perio
 and when that window closes one summary line repeats the LAST held-back message with how many were
 held back. So a count always travels with the text it counts, never with a later, unrelated warning.
 """
+
 from __future__ import annotations
 
 import threading
@@ -20,8 +21,10 @@ class _Window:
 
 
 def _summary(window: _Window, now: float) -> str:
-    return (f"{window.last_message} ({window.suppressed} similar warning(s) suppressed in the "
-            f"{now - window.opened:.1f} s since the first; this is the latest)")
+    return (
+        f"{window.last_message} ({window.suppressed} similar warning(s) suppressed in the "
+        f"{now - window.opened:.1f} s since the first; this is the latest)"
+    )
 
 
 class KeyedThrottle:
@@ -63,8 +66,9 @@ class KeyedThrottle:
 class ThrottledLog:
     """``warn(key, message)`` through a KeyedThrottle into one logging callable (one rclpy call site)."""
 
-    def __init__(self, log: Callable[[str], None], period_s: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, log: Callable[[str], None], period_s: float = 2.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._log = log
         self.throttle = KeyedThrottle(period_s, clock)
 

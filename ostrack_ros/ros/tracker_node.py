@@ -5,6 +5,7 @@ target state, applies commands in order (init, reset) and then tracks the newest
 camera or a user can send wrong ends in a rate-limited warning, never in a dead node; every change of
 the tracking state and every answer to an init is published on the latched ``~/state``.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -61,8 +62,9 @@ INIT_LOG_INTERVAL_S = 0.5
 ASPECT_TOLERANCE = 0.02
 #: marked frames (init_frame) kept for inits whose frame has left the camera buffer
 MARKED_FRAMES_KEPT = 4
-MARKED_FRAME_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2,
-                              reliability=ReliabilityPolicy.RELIABLE)
+MARKED_FRAME_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=2, reliability=ReliabilityPolicy.RELIABLE
+)
 #: how long an init whose frame is neither buffered nor sent yet waits for its init_frame
 MARKED_FRAME_WAIT_S = 0.5
 #: an init on a frame older than this (behind the newest) starts with a search of the whole view
@@ -156,12 +158,16 @@ class TrackerCore:
     def _warn_unknown_parameters(self) -> None:
         """Name the params-file / command-line keys no parameter of this node matches (typos)."""
         overrides = getattr(self, "_parameter_overrides", {})  # rclpy keeps them here, Humble..Kilted
-        unknown = sorted(name for name in overrides
-                         if not self.has_parameter(name) and not name.startswith("qos_overrides."))
+        unknown = sorted(
+            name
+            for name in overrides
+            if not self.has_parameter(name) and not name.startswith("qos_overrides.")
+        )
         if unknown:
             self.get_logger().warning(
                 f"unknown parameter(s) ignored: {', '.join(unknown)} (misspelt? `ros2 param list "
-                f"{self.get_fully_qualified_name()}` lists the parameters of this node)")
+                f"{self.get_fully_qualified_name()}` lists the parameters of this node)"
+            )
 
     def _load_tracker(self) -> Any:
         import torch
@@ -176,7 +182,8 @@ class TrackerCore:
         tracker = load_tracker(choice)
         self.get_logger().info(
             f"loaded {choice.weights} (config {choice.config}) on {choice.device} {choice.precision} "
-            f"in {time.monotonic() - started:.1f} s")
+            f"in {time.monotonic() - started:.1f} s"
+        )
         return tracker
 
     def _configure_core(self, tracker: Any = None) -> None:
@@ -200,8 +207,14 @@ class TrackerCore:
         self._spatial = SpatialOutput(self, self._params, self._warn)
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self._state_pub = self.create_publisher(DiagnosticStatus, "~/state", STATE_QOS)
-        self._outputs = [self._detection_pub, self._detections_pub, *self._debug.publishers,
-                         *self._spatial.publishers, self._diagnostics_pub, self._state_pub]
+        self._outputs = [
+            self._detection_pub,
+            self._detections_pub,
+            *self._debug.publishers,
+            *self._spatial.publishers,
+            self._diagnostics_pub,
+            self._state_pub,
+        ]
 
     def _activate_core(self, event: str, reason: str) -> None:
         """Subscribe to the camera and the commands, start the worker, say so on ~/state."""
@@ -213,16 +226,23 @@ class TrackerCore:
         self.get_logger().info(
             f"ready: subscribed to '{self._image_topic}' ({self._params.image_reliability}, depth "
             f"{self._params.image_queue_depth}); mark a target on '{self._init_topic}' or "
-            f"'{self._click_topic}'")
+            f"'{self._click_topic}'"
+        )
 
     def _make_inputs(self) -> None:
         p = self._params
         image_qos = QoSProfile(
-            history=HistoryPolicy.KEEP_LAST, depth=p.image_queue_depth,
-            reliability=(ReliabilityPolicy.BEST_EFFORT if p.image_reliability == "best_effort"
-                         else ReliabilityPolicy.RELIABLE))
-        msg_type, topic = ((CompressedImage, "image/compressed") if p.image_transport == "compressed"
-                           else (Image, "image"))
+            history=HistoryPolicy.KEEP_LAST,
+            depth=p.image_queue_depth,
+            reliability=(
+                ReliabilityPolicy.BEST_EFFORT
+                if p.image_reliability == "best_effort"
+                else ReliabilityPolicy.RELIABLE
+            ),
+        )
+        msg_type, topic = (
+            (CompressedImage, "image/compressed") if p.image_transport == "compressed" else (Image, "image")
+        )
         subscribe = self.create_subscription
         image_sub = subscribe(msg_type, topic, self._on_image, image_qos)
         self._image_topic = image_sub.topic_name  # resolved: namespace and remapping applied
@@ -231,18 +251,25 @@ class TrackerCore:
         self._init_topic = init_sub.topic_name
         click_sub = subscribe(Point, "init_point", self._on_init_point, 10)
         self._click_topic = click_sub.topic_name
-        subscriptions = [image_sub, init_sub, click_sub,
-                         subscribe(Detection2D, "init", self._on_init_detection, 10),
-                         subscribe(Point, "debug_image_mouse_left", self._on_debug_click, 10),
-                         # the frame an init box was marked on, same header (select_target sends it)
-                         *(subscribe(Image, name, self._on_init_frame, MARKED_FRAME_QOS)
-                           for name in ("~/init_frame", "init_frame")),
-                         *self._spatial.subscribe(image_qos)]
+        subscriptions = [
+            image_sub,
+            init_sub,
+            click_sub,
+            subscribe(Detection2D, "init", self._on_init_detection, 10),
+            subscribe(Point, "debug_image_mouse_left", self._on_debug_click, 10),
+            # the frame an init box was marked on, same header (select_target sends it)
+            *(
+                subscribe(Image, name, self._on_init_frame, MARKED_FRAME_QOS)
+                for name in ("~/init_frame", "init_frame")
+            ),
+            *self._spatial.subscribe(image_qos),
+        ]
         self._inputs = [(self.destroy_subscription, sub) for sub in subscriptions]
         for name in ("~/reset", "reset"):  # `reset` kept for existing users
             self._inputs.append((self.destroy_service, self.create_service(Trigger, name, self._on_reset)))
-        self._inputs.append((self.destroy_timer,
-                             self.create_timer(p.diagnostics_period, self._publish_diagnostics)))
+        self._inputs.append(
+            (self.destroy_timer, self.create_timer(p.diagnostics_period, self._publish_diagnostics))
+        )
 
     def _deactivate_core(self, reason: str) -> None:
         """Free the subscriptions, services and timer, stop the worker (the model stays loaded) and end
@@ -265,8 +292,10 @@ class TrackerCore:
         if worker is not None and worker.is_alive() and threading.current_thread() is not worker:
             worker.join(timeout=WORKER_JOIN_TIMEOUT_S)
             if worker.is_alive():
-                self.get_logger().warning(f"the tracker worker did not stop within {WORKER_JOIN_TIMEOUT_S:g} "
-                                          "s (a model call still running); it exits when that call returns")
+                self.get_logger().warning(
+                    f"the tracker worker did not stop within {WORKER_JOIN_TIMEOUT_S:g} "
+                    "s (a model call still running); it exits when that call returns"
+                )
 
     def _cleanup_core(self) -> None:
         """Destroy the publishers and release the model (and the GPU memory it held)."""
@@ -290,19 +319,29 @@ class TrackerCore:
         jump_reset_s = self._params.time_jump_reset_threshold
         order, behind_s = self._input.on_frame(stamp_ns, received, jump_reset_s)
         if order is Order.OUT_OF_ORDER:
-            self._warn("out_of_order", f"image stamp {behind_s * 1e3:.1f} ms earlier than the previous "
-                       f"frame's: frame dropped as out of order (a step back of {jump_reset_s:g} s or more, "
-                       "time_jump_reset_threshold, resets tracking instead)")
+            self._warn(
+                "out_of_order",
+                f"image stamp {behind_s * 1e3:.1f} ms earlier than the previous "
+                f"frame's: frame dropped as out of order (a step back of {jump_reset_s:g} s or more, "
+                "time_jump_reset_threshold, resets tracking instead)",
+            )
             return
         if order is Order.JUMPED_BACK:
-            self._warn("time_backwards", f"image stamp jumped back by {behind_s:.3f} s (bag loop or clock "
-                       "reset): tracking reset, frame buffer cleared")
+            self._warn(
+                "time_backwards",
+                f"image stamp jumped back by {behind_s:.3f} s (bag loop or clock "
+                "reset): tracking reset, frame buffer cleared",
+            )
             self._frames.clear()
-            self._mailbox.put_command(Reset(f"image time jumped back by {behind_s:.3f} s"),
-                                      invalidates_in_flight=True)
+            self._mailbox.put_command(
+                Reset(f"image time jumped back by {behind_s:.3f} s"), invalidates_in_flight=True
+            )
         elif order is Order.UNKNOWN_TIME:
-            self._warn("zero_stamp", "image has a zero header stamp: processed as a frame of unknown time "
-                       "(no latency figure, stamped init cannot name it)")
+            self._warn(
+                "zero_stamp",
+                "image has a zero header stamp: processed as a frame of unknown time "
+                "(no latency figure, stamped init cannot name it)",
+            )
         frame = Frame(msg, stamp_ns, received)
         self._frames.add(stamp_ns, frame)
         if self._mailbox.put_frame(frame):
@@ -337,15 +376,22 @@ class TrackerCore:
     def _on_init_point(self, msg: Point, scale: float = 1.0, source: str = "init_point") -> None:
         p = self._params
         try:
-            box = self._clicks.click(msg.x / scale, msg.y / scale, time.monotonic(),
-                                     mode=p.init_click_mode, timeout=p.init_click_timeout,
-                                     default_size=(p.init_box_width, p.init_box_height))
+            box = self._clicks.click(
+                msg.x / scale,
+                msg.y / scale,
+                time.monotonic(),
+                mode=p.init_click_mode,
+                timeout=p.init_click_timeout,
+                default_size=(p.init_box_width, p.init_box_height),
+            )
         except InitBoxError as exc:
             self._warn(f"click:{exc.kind}", f"{source} ignored: {exc}")
             return
         if box is None:
-            self.get_logger().info(f"{source}: first corner ({msg.x / scale:.0f}, {msg.y / scale:.0f}); "
-                                   f"click the opposite corner within {p.init_click_timeout:g} s")
+            self.get_logger().info(
+                f"{source}: first corner ({msg.x / scale:.0f}, {msg.y / scale:.0f}); "
+                f"click the opposite corner within {p.init_click_timeout:g} s"
+            )
             return
         self._request_init(box, 0, source)
 
@@ -366,8 +412,11 @@ class TrackerCore:
             return SetParametersResult(successful=True)
         fixed = sorted(name for name in changes if NodeParams.spec(name).read_only)
         if fixed and self._params is not None:  # only a managed node gets here (else rclpy refuses)
-            return SetParametersResult(successful=False, reason=f"{', '.join(fixed)} can change only while "
-                                       "the node is unconfigured (deactivate and cleanup first)")
+            return SetParametersResult(
+                successful=False,
+                reason=f"{', '.join(fixed)} can change only while "
+                "the node is unconfigured (deactivate and cleanup first)",
+            )
         try:
             base = self._params or NodeParams.from_mapping(self._parameter_values())
             candidate = base.replace(changes)
@@ -382,17 +431,25 @@ class TrackerCore:
 
     def diagnostics_status(self) -> DiagnosticStatus:
         """What the next /diagnostics message says (state, counters, input health, latency)."""
-        status = diagnostic_status(f"{self.get_name()}: tracker", self.get_fully_qualified_name(),
-                                   self._state.state, self._stats.snapshot(), self.track_id,
-                                   self._input.health(self._monotonic()))
-        status.values += [KeyValue(key="inits_received", value=str(self.inits_received)),
-                          KeyValue(key="inits_superseded", value=str(self.inits_superseded))]
+        status = diagnostic_status(
+            f"{self.get_name()}: tracker",
+            self.get_fully_qualified_name(),
+            self._state.state,
+            self._stats.snapshot(),
+            self.track_id,
+            self._input.health(self._monotonic()),
+        )
+        status.values += [
+            KeyValue(key="inits_received", value=str(self.inits_received)),
+            KeyValue(key="inits_superseded", value=str(self.inits_superseded)),
+        ]
         return status
 
     def _publish_diagnostics(self) -> None:
         self._warnings.flush()  # summaries of held-back warnings whose window has closed
-        self._diagnostics_pub.publish(diagnostic_array(self.get_clock().now().to_msg(),
-                                                       self.diagnostics_status()))
+        self._diagnostics_pub.publish(
+            diagnostic_array(self.get_clock().now().to_msg(), self.diagnostics_status())
+        )
 
     # ------------------------------------------------------------------ worker thread
     def _run_worker(self) -> None:
@@ -410,8 +467,10 @@ class TrackerCore:
                 if work.frame is not None and work.frame.stamp_ns != skip_stamp:
                     self._process(work.frame, work.generation)
             except Exception as exc:  # a bug must not kill tracking for good: log, reset, go on
-                self.get_logger().error(f"unexpected {type(exc).__name__} in the tracker worker: {exc}; "
-                                        "tracking reset", throttle_duration_sec=2.0)
+                self.get_logger().error(
+                    f"unexpected {type(exc).__name__} in the tracker worker: {exc}; tracking reset",
+                    throttle_duration_sec=2.0,
+                )
                 self._stop(f"worker error ({type(exc).__name__})", "error")
 
     def _initialise(self, request: InitRequest) -> Optional[int]:
@@ -424,10 +483,15 @@ class TrackerCore:
             if frame is None and request.request_stamp_ns:  # a marked frame sent beside the box?
                 frame = self._marked_frames.find(request.stamp_ns, tolerance_ns, wait_s=MARKED_FRAME_WAIT_S)
             if frame is None:
-                what = "no buffered frame at stamp" if request.request_stamp_ns else \
-                    "the frame that was newest when it arrived is no longer buffered, stamp"
-                self._warn("init_stamp", f"{request.source}: {what} {request.stamp_ns / 1e9:.3f} s; "
-                           "using the newest frame")
+                what = (
+                    "no buffered frame at stamp"
+                    if request.request_stamp_ns
+                    else "the frame that was newest when it arrived is no longer buffered, stamp"
+                )
+                self._warn(
+                    "init_stamp",
+                    f"{request.source}: {what} {request.stamp_ns / 1e9:.3f} s; using the newest frame",
+                )
         if frame is None:
             frame = self._frames.newest()
         if frame is None:
@@ -449,18 +513,28 @@ class TrackerCore:
         self._box, self._score = box, float("nan")
         self.track_id = str(next(self._track_ids))
         self._state.start(searching=relocate)
-        text = (f"tracking target {self.track_id} from {request.source}: box ({box[0]:.0f}, {box[1]:.0f}, "
-                f"{box[2]:.0f}, {box[3]:.0f}) on frame {frame.stamp_ns / 1e9:.3f}")
+        text = (
+            f"tracking target {self.track_id} from {request.source}: box ({box[0]:.0f}, {box[1]:.0f}, "
+            f"{box[2]:.0f}, {box[3]:.0f}) on frame {frame.stamp_ns / 1e9:.3f}"
+        )
         if relocate:
             text += f" ({(newest_ns - frame.stamp_ns) / 1e9:.1f} s old: searching the whole view)"
         if request.quiet:
             self.get_logger().debug(text)
         else:
             self.get_logger().info(text)
-        searching = f"; marked {(newest_ns - frame.stamp_ns) / 1e9:.1f} s ago, searching the current view" \
-            if relocate else ""
-        self._report("init_accepted", f"{request.source} accepted: box ({box[0]:.0f}, {box[1]:.0f}, "
-                     f"{box[2]:.0f}, {box[3]:.0f}){searching}", frame.stamp_ns, request)
+        searching = (
+            f"; marked {(newest_ns - frame.stamp_ns) / 1e9:.1f} s ago, searching the current view"
+            if relocate
+            else ""
+        )
+        self._report(
+            "init_accepted",
+            f"{request.source} accepted: box ({box[0]:.0f}, {box[1]:.0f}, "
+            f"{box[2]:.0f}, {box[3]:.0f}){searching}",
+            frame.stamp_ns,
+            request,
+        )
         return frame.stamp_ns
 
     def _refuse_init(self, request: InitRequest, key: str, why: str) -> None:
@@ -475,14 +549,23 @@ class TrackerCore:
             self._report(event, reason)
         self._frame_size = self._box = None
 
-    def _report(self, event: str, reason: str, stamp_ns: int = 0,
-                request: Optional[InitRequest] = None) -> None:
+    def _report(
+        self, event: str, reason: str, stamp_ns: int = 0, request: Optional[InitRequest] = None
+    ) -> None:
         """Publish the state after ``event`` on the latched ~/state (not possible any more once rclpy
         is shut down, e.g. a managed node taken down by Ctrl-C)."""
         if not self.context.ok():
             return
-        report = StateReport(self._state.state, self.track_id, self._score, event, reason, stamp_ns,
-                             request.request_stamp_ns if request else 0, request.source if request else "")
+        report = StateReport(
+            self._state.state,
+            self.track_id,
+            self._score,
+            event,
+            reason,
+            stamp_ns,
+            request.request_stamp_ns if request else 0,
+            request.source if request else "",
+        )
         self._state_pub.publish(state_status(report, self.get_fully_qualified_name(), self.get_name()))
 
     def _resized(self, rgb: np.ndarray, stamp_ns: int) -> None:
@@ -492,8 +575,11 @@ class TrackerCore:
         sx, sy = new_w / old_w, new_h / old_h
         change = f"image size changed from {old_w}x{old_h} to {new_w}x{new_h}"
         if abs(sx - sy) > ASPECT_TOLERANCE * max(sx, sy):
-            self._warn("size_change:reset", f"{change}, aspect ratio {old_w / old_h:.3f} -> "
-                       f"{new_w / new_h:.3f}: the box cannot be carried over, tracking reset")
+            self._warn(
+                "size_change:reset",
+                f"{change}, aspect ratio {old_w / old_h:.3f} -> "
+                f"{new_w / new_h:.3f}: the box cannot be carried over, tracking reset",
+            )
             self._stop(f"{change} (aspect ratio changed)", "resized")
             return
         x, y, w, h = self._box
@@ -505,8 +591,10 @@ class TrackerCore:
             self._stop(f"{change} (re-initialisation failed)", "resized")
             return
         self._frame_size, self._box = rgb.shape[:2], box
-        self._warn("size_change:rescaled", f"{change}: target {self.track_id} re-initialised from its "
-                   f"last box scaled by {sx:.3g}")
+        self._warn(
+            "size_change:rescaled",
+            f"{change}: target {self.track_id} re-initialised from its last box scaled by {sx:.3g}",
+        )
         self._report("resized", f"{change}: re-initialised from the scaled box", stamp_ns)
 
     def _process(self, frame: Frame, generation: int) -> None:
@@ -522,34 +610,44 @@ class TrackerCore:
             self._resized(rgb, frame.stamp_ns)
         wants_debug = self._wants_debug()
         if self._state.state is not TrackState.IDLE:
-            self._tracker.configure(redetect=p.redetect, lost_threshold=p.lost_score_threshold,
-                                    lost_frames=p.lost_frames,
-                                    reacquire_threshold=p.reacquire_score_threshold)
+            self._tracker.configure(
+                redetect=p.redetect,
+                lost_threshold=p.lost_score_threshold,
+                lost_frames=p.lost_frames,
+                reacquire_threshold=p.reacquire_score_threshold,
+            )
             started = time.monotonic()
             result = self._tracker.track(rgb, with_kept_mask=wants_debug and p.debug_draw_kept_tokens)
             model_s = time.monotonic() - started
             self._box, self._score = tuple(result.box), float(result.score)
-            change = self._state.update(result.score if result.claimed else math.nan,
-                                        lost_threshold=p.lost_score_threshold,
-                                        lost_frames=p.lost_frames,
-                                        reacquire_threshold=p.reacquire_score_threshold)
+            change = self._state.update(
+                result.score if result.claimed else math.nan,
+                lost_threshold=p.lost_score_threshold,
+                lost_frames=p.lost_frames,
+                reacquire_threshold=p.reacquire_score_threshold,
+            )
             if change == (TrackState.TRACKING, TrackState.LOST):
-                why = (f"score {result.score:.2f} below {p.lost_score_threshold:g} for {p.lost_frames} "
-                       "frames")
+                why = f"score {result.score:.2f} below {p.lost_score_threshold:g} for {p.lost_frames} frames"
                 self.get_logger().warning(f"target {self.track_id} lost ({why})")
                 self._report("lost", why, frame.stamp_ns)
             elif change == (TrackState.LOST, TrackState.TRACKING):
-                self.get_logger().info(f"target {self.track_id} re-acquired (score {result.score:.2f}) at "
-                                       "({:.0f}, {:.0f}, {:.0f}, {:.0f})".format(*result.box))
-                self._report("reacquired", f"score {result.score:.2f} >= {p.reacquire_score_threshold:g}",
-                             frame.stamp_ns)
+                self.get_logger().info(
+                    f"target {self.track_id} re-acquired (score {result.score:.2f}) at "
+                    "({:.0f}, {:.0f}, {:.0f}, {:.0f})".format(*result.box)
+                )
+                self._report(
+                    "reacquired",
+                    f"score {result.score:.2f} >= {p.reacquire_score_threshold:g}",
+                    frame.stamp_ns,
+                )
         header = frame.msg.header
         detections = []
         if result is not None and self._state.publishing:
             detections.append(make_detection(header, result.box, result.score, p.class_id, self.track_id))
         debug = self._debug.messages(self._debug_image(rgb, result, p), header, p) if wants_debug else []
-        spatial = self._spatial.messages(header, frame.stamp_ns, rgb.shape[:2],
-                                         result.box if detections else None, self.track_id, p)
+        spatial = self._spatial.messages(
+            header, frame.stamp_ns, rgb.shape[:2], result.box if detections else None, self.track_id, p
+        )
         with self._mailbox.current(generation) as current:
             if not current:  # a reset arrived during inference: this result is stale
                 return
@@ -561,8 +659,11 @@ class TrackerCore:
         latency = None
         if frame.stamp_ns:
             latency = (self.get_clock().now().nanoseconds - frame.stamp_ns) / 1e9
-        self._stats.on_processed(latency if latency is not None and latency >= 0 else None,
-                                 self._monotonic() - frame.received, model_s)
+        self._stats.on_processed(
+            latency if latency is not None and latency >= 0 else None,
+            self._monotonic() - frame.received,
+            model_s,
+        )
 
     def _decode(self, frame: Frame) -> np.ndarray:
         if isinstance(frame.msg, CompressedImage):
@@ -577,8 +678,9 @@ class TrackerCore:
         state = self._state.state.value
         if result is None:
             return draw_overlay(rgb, state, options=options)
-        return draw_overlay(rgb, state, result.box, result.score, result.search_box, result.kept_mask,
-                            options)
+        return draw_overlay(
+            rgb, state, result.box, result.score, result.search_box, result.kept_mask, options
+        )
 
     def _reject(self, exc: BadImageError) -> None:
         self._stats.on_rejected()
@@ -601,13 +703,17 @@ class TrackerCore:
         return self._stats.snapshot()
 
 
-
 class TrackerNode(TrackerCore, Node):
     """Tracks one user-marked target in an image stream with OSTrack; configured and active from
     construction to destruction (``lifecycle_node.LifecycleTrackerNode`` is the managed variant)."""
 
-    def __init__(self, tracker: Any = None, node_name: str = NODE_NAME,
-                 monotonic: Callable[[], float] = time.monotonic, **node_kwargs: Any) -> None:
+    def __init__(
+        self,
+        tracker: Any = None,
+        node_name: str = NODE_NAME,
+        monotonic: Callable[[], float] = time.monotonic,
+        **node_kwargs: Any,
+    ) -> None:
         """Declare parameters, load the model (unless ``tracker`` is given, as tests do) and wire I/O.
         ``monotonic`` is the clock of receipt times, staleness and warning throttling (tests inject one).
 
@@ -629,13 +735,15 @@ def _descriptor(spec: ParamSpec, read_only: bool) -> ParameterDescriptor:
     # Float parameters take integers too (`lost_score_threshold: 1` in YAML, `ros2 param set ... 1`):
     # rclpy would refuse an INTEGER for a DOUBLE, so they are dynamically typed and NodeParams
     # coerces int -> float and refuses anything else with a reason.
-    descriptor = ParameterDescriptor(description=spec.description, read_only=read_only,
-                                     dynamic_typing=isinstance(spec.default, float))
+    descriptor = ParameterDescriptor(
+        description=spec.description, read_only=read_only, dynamic_typing=isinstance(spec.default, float)
+    )
     if spec.value_range is not None:
         low, high = spec.value_range
         if isinstance(spec.default, float):
-            descriptor.floating_point_range = [FloatingPointRange(from_value=float(low),
-                                                                  to_value=float(high))]
+            descriptor.floating_point_range = [
+                FloatingPointRange(from_value=float(low), to_value=float(high))
+            ]
         else:
             descriptor.integer_range = [IntegerRange(from_value=int(low), to_value=int(high))]
     if spec.choices is not None:

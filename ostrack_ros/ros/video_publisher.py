@@ -7,6 +7,7 @@ Point it at a recording to feed the tracker as if a camera were attached::
 Each frame is stamped with the time it is published (strictly increasing, like a camera driver),
 so the tracker's latency figures and stamp matching work as on a robot.
 """
+
 from __future__ import annotations
 
 import sys
@@ -58,17 +59,30 @@ def _declare(node: Node) -> PublisherParams:
     return PublisherParams(
         path=declare("path", "", "video file or folder of images to play (required)"),
         # dynamic typing: `-p fps:=15` (an integer) must work as well as `fps:=15.0`
-        fps=float(declare("fps", 0.0, "publishing rate in Hz; 0 = the video's own rate (30 for folders)",
-                          dynamic_typing=True)),
+        fps=float(
+            declare(
+                "fps",
+                0.0,
+                "publishing rate in Hz; 0 = the video's own rate (30 for folders)",
+                dynamic_typing=True,
+            )
+        ),
         loop=declare("loop", False, "start again at the end instead of exiting"),
         frame_id=declare("frame_id", "camera", "header.frame_id of the published images"),
         encoding=declare("encoding", "bgr8", "rgb8 or bgr8"),
         reliable=declare("reliable", True, "reliable QoS (else best effort); depth 5 either way"),
         wait_for_subscribers=declare(
-            "wait_for_subscribers", 0, "hold the first frame until this many subscriptions match",
-            integer_range=[IntegerRange(from_value=0, to_value=100)]),
-        max_frames=declare("max_frames", 0, "stop after this many frames (0 = no limit)",
-                           integer_range=[IntegerRange(from_value=0, to_value=2**31 - 1)]),
+            "wait_for_subscribers",
+            0,
+            "hold the first frame until this many subscriptions match",
+            integer_range=[IntegerRange(from_value=0, to_value=100)],
+        ),
+        max_frames=declare(
+            "max_frames",
+            0,
+            "stop after this many frames (0 = no limit)",
+            integer_range=[IntegerRange(from_value=0, to_value=2**31 - 1)],
+        ),
     )
 
 
@@ -93,9 +107,11 @@ class VideoPublisher(Node):
         except FrameSourceError as exc:
             raise SourceError(str(exc)) from None
         self.fps = p.fps if p.fps > 0 else self._source.native_fps
-        qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
-                         reliability=ReliabilityPolicy.RELIABLE if p.reliable
-                         else ReliabilityPolicy.BEST_EFFORT)
+        qos = QoSProfile(
+            history=HistoryPolicy.KEEP_LAST,
+            depth=5,
+            reliability=ReliabilityPolicy.RELIABLE if p.reliable else ReliabilityPolicy.BEST_EFFORT,
+        )
         self._pub = self.create_publisher(Image, "image", qos)
         self._warnings = ThrottledLog(self.get_logger().warning)
         self._last_stamp_ns = -1
@@ -103,9 +119,11 @@ class VideoPublisher(Node):
         self.done = False
         self._waiting = False
         self._timer = self.create_timer(1.0 / self.fps, self._tick)
-        self.get_logger().info(f"playing {self._source.path} at {self.fps:.1f} fps on "
-                               f"'{self._pub.topic_name}' ({p.encoding}, frame_id '{p.frame_id}'"
-                               f"{', looping' if p.loop else ''})")
+        self.get_logger().info(
+            f"playing {self._source.path} at {self.fps:.1f} fps on "
+            f"'{self._pub.topic_name}' ({p.encoding}, frame_id '{p.frame_id}'"
+            f"{', looping' if p.loop else ''})"
+        )
 
     def _next_frame(self) -> Optional[np.ndarray]:
         for _ in range(100):  # skip a run of undecodable images, but never spin forever

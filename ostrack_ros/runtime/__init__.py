@@ -1,5 +1,6 @@
 """Inference runtimes for the tracker: the network behind the ``TrackingNetwork`` protocol on eager
 torch, a CUDA graph, torch.compile, onnxruntime or TensorRT (graph files come from ``export``)."""
+
 from __future__ import annotations
 
 from ..export.errors import BackendError

@@ -4,6 +4,7 @@ Both run ``FrameNetwork`` (fixed CE token counts, template rows as constants), w
 syncs and no data-dependent shapes, so it captures into one graph and compiles without graph breaks.
 Inputs are copied into static buffers and outputs cloned, so callers may keep results across frames.
 """
+
 from __future__ import annotations
 
 from typing import Optional, Sequence
@@ -24,8 +25,13 @@ class _TorchFrameBackend(FrameBackend):
         self.frame = FrameNetwork(model).eval()
         param = next(model.parameters())
         self.io_dtype = param.dtype
-        super().__init__(model.config, param.device, weights_input=self.frame.weights_input,
-                         search_grid=model.search_grid, dtype=compute_dtype(model))
+        super().__init__(
+            model.config,
+            param.device,
+            weights_input=self.frame.weights_input,
+            search_grid=model.search_grid,
+            dtype=compute_dtype(model),
+        )
 
     @torch.inference_mode()
     def _embed(self, template: torch.Tensor) -> torch.Tensor:
@@ -43,9 +49,10 @@ class CudaGraphBackend(_TorchFrameBackend):
             raise BackendError(f"CUDA graphs need a CUDA device, not {self.device}")
         cfg = self.config
         c = self.model.backbone.embed_dim
-        self._tokens = torch.zeros(1, cfg.template_grid ** 2, c, dtype=self.io_dtype, device=self.device)
-        self._search = torch.zeros(1, 3, cfg.data.search.size, cfg.data.search.size, dtype=self.io_dtype,
-                                   device=self.device)
+        self._tokens = torch.zeros(1, cfg.template_grid**2, c, dtype=self.io_dtype, device=self.device)
+        self._search = torch.zeros(
+            1, 3, cfg.data.search.size, cfg.data.search.size, dtype=self.io_dtype, device=self.device
+        )
         self._ce_in = self.frame.ce_row_weights.clone()
         args = (self._tokens, self._search) + ((self._ce_in,) if self.weights_input else ())
         with torch.inference_mode():
@@ -59,8 +66,9 @@ class CudaGraphBackend(_TorchFrameBackend):
             with torch.cuda.graph(self._graph):
                 self._outputs = self.frame(*args)
 
-    def _frame(self, tokens: torch.Tensor, search: torch.Tensor,
-               weights: Optional[torch.Tensor]) -> Sequence[torch.Tensor]:
+    def _frame(
+        self, tokens: torch.Tensor, search: torch.Tensor, weights: Optional[torch.Tensor]
+    ) -> Sequence[torch.Tensor]:
         self._tokens.copy_(tokens)
         self._search.copy_(search)
         if self.weights_input:
@@ -81,8 +89,9 @@ class CompiledBackend(_TorchFrameBackend):
         self._compiled = torch.compile(self.frame, mode=mode, fullgraph=True, dynamic=False)
 
     @torch.inference_mode()
-    def _frame(self, tokens: torch.Tensor, search: torch.Tensor,
-               weights: Optional[torch.Tensor]) -> Sequence[torch.Tensor]:
+    def _frame(
+        self, tokens: torch.Tensor, search: torch.Tensor, weights: Optional[torch.Tensor]
+    ) -> Sequence[torch.Tensor]:
         args = (tokens, search)
         if self.weights_input:
             args += (weights,)

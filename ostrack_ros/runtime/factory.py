@@ -12,6 +12,7 @@ runtime of your choice.
 ``export/cache.py``), or for onnxruntime / tensorrt an already exported ``.onnx`` / built ``.engine``
 file (its ``.template.onnx`` / ``.template.engine`` sibling next to it).
 """
+
 from __future__ import annotations
 
 import os
@@ -35,9 +36,13 @@ ORT_PRECISIONS = {torch.float32: "fp32", torch.float16: "fp16", torch.int8: "int
 PathLike = Union[str, os.PathLike]
 
 
-def create_backend(name: str, config: Union[PathLike, OSTrackConfig], weights: Optional[PathLike],
-                   device: Union[str, torch.device] = "cpu", dtype: torch.dtype = torch.float32
-                   ) -> TrackingNetwork:
+def create_backend(
+    name: str,
+    config: Union[PathLike, OSTrackConfig],
+    weights: Optional[PathLike],
+    device: Union[str, torch.device] = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> TrackingNetwork:
     """The network of ``config`` + ``weights`` on backend ``name``.
 
     ``dtype`` is the compute precision: torch backends run in it (mixed, ``set_precision``);
@@ -52,8 +57,10 @@ def create_backend(name: str, config: Union[PathLike, OSTrackConfig], weights: O
     except ValueError as exc:
         raise BackendError(str(exc)) from None
     if dtype == torch.int8 and name != "onnxruntime":
-        raise BackendError(f"precision int8 is the onnxruntime backend's quantized graph (CPU); "
-                           f"backend {name} runs fp32, fp16 or bf16")
+        raise BackendError(
+            f"precision int8 is the onnxruntime backend's quantized graph (CPU); "
+            f"backend {name} runs fp32, fp16 or bf16"
+        )
     if name in ("torch", "cuda-graph", "torch-compile"):
         if weights is not None and Path(weights).suffix in (".onnx", ".engine"):
             raise BackendError(f"backend {name} needs checkpoint weights, not {weights}")
@@ -61,14 +68,16 @@ def create_backend(name: str, config: Union[PathLike, OSTrackConfig], weights: O
         if name == "torch":
             return model
         from .compiled import CompiledBackend, CudaGraphBackend
+
         return CudaGraphBackend(model) if name == "cuda-graph" else CompiledBackend(model)
     if name == "onnxruntime":
         return _onnxruntime_backend(cfg, weights, dev, dtype)
     return _tensorrt_backend(cfg, weights, dev, dtype)
 
 
-def _onnxruntime_backend(cfg: OSTrackConfig, weights: Optional[PathLike], dev: torch.device,
-                         dtype: torch.dtype) -> TrackingNetwork:
+def _onnxruntime_backend(
+    cfg: OSTrackConfig, weights: Optional[PathLike], dev: torch.device, dtype: torch.dtype
+) -> TrackingNetwork:
     from .ort_backend import OnnxRuntimeBackend
 
     precision = ORT_PRECISIONS.get(dtype)
@@ -80,15 +89,17 @@ def _onnxruntime_backend(cfg: OSTrackConfig, weights: Optional[PathLike], dev: t
         graphs = prebuilt_graphs(weights, cfg)
         found = read_metadata(graphs.frame).get("ostrack_ros.precision")
         if found != precision:
-            raise BackendError(f"{weights} is not an {precision} graph but {found}; pass the precision "
-                               "it was exported in")
+            raise BackendError(
+                f"{weights} is not an {precision} graph but {found}; pass the precision it was exported in"
+            )
         return OnnxRuntimeBackend(graphs, cfg, dev, dtype=dtype)
     with exported_graphs(cfg, weights, OPSET, precision == "fp16", int8=precision == "int8") as graphs:
         return OnnxRuntimeBackend(graphs, cfg, dev, dtype=dtype)
 
 
-def _tensorrt_backend(cfg: OSTrackConfig, weights: Optional[PathLike], dev: torch.device,
-                      dtype: torch.dtype) -> TrackingNetwork:
+def _tensorrt_backend(
+    cfg: OSTrackConfig, weights: Optional[PathLike], dev: torch.device, dtype: torch.dtype
+) -> TrackingNetwork:
     from ..export.engine_files import engine_files
     from .trt_backend import TensorRTBackend
 
@@ -96,6 +107,7 @@ def _tensorrt_backend(cfg: OSTrackConfig, weights: Optional[PathLike], dev: torc
         raise BackendError(f"the tensorrt backend builds fp32 or fp16 engines, not {dtype}")
     if dev.type != "cuda":
         from ..export.tensorrt_build import import_tensorrt
+
         import_tensorrt()  # a missing TensorRT is the first thing to fix
         raise BackendError(f"the tensorrt backend needs a CUDA device, not {dev}")
     with engine_files(cfg, weights, dev, fp16=dtype == torch.float16) as frame:

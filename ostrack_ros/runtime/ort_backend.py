@@ -1,4 +1,5 @@
 """onnxruntime backend: the exported template and frame graphs on the CPU or the CUDA provider."""
+
 from __future__ import annotations
 
 from typing import Dict, List, Optional, Sequence
@@ -13,16 +14,22 @@ from ..export.graph_files import ExportedOnnx
 from .frame_backend import FrameBackend
 
 # onnxruntime type string -> (numpy dtype, torch dtype), for binding torch tensors in place
-_TYPES = {"tensor(float)": (np.float32, torch.float32), "tensor(float16)": (np.float16, torch.float16),
-          "tensor(int32)": (np.int32, torch.int32), "tensor(int64)": (np.int64, torch.int64)}
+_TYPES = {
+    "tensor(float)": (np.float32, torch.float32),
+    "tensor(float16)": (np.float16, torch.float16),
+    "tensor(int32)": (np.int32, torch.int32),
+    "tensor(int64)": (np.int64, torch.int64),
+}
 
 
 def import_onnxruntime():
     try:
         import onnxruntime
     except ImportError as exc:
-        raise BackendError(f"the onnxruntime backend needs the onnxruntime package ({exc}); "
-                           "pip install onnxruntime (CPU) or onnxruntime-gpu (CUDA)") from None
+        raise BackendError(
+            f"the onnxruntime backend needs the onnxruntime package ({exc}); "
+            "pip install onnxruntime (CPU) or onnxruntime-gpu (CUDA)"
+        ) from None
     return onnxruntime
 
 
@@ -31,14 +38,22 @@ class OnnxRuntimeBackend(FrameBackend):
 
     name = "onnxruntime"
 
-    def __init__(self, graphs: ExportedOnnx, config: OSTrackConfig, device: torch.device,
-                 threads: Optional[int] = None, dtype: torch.dtype = torch.float32) -> None:
+    def __init__(
+        self,
+        graphs: ExportedOnnx,
+        config: OSTrackConfig,
+        device: torch.device,
+        threads: Optional[int] = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
         """``dtype``: the precision the graphs were exported in (``torch.int8``: quantized frame graph)."""
         ort = import_onnxruntime()
         if device.type == "cuda":
             if "CUDAExecutionProvider" not in ort.get_available_providers():
-                raise BackendError("onnxruntime here has no CUDAExecutionProvider (pip install "
-                                   "onnxruntime-gpu matching your CUDA), or use device cpu")
+                raise BackendError(
+                    "onnxruntime here has no CUDAExecutionProvider (pip install "
+                    "onnxruntime-gpu matching your CUDA), or use device cpu"
+                )
             providers = [("CUDAExecutionProvider", {"device_id": device.index or 0}), "CPUExecutionProvider"]
         elif device.type == "cpu":
             providers = ["CPUExecutionProvider"]
@@ -54,15 +69,17 @@ class OnnxRuntimeBackend(FrameBackend):
         if inputs[:2] != [TOKENS, SEARCH] or template_inputs != [TEMPLATE_INPUT]:
             raise BackendError(f"{graphs.frame} is not an ostrack-export graph (inputs {inputs})")
         score_shape = self._session.get_outputs()[0].shape  # (1, 1, G, G): the graph's own score map
-        super().__init__(config, device, weights_input=CE_WEIGHTS in inputs, search_grid=int(score_shape[-1]),
-                         dtype=dtype)
+        super().__init__(
+            config, device, weights_input=CE_WEIGHTS in inputs, search_grid=int(score_shape[-1]), dtype=dtype
+        )
         self._io: Dict[int, tuple] = {}  # per session: input types, (name, numpy type, output buffer)
 
     def _embed(self, template: torch.Tensor) -> torch.Tensor:
         return self._run(self._template, {TEMPLATE_INPUT: template})[0]
 
-    def _frame(self, tokens: torch.Tensor, search: torch.Tensor,
-               weights: Optional[torch.Tensor]) -> Sequence[torch.Tensor]:
+    def _frame(
+        self, tokens: torch.Tensor, search: torch.Tensor, weights: Optional[torch.Tensor]
+    ) -> Sequence[torch.Tensor]:
         feeds = {TOKENS: tokens, SEARCH: search}
         if self.weights_input:
             feeds[CE_WEIGHTS] = weights
@@ -76,9 +93,15 @@ class OnnxRuntimeBackend(FrameBackend):
         if id(session) not in self._io:  # per session, once: input types and preallocated outputs
             self._io[id(session)] = (
                 {meta.name: _TYPES[meta.type] for meta in session.get_inputs()},
-                [(meta.name, _TYPES[meta.type][0],
-                  torch.empty(meta.shape, dtype=_TYPES[meta.type][1], device=self.device))
-                 for meta in session.get_outputs()])
+                [
+                    (
+                        meta.name,
+                        _TYPES[meta.type][0],
+                        torch.empty(meta.shape, dtype=_TYPES[meta.type][1], device=self.device),
+                    )
+                    for meta in session.get_outputs()
+                ],
+            )
         types, outputs = self._io[id(session)]
         # Converted copies are kept alive until the run ends: onnxruntime reads them by address.
         feeds = {k: v.detach().to(self.device, types[k][1]).contiguous() for k, v in feeds.items()}

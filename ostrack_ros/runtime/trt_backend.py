@@ -1,4 +1,5 @@
 """TensorRT backend: serialized template and frame engines run on torch CUDA buffers."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,8 +22,13 @@ class EngineRunner:
         engine = runtime.deserialize_cuda_engine(Path(path).read_bytes())
         if engine is None:
             raise BackendError(f"{path}: not an engine for this TensorRT version / GPU; rebuild it here")
-        dtypes = {trt.float32: torch.float32, trt.float16: torch.float16, trt.int32: torch.int32,
-                  trt.int8: torch.int8, trt.bool: torch.bool}
+        dtypes = {
+            trt.float32: torch.float32,
+            trt.float16: torch.float16,
+            trt.int32: torch.int32,
+            trt.int8: torch.int8,
+            trt.bool: torch.bool,
+        }
         if hasattr(trt, "int64"):
             dtypes[trt.int64] = torch.int64
         self.engine, self.context = engine, engine.create_execution_context()
@@ -38,7 +44,8 @@ class EngineRunner:
             shapes = [tuple(engine.get_binding_shape(i)) for i in range(engine.num_bindings)]
             types = [engine.get_binding_dtype(i) for i in range(engine.num_bindings)]
         self.buffers: Dict[str, torch.Tensor] = {
-            n: torch.empty(s, dtype=dtypes[t], device=device) for n, s, t in zip(names, shapes, types)}
+            n: torch.empty(s, dtype=dtypes[t], device=device) for n, s, t in zip(names, shapes, types)
+        }
         self.inputs = [n for n, i in zip(names, is_input) if i]
         self.outputs = [n for n, i in zip(names, is_input) if not i]
         if self.named:
@@ -51,8 +58,11 @@ class EngineRunner:
         for name, tensor in feeds.items():
             self.buffers[name].copy_(tensor)
         stream = torch.cuda.current_stream(self.device).cuda_stream
-        ok = (self.context.execute_async_v3(stream) if self.named
-              else self.context.execute_async_v2(self._bindings, stream))
+        ok = (
+            self.context.execute_async_v3(stream)
+            if self.named
+            else self.context.execute_async_v2(self._bindings, stream)
+        )
         if not ok:
             raise BackendError("TensorRT execution failed")
         return [self.buffers[n].clone() for n in self.outputs]
@@ -63,8 +73,14 @@ class TensorRTBackend(FrameBackend):
 
     name = "tensorrt"
 
-    def __init__(self, frame_engine: Path, template_engine: Path, config: OSTrackConfig,
-                 device: torch.device, dtype: torch.dtype = torch.float32) -> None:
+    def __init__(
+        self,
+        frame_engine: Path,
+        template_engine: Path,
+        config: OSTrackConfig,
+        device: torch.device,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
         if device.type != "cuda":
             raise BackendError(f"the tensorrt backend needs a CUDA device, not {device}")
         trt = import_tensorrt()
@@ -74,17 +90,24 @@ class TensorRTBackend(FrameBackend):
             self._template = EngineRunner(runtime, trt, template_engine, device)
             self._engine = EngineRunner(runtime, trt, frame_engine, device)
         if self._engine.inputs[:2] != [TOKENS, SEARCH] or self._template.inputs != [TEMPLATE_INPUT]:
-            raise BackendError(f"{frame_engine} was not built from an ostrack-export graph "
-                               f"(inputs {self._engine.inputs})")
+            raise BackendError(
+                f"{frame_engine} was not built from an ostrack-export graph (inputs {self._engine.inputs})"
+            )
         score_map = self._engine.buffers[self._engine.outputs[0]]  # (1, 1, G, G): the engine's own map
-        super().__init__(config, device, weights_input=CE_WEIGHTS in self._engine.inputs,
-                         search_grid=int(score_map.shape[-1]), dtype=dtype)
+        super().__init__(
+            config,
+            device,
+            weights_input=CE_WEIGHTS in self._engine.inputs,
+            search_grid=int(score_map.shape[-1]),
+            dtype=dtype,
+        )
 
     def _embed(self, template: torch.Tensor) -> torch.Tensor:
         return self._template({TEMPLATE_INPUT: template})[0]
 
-    def _frame(self, tokens: torch.Tensor, search: torch.Tensor,
-               weights: Optional[torch.Tensor]) -> Sequence[torch.Tensor]:
+    def _frame(
+        self, tokens: torch.Tensor, search: torch.Tensor, weights: Optional[torch.Tensor]
+    ) -> Sequence[torch.Tensor]:
         feeds = {TOKENS: tokens, SEARCH: search}
         if self.weights_input:
             feeds[CE_WEIGHTS] = weights

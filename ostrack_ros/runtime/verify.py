@@ -1,4 +1,5 @@
 """Compare a backend's outputs with the torch fp32 network on the same inputs."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,8 +26,9 @@ class Agreement:
 
 
 @torch.inference_mode()
-def compare_to_torch(backend: TrackingNetwork, model: OSTrack, template: torch.Tensor,
-                     search: torch.Tensor) -> Agreement:
+def compare_to_torch(
+    backend: TrackingNetwork, model: OSTrack, template: torch.Tensor, search: torch.Tensor
+) -> Agreement:
     """Run ``template`` (1, 3, Ht, Wt) and ``search`` (1, 3, Hs, Ws) through both, on CPU fp32 copies
     of the torch side, and report their agreement."""
     mask = ce_template_mask(model.config, 1) if model.config.model.backbone.uses_ce else None
@@ -34,7 +36,8 @@ def compare_to_torch(backend: TrackingNetwork, model: OSTrack, template: torch.T
     dev = backend.device
     bmask = mask.to(dev) if mask is not None else None
     got = backend.track_frame(backend.embed_template(template.to(dev)), search.to(dev), bmask)
-    diffs = {k: float((getattr(got, k).float().cpu() - getattr(ref, k).float()).abs().max())
-             for k in MAP_KEYS}
+    diffs = {
+        k: float((getattr(got, k).float().cpu() - getattr(ref, k).float()).abs().max()) for k in MAP_KEYS
+    }
     sets = tuple(set(g[0].tolist()) == set(r[0].tolist()) for g, r in zip(got.kept_indices, ref.kept_indices))
     return Agreement(diffs, sets)

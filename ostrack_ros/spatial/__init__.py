@@ -4,6 +4,7 @@ ROS-free (numpy only); the ROS adapter turns ``sensor_msgs/CameraInfo`` and dept
 arrays these functions take. Coordinates are the camera's optical frame (REP-103: x right, y down,
 z forward, metres).
 """
+
 from .target_3d import CameraIntrinsics, DepthEstimate, bearing, box_depth, target_point
 
 __all__ = ["CameraIntrinsics", "DepthEstimate", "bearing", "box_depth", "target_point"]

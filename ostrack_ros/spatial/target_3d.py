@@ -1,4 +1,5 @@
 """Pinhole back-projection of a box centre and a robust depth statistic inside the box."""
+
 from __future__ import annotations
 
 import math
@@ -30,10 +31,10 @@ class CameraIntrinsics:
             raise ValueError(f"camera matrix needs 9 values, got {len(values)}")
         fx, fy, cx, cy = values[0], values[4], values[2], values[5]
         if not all(math.isfinite(v) for v in values) or fx <= 0 or fy <= 0:
-            raise ValueError(f"camera matrix is not a calibrated pinhole: fx={fx}, fy={fy} "
-                             "(uncalibrated camera?)")
+            raise ValueError(
+                f"camera matrix is not a calibrated pinhole: fx={fx}, fy={fy} (uncalibrated camera?)"
+            )
         return cls(fx, fy, cx, cy)
-
 
     def scaled(self, sx: float, sy: float) -> "CameraIntrinsics":
         """The intrinsics of the same camera in an image resized by (sx, sy) (as image_geometry bins)."""
@@ -56,8 +57,13 @@ def bearing(u: float, v: float, intrinsics: CameraIntrinsics) -> Vector:
     return (x / norm, y / norm, 1.0 / norm)
 
 
-def box_depth(depth: np.ndarray, box: Box, scale_to_m: float, central_fraction: float = 0.5,
-              min_valid_fraction: float = 0.05) -> Optional[DepthEstimate]:
+def box_depth(
+    depth: np.ndarray,
+    box: Box,
+    scale_to_m: float,
+    central_fraction: float = 0.5,
+    min_valid_fraction: float = 0.05,
+) -> Optional[DepthEstimate]:
     """Median depth over the central ``central_fraction`` of ``box`` (per side), zeros/NaN/inf ignored.
 
     The centre of a tracking box is mostly target; its border is often background, which a median

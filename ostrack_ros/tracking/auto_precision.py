@@ -6,6 +6,7 @@ AMX) -> bf16 for the torch backends; anything else -> fp32 (torch would emulate 
 and the onnxruntime CPU backend has no bf16 path). int8 is never picked automatically: it is a
 separate accuracy trade-off (docs/benchmarks.md).
 """
+
 from __future__ import annotations
 
 from typing import FrozenSet, Iterable, Optional, Tuple
@@ -39,8 +40,9 @@ def cpu_has_native_bf16(flags: Optional[Iterable[str]] = None) -> bool:
     return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
 
 
-def resolve_precision(precision: str, device: torch.device | str, backend: str = "torch",
-                      flags: Optional[Iterable[str]] = None) -> Tuple[str, str]:
+def resolve_precision(
+    precision: str, device: torch.device | str, backend: str = "torch", flags: Optional[Iterable[str]] = None
+) -> Tuple[str, str]:
     """(precision name, reason): ``auto`` decided for a resolved ``device`` and ``backend``; any
     other name is returned as is with an empty reason."""
     if precision != AUTO:

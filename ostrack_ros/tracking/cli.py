@@ -4,6 +4,7 @@ Output: one ``x,y,w,h,score`` line per frame (the first line is the initial box 
 the usual single-object benchmark format; with ``--redetect`` the score is 0 on frames where the
 lost target is not claimed (re-detection running).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,13 @@ def parse_box(text: str) -> tuple[float, float, float, float]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ostrack-track", description=__doc__.splitlines()[0])
     parser.add_argument("--video", required=True, help="video file or folder of frames (sorted by name)")
-    parser.add_argument("--init", required=True, type=parse_box, metavar="x,y,w,h",
-                        help="target box in the first frame, pixels")
+    parser.add_argument(
+        "--init",
+        required=True,
+        type=parse_box,
+        metavar="x,y,w,h",
+        help="target box in the first frame, pixels",
+    )
     parser.add_argument("--out", help="write boxes here instead of stdout")
     add_runtime_arguments(parser)
     add_redetect_argument(parser)
@@ -52,23 +58,38 @@ def add_runtime_arguments(parser: argparse.ArgumentParser) -> None:
     ``--backend``, as the node's parameters of the same names (shared by ostrack-track and ostrack-eval)."""
     from ..runtime import BACKENDS
 
-    parser.add_argument("--config", help=f"preset name or experiment YAML (default: {DEFAULT_PRESET}, "
-                                         "or the demo model's config when --weights is omitted)")
-    parser.add_argument("--weights", help="checkpoint (.pth.tar, .pth or .safetensors); "
-                                          "default: the embedded demo model")
+    parser.add_argument(
+        "--config",
+        help=f"preset name or experiment YAML (default: {DEFAULT_PRESET}, "
+        "or the demo model's config when --weights is omitted)",
+    )
+    parser.add_argument(
+        "--weights", help="checkpoint (.pth.tar, .pth or .safetensors); default: the embedded demo model"
+    )
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
-    parser.add_argument("--precision", default="fp32", choices=PRECISION_NAMES,
-                        help="fp32 (default), fp16/bf16 (mixed), int8 (onnxruntime) or auto (the node's "
-                             "default: the fastest that keeps accuracy on the device)")
-    parser.add_argument("--backend", default="torch", choices=BACKENDS,
-                        help="inference runtime (default torch; see docs/JETSON.md)")
+    parser.add_argument(
+        "--precision",
+        default="fp32",
+        choices=PRECISION_NAMES,
+        help="fp32 (default), fp16/bf16 (mixed), int8 (onnxruntime) or auto (the node's "
+        "default: the fastest that keeps accuracy on the device)",
+    )
+    parser.add_argument(
+        "--backend",
+        default="torch",
+        choices=BACKENDS,
+        help="inference runtime (default torch; see docs/JETSON.md)",
+    )
 
 
 def add_redetect_argument(parser: argparse.ArgumentParser) -> None:
     """``--redetect``, as the node's ``redetect`` parameter (shared by ostrack-track and ostrack-eval)."""
-    parser.add_argument("--redetect", action="store_true",
-                        help="long-term mode: search the whole frame for a lost target and re-acquire "
-                             "it after confirmation (default off: the official short-term tracker)")
+    parser.add_argument(
+        "--redetect",
+        action="store_true",
+        help="long-term mode: search the whole frame for a lost target and re-acquire "
+        "it after confirmation (default off: the official short-term tracker)",
+    )
 
 
 def choose_from_args(args: argparse.Namespace, log=None) -> ModelChoice:
@@ -115,9 +136,11 @@ def run(args: argparse.Namespace) -> int:
     if count == 0:
         raise TrackingError(f"'{args.video}' yielded no frames")
     fps = (count - 1) / tracking_time if tracking_time > 0 else float("nan")
-    print(f"ostrack-track: {count} frames ({tracker.device}, {tracker.precision}, {args.backend}), "
-          f"{fps:.1f} fps in track()" + (f", boxes written to {args.out}" if args.out else ""),
-          file=sys.stderr)
+    print(
+        f"ostrack-track: {count} frames ({tracker.device}, {tracker.precision}, {args.backend}), "
+        f"{fps:.1f} fps in track()" + (f", boxes written to {args.out}" if args.out else ""),
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ latest position: every re-check must score at least ``threshold`` and stay withi
 target sizes of the previous position with a size change of at most ``max_scale_change``; one
 failure drops the candidate.
 """
+
 from __future__ import annotations
 
 import enum
@@ -111,9 +112,11 @@ class Confirmation:
             raise RuntimeError("check() without a pending candidate: propose() one first")
         previous = self.candidate
         scale = peak.size / previous.size if previous.size > 0 else math.inf
-        consistent = (peak.score >= self.rule.threshold
-                      and distance(peak, previous) <= self.rule.max_shift * previous.size
-                      and 1.0 / self.rule.max_scale_change <= scale <= self.rule.max_scale_change)
+        consistent = (
+            peak.score >= self.rule.threshold
+            and distance(peak, previous) <= self.rule.max_shift * previous.size
+            and 1.0 / self.rule.max_scale_change <= scale <= self.rule.max_scale_change
+        )
         if not consistent:
             self.candidate, self.checks = None, 0
             return Verdict.REJECTED

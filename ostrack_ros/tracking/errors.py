@@ -1,4 +1,5 @@
 """The one exception type of the tracking core."""
+
 from __future__ import annotations
 
 

@@ -2,6 +2,7 @@
 
 ``ostrack-track`` iterates it; the ROS ``video_publisher`` reads it frame by frame, rewinding to loop.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,9 @@ class FrameSource:
         self._capture: Optional[cv2.VideoCapture] = None
         self._index = 0
         if self.path.is_dir():
-            self.images = sorted((p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES),
-                                 key=natural_key)
+            self.images = sorted(
+                (p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=natural_key
+            )
             if not self.images:
                 raise FrameSourceError(f"folder '{self.path}' holds no images ({', '.join(IMAGE_SUFFIXES)})")
         elif not self.path.is_file():
@@ -126,6 +128,8 @@ def _npz_frames(path: Path) -> np.ndarray:
             raise
         raise FrameSourceError(f"cannot read '{path}' as .npz: {exc}") from None
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or not len(frames):
-        raise FrameSourceError(f"'{path}': 'frames' must be a non-empty (N, H, W, 3) uint8 array, "
-                               f"got {frames.shape} {frames.dtype}")
+        raise FrameSourceError(
+            f"'{path}': 'frames' must be a non-empty (N, H, W, 3) uint8 array, "
+            f"got {frames.shape} {frames.dtype}"
+        )
     return frames

@@ -4,6 +4,7 @@ Every rounding step follows the official code bit for bit (Python ``round`` half
 crop origin, the ``x2_pad = max(x2 - W + 1, 0)`` padding quirk, OpenCV zero padding and bilinear
 resize on uint8), because the tracker's crops and boxes must match the reference exactly.
 """
+
 from __future__ import annotations
 
 import math
@@ -52,7 +53,7 @@ def sample_target(image: np.ndarray, box: Sequence[float], factor: float, output
     x1_pad, y1_pad = max(0, -x1), max(0, -y1)
     # Official quirk: one pixel more padding than needed on the right/bottom edge.
     x2_pad, y2_pad = max(x2 - width + 1, 0), max(y2 - height + 1, 0)
-    patch = image[y1 + y1_pad:y2 - y2_pad, x1 + x1_pad:x2 - x2_pad]
+    patch = image[y1 + y1_pad : y2 - y2_pad, x1 + x1_pad : x2 - x2_pad]
     if patch.size == 0:
         # The window sees no image pixel: the official crop is all padding, i.e. zeros (OpenCV 4 padded
         # an empty patch; OpenCV 5 refuses one, so the result is built here for every version).
@@ -63,8 +64,9 @@ def sample_target(image: np.ndarray, box: Sequence[float], factor: float, output
     return Crop(resized, output_size / size, x1, y1, size, (x1_pad, x2_pad, y1_pad, y2_pad))
 
 
-def map_box_back(pred_box: Sequence[float], prev_box: Sequence[float], search_size: int,
-                 resize_factor: float) -> Box:
+def map_box_back(
+    pred_box: Sequence[float], prev_box: Sequence[float], search_size: int, resize_factor: float
+) -> Box:
     """Map a crop-pixel (cx, cy, w, h) prediction to an image (x, y, w, h) box.
 
     Like the official tracker this uses the previous state's centre and ``crop_sz / 2`` as the crop

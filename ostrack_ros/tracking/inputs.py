@@ -1,4 +1,5 @@
 """Validation of what users hand the tracker: RGB frames, boxes and precisions."""
+
 from __future__ import annotations
 
 import math

@@ -8,6 +8,7 @@ searched for in the whole frame: ``max_tiles_per_frame`` tiles (``tiling``) run 
 with the official local search crop, and a full pass proposes its best peak to the look-alike
 resistant ``confirmation`` rule; only a confirmed candidate is claimed again.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -49,8 +50,10 @@ class LongTermSettings:
         if self.lost_frames < 1 or self.max_tiles_per_frame < 1:
             raise TrackingError(f"lost_frames and max_tiles_per_frame must be >= 1, got {self}")
         if not self.reacquire_threshold >= self.lost_threshold:
-            raise TrackingError(f"reacquire_threshold ({self.reacquire_threshold}) must be >= "
-                                f"lost_threshold ({self.lost_threshold})")
+            raise TrackingError(
+                f"reacquire_threshold ({self.reacquire_threshold}) must be >= "
+                f"lost_threshold ({self.lost_threshold})"
+            )
         if not self.scales or not all(s > 0 for s in self.scales):
             raise TrackingError(f"scales must be positive, got {self.scales}")
         if not 0.0 <= self.tile_overlap < 1.0:
@@ -62,8 +65,13 @@ class LongTermSettings:
 
     def rule(self) -> ConfirmationRule:
         """Scan peaks above the lost threshold are re-checked; re-checks must reach the re-acquire one."""
-        return ConfirmationRule(self.reacquire_threshold, self.margin, self.confirm_frames, self.max_shift,
-                                propose_threshold=self.lost_threshold)
+        return ConfirmationRule(
+            self.reacquire_threshold,
+            self.margin,
+            self.confirm_frames,
+            self.max_shift,
+            propose_threshold=self.lost_threshold,
+        )
 
 
 class LongTermTracker:
@@ -171,9 +179,16 @@ class LongTermTracker:
             return dataclasses.replace(result, claimed=False)
         if self._schedule is None or self._schedule_size != (width, height):
             self._schedule = TileSchedule(
-                tile_boxes(width, height, self._target_wh, self.tracker.search_factor,
-                           self.settings.scales, self.settings.tile_overlap),
-                self.settings.max_tiles_per_frame)
+                tile_boxes(
+                    width,
+                    height,
+                    self._target_wh,
+                    self.tracker.search_factor,
+                    self.settings.scales,
+                    self.settings.tile_overlap,
+                ),
+                self.settings.max_tiles_per_frame,
+            )
             self._schedule_size = (width, height)
             self._scan_peaks = []
         boxes = self._schedule.take()
@@ -200,8 +215,13 @@ class LongTermTracker:
     def _reacquired(self, result: TrackResult, peak: Peak) -> TrackResult:
         self.tracker.state = peak.box
         self._claim(peak.box)
-        return dataclasses.replace(result, box=peak.box, score=peak.score, claimed=True,
-                                   search_box=peak.search_box or result.search_box)
+        return dataclasses.replace(
+            result,
+            box=peak.box,
+            score=peak.score,
+            claimed=True,
+            search_box=peak.search_box or result.search_box,
+        )
 
 
 __all__ = ["LongTermSettings", "LongTermTracker"]

@@ -6,6 +6,7 @@ official preset ``DEFAULT_PRESET``; ``auto`` device -> CUDA if available (``reso
 ``auto`` precision -> ``resolve_precision``; fp16 on a CPU refused. The notes say what was decided for
 the user (one log line each).
 """
+
 from __future__ import annotations
 
 import os
@@ -42,9 +43,14 @@ class ModelChoice:
         return PRECISIONS[self.precision]
 
 
-def choose_model(config: Optional[PathLike] = None, weights: Optional[PathLike] = None,
-                 device: Union[str, torch.device] = "auto", precision: Union[str, torch.dtype] = "fp32",
-                 backend: str = "torch", cuda_available: Optional[Callable[[], bool]] = None) -> ModelChoice:
+def choose_model(
+    config: Optional[PathLike] = None,
+    weights: Optional[PathLike] = None,
+    device: Union[str, torch.device] = "auto",
+    precision: Union[str, torch.dtype] = "fp32",
+    backend: str = "torch",
+    cuda_available: Optional[Callable[[], bool]] = None,
+) -> ModelChoice:
     """Resolve defaults and ``auto``; ``TrackingError`` (one line, with the fix) when that fails.
 
     ``cuda_available`` replaces ``torch.cuda.is_available`` (tests of the rules)."""
@@ -71,9 +77,12 @@ def choose_model(config: Optional[PathLike] = None, weights: Optional[PathLike] 
     return ModelChoice(config_name, weights_path, str(dev), name, backend, tuple(notes + runtime_notes))
 
 
-def resolve_runtime(device: Union[str, torch.device], precision: Union[str, torch.dtype], backend: str,
-                    cuda_available: Optional[Callable[[], bool]] = None
-                    ) -> Tuple[torch.device, str, List[Note]]:
+def resolve_runtime(
+    device: Union[str, torch.device],
+    precision: Union[str, torch.dtype],
+    backend: str,
+    cuda_available: Optional[Callable[[], bool]] = None,
+) -> Tuple[torch.device, str, List[Note]]:
     """(device, precision name, notes): ``auto`` device and precision decided for ``backend``, the
     backend name is checked by ``create_backend``. The user-facing policy on top (fp16 on CPU) is
     ``choose_model``'s."""
@@ -102,8 +111,13 @@ def load_network(choice: ModelChoice, cfg: Optional[OSTrackConfig] = None) -> Tr
     """The network of the choice on its backend (``runtime.create_backend``)."""
     from ..runtime import create_backend
 
-    return create_backend(choice.backend, cfg or load_config(choice.config), choice.weights,
-                          device=choice.device, dtype=choice.dtype)
+    return create_backend(
+        choice.backend,
+        cfg or load_config(choice.config),
+        choice.weights,
+        device=choice.device,
+        dtype=choice.dtype,
+    )
 
 
 def load_tracker(choice: ModelChoice) -> Tracker:
@@ -118,8 +132,10 @@ def _demo_model_paths() -> Tuple[str, str]:
 
         config, weights = demo_model_paths()
     except (ImportError, OSError, RuntimeError) as exc:
-        raise TrackingError(f"no weights given and the embedded demo model is unavailable ({exc}); "
-                            "pass the weights of a checkpoint, e.g. OSTrack_ep0300.pth.tar") from None
+        raise TrackingError(
+            f"no weights given and the embedded demo model is unavailable ({exc}); "
+            "pass the weights of a checkpoint, e.g. OSTrack_ep0300.pth.tar"
+        ) from None
     return str(config), str(weights)
 
 

@@ -1,4 +1,5 @@
 """uint8 RGB crops -> normalised network input on the model's device, in persistent buffers."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,5 @@
 """What one ``Tracker.track`` call returns."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

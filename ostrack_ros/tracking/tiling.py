@@ -5,6 +5,7 @@ A search crop of the target at scale ``s`` is a square of side ``sqrt(w * h) * s
 the frame lies in the central ``1 - overlap`` part of at least one tile, where the network finds
 targets best (training jitters the target only so far from the crop centre).
 """
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,14 @@ def tiles_per_axis(extent: int, side: float, overlap: float) -> int:
     return max(1, math.ceil(extent / ((1.0 - overlap) * side)))
 
 
-def tile_boxes(width: int, height: int, target_wh: Sequence[float], search_factor: float,
-               scales: Sequence[float], overlap: float = 0.5) -> List[Box]:
+def tile_boxes(
+    width: int,
+    height: int,
+    target_wh: Sequence[float],
+    search_factor: float,
+    scales: Sequence[float],
+    overlap: float = 0.5,
+) -> List[Box]:
     """Boxes (x, y, w, h) whose official search crops tile a ``width`` x ``height`` frame.
 
     One grid per scale (in the order given), row-major; each box is the target size times the scale,
@@ -64,7 +71,7 @@ class TileSchedule:
     def take(self) -> List[Box]:
         """The next at most ``max_per_frame`` tiles of the current pass."""
         start = 0 if self.cycle_done else self.position
-        portion = self.tiles[start:start + self.max_per_frame]
+        portion = self.tiles[start : start + self.max_per_frame]
         self.position = start + len(portion)
         self.cycle_done = self.position >= len(self.tiles)
         return portion

@@ -4,6 +4,7 @@
 the previous state, runs the network, picks the Hann-windowed score peak, maps the box back to the
 image and clips it, exactly like ``lib/test/tracker/ostrack.py`` of the official code.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,8 +51,13 @@ class Tracker:
     per target and thread.
     """
 
-    def __init__(self, model: TrackingNetwork, config: str | os.PathLike | OSTrackConfig,
-                 device: str | torch.device = "cpu", dtype: torch.dtype | str = torch.float32) -> None:
+    def __init__(
+        self,
+        model: TrackingNetwork,
+        config: str | os.PathLike | OSTrackConfig,
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype | str = torch.float32,
+    ) -> None:
         """``dtype``: fp32, fp16/bf16 (mixed, see ``set_precision``), int8 (onnxruntime backend) or auto."""
         self.config = cfg = load_config(config)
         try:
@@ -66,20 +72,25 @@ class Tracker:
             except ValueError as exc:  # e.g. int8, the onnxruntime backend's graph
                 raise TrackingError(str(exc)) from None
         elif not _same_device(model.device, self.device) or model.dtype != self.dtype:
-            raise TrackingError(f"the {backend} network was built for {model.device} in {model.dtype}, "
-                                f"not {self.device} in {self.dtype}; build it for the tracker's device "
-                                "and precision")
+            raise TrackingError(
+                f"the {backend} network was built for {model.device} in {model.dtype}, "
+                f"not {self.device} in {self.dtype}; build it for the tracker's device "
+                "and precision"
+            )
         self.model: TrackingNetwork = model
         self.template_factor, self.template_size = cfg.test.template_factor, cfg.test.template_size
         self.search_factor, self.search_size = cfg.test.search_factor, cfg.test.search_size
         if self.template_size != cfg.data.template.size or self.search_size != cfg.data.search.size:
             raise TrackingError(
                 f"TEST sizes ({self.template_size}/{self.search_size}) differ from the DATA sizes the "
-                f"network was built for ({cfg.data.template.size}/{cfg.data.search.size})")
+                f"network was built for ({cfg.data.template.size}/{cfg.data.search.size})"
+            )
         grid = self.search_size // cfg.model.backbone.stride  # official: TEST.SEARCH_SIZE // STRIDE
         if model.search_grid != grid:
-            raise TrackingError(f"the network's {model.search_grid}-cell score map does not match the "
-                                f"config's {grid} (network built for another config?)")
+            raise TrackingError(
+                f"the network's {model.search_grid}-cell score map does not match the "
+                f"config's {grid} (network built for another config?)"
+            )
         self.window = hann2d(grid, grid).to(self.device)
         self._template_input = CropNormalizer(self.template_size, self.device)
         self._search_input = CropNormalizer(self.search_size, self.device)
@@ -91,9 +102,14 @@ class Tracker:
         self.frame_index = 0
 
     @classmethod
-    def from_files(cls, config: str | os.PathLike | OSTrackConfig, weights: str | os.PathLike | None,
-                   device: str | torch.device = "cpu", dtype: torch.dtype | str = torch.float32,
-                   backend: str = "torch") -> Tracker:
+    def from_files(
+        cls,
+        config: str | os.PathLike | OSTrackConfig,
+        weights: str | os.PathLike | None,
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype | str = torch.float32,
+        backend: str = "torch",
+    ) -> Tracker:
         """Build the network for ``config`` on ``backend``, load ``weights`` strictly (None: random init)
         and wrap it in a tracker: the library form of ``model_choice.load_tracker``, without the user
         defaults (demo model, fp16 refused on CPU) of ``choose_model``."""
@@ -145,8 +161,9 @@ class Tracker:
         self.last_step = None
 
     @torch.inference_mode()
-    def track(self, image: np.ndarray, with_kept_mask: bool = False,
-              extra: Sequence[Sequence[float]] = ()) -> TrackResult:
+    def track(
+        self, image: np.ndarray, with_kept_mask: bool = False, extra: Sequence[Sequence[float]] = ()
+    ) -> TrackResult:
         """Locate the target in the next RGB frame; ``with_kept_mask`` also returns the CE token mask.
 
         ``extra`` boxes (x, y, w, h) get their own search crops, run in the same batch against the
@@ -158,12 +175,15 @@ class Tracker:
         height, width = image.shape[:2]
         prev = self._state
         if prev[0] >= width or prev[1] >= height:  # clip_box keeps x, y >= 0 and w, h >= 10
-            raise TrackingError(f"the target state {prev} lies outside this {width}x{height} frame "
-                                "(did the frame size change? re-initialize)")
+            raise TrackingError(
+                f"the target state {prev} lies outside this {width}x{height} frame "
+                "(did the frame size change? re-initialize)"
+            )
         crop = sample_target(image, prev, self.search_factor, self.search_size)
         search = self._search_input(crop.image)
-        extra_crops = tuple(sample_target(image, check_box(box), self.search_factor, self.search_size)
-                            for box in extra)
+        extra_crops = tuple(
+            sample_target(image, check_box(box), self.search_factor, self.search_size) for box in extra
+        )
         if extra_crops:
             search = torch.cat([search, self._search_input.batch([c.image for c in extra_crops])])
         out = self._forward(search)
@@ -180,8 +200,11 @@ class Tracker:
             alive = torch.zeros(cells, device=score.device)
             parts.append(alive.index_fill_(0, kept[-1][0], 1.0))
         if extra_crops:
-            parts.append(raw_peaks(out.score_map[1:].float(), out.size_map[1:].float(),
-                                   out.offset_map[1:].float()).view(-1))
+            parts.append(
+                raw_peaks(
+                    out.score_map[1:].float(), out.size_map[1:].float(), out.offset_map[1:].float()
+                ).view(-1)
+            )
         host = torch.cat(parts).cpu()  # the frame's only device -> host transfer
         preclip = map_box_back(host[:4].tolist(), prev, self.search_size, crop.resize_factor)
         self._state = clip_box(preclip, height, width, margin=CLIP_MARGIN)
@@ -192,8 +215,13 @@ class Tracker:
         kept_mask = None
         if mask_end > 5:
             kept_mask = host[5:mask_end].numpy().reshape(score_map.shape[-2:]).astype(bool)
-        return TrackResult(box=self._state, score=float(host[4]), search_box=crop.box,
-                           kept_mask=kept_mask, frame_index=self.frame_index)
+        return TrackResult(
+            box=self._state,
+            score=float(host[4]),
+            search_box=crop.box,
+            kept_mask=kept_mask,
+            frame_index=self.frame_index,
+        )
 
     def _forward(self, search: torch.Tensor) -> FrameOutput:
         """The network on a (B, 3, Hs, Ws) search batch against the cached template; graphs built for
@@ -203,17 +231,20 @@ class Tracker:
         if batch <= limit:
             mask = self._ce_mask if self._ce_mask is None or batch == 1 else self._ce_mask.expand(batch, -1)
             return self.model.track_frame(self._template_tokens, search, mask)
-        return FrameOutput.concat([self._forward(search[i:i + limit]) for i in range(0, batch, limit)])
+        return FrameOutput.concat([self._forward(search[i : i + limit]) for i in range(0, batch, limit)])
 
 
 def _same_device(a: torch.device, b: torch.device) -> bool:
     """``cuda`` and ``cuda:<current>`` are the same device."""
+
     def index(d: torch.device) -> int:
         return d.index if d.index is not None else (torch.cuda.current_device() if d.type == "cuda" else 0)
+
     return a.type == b.type and index(a) == index(b)
 
 
 def raw_peaks(score_map: torch.Tensor, size_map: torch.Tensor, offset_map: torch.Tensor) -> torch.Tensor:
     """(B, 5): each map's un-windowed peak score and the normalised cx, cy, w, h decoded there."""
-    return torch.cat([score_map.flatten(1).amax(dim=1, keepdim=True),
-                      decode_peak(score_map, size_map, offset_map)], dim=1)
+    return torch.cat(
+        [score_map.flatten(1).amax(dim=1, keepdim=True), decode_peak(score_map, size_map, offset_map)], dim=1
+    )

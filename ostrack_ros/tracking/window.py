@@ -1,4 +1,5 @@
 """The official centred cosine (Hann) window that penalises large displacements."""
+
 from __future__ import annotations
 
 import math

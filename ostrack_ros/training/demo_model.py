@@ -79,8 +79,15 @@ def _make_data(root: Path, spec: SyntheticSet, workers: int) -> Path:
     return folder
 
 
-def _train_stage(config: Path, data, val: Path, out: Path, args, init: Optional[Path],
-                 augmentation: Augmentation = DEMO_AUGMENTATION) -> Trainer:
+def _train_stage(
+    config: Path,
+    data,
+    val: Path,
+    out: Path,
+    args,
+    init: Optional[Path],
+    augmentation: Augmentation = DEMO_AUGMENTATION,
+) -> Trainer:
     """Run (or resume) one stage on ``data`` (one dataset folder or a list); returns the trainer."""
     resume = out if latest_checkpoint(out) is not None else None
     options = TrainOptions(

@@ -53,8 +53,10 @@ class DiverseSet:
 
 # One round per pair: new diverse targets plus new first-generator targets (keeps what stage 2 learnt).
 ROUNDS = tuple(
-    (DiverseSet(f"diverse_{3000 + i}", 3000 + i, 400, 30),
-     SyntheticSet(f"synthetic_{2006 + i}", 2006 + i, 200, 30))
+    (
+        DiverseSet(f"diverse_{3000 + i}", 3000 + i, 400, 30),
+        SyntheticSet(f"synthetic_{2006 + i}", 2006 + i, 200, 30),
+    )
     for i in range(6)
 )
 EVAL_SETS = (
@@ -70,8 +72,9 @@ def make_diverse(root: Path, spec: DiverseSet, workers: int) -> Path:
     folder = root / spec.name
     if not (folder / "list.txt").is_file():
         families = load_families(spec.families, root, procedural_seed=spec.seed)
-        generate_diverse(folder, spec.sequences, spec.seed, families, DiverseConfig(length=spec.length),
-                         workers=workers)
+        generate_diverse(
+            folder, spec.sequences, spec.seed, families, DiverseConfig(length=spec.length), workers=workers
+        )
     return folder
 
 
@@ -84,34 +87,78 @@ def evaluate(work_dir: Path, weights: Path, workers: int) -> List[Path]:
     anchors = "csrt,kcf,mil" if hasattr(cv2, "TrackerCSRT_create") else "mil"
     summaries = []
     for spec in EVAL_SETS:
-        data = (make_diverse(work_dir, spec, workers) if isinstance(spec, DiverseSet)
-                else _make_data(work_dir, spec, workers))
+        data = (
+            make_diverse(work_dir, spec, workers)
+            if isinstance(spec, DiverseSet)
+            else _make_data(work_dir, spec, workers)
+        )
         shipped = work_dir / "eval" / spec.name / "shipped"
-        ostrack_eval(["--dataset", str(data), "--out", str(shipped), "--threads", "1", "--name", "shipped",
-                      "--anchors", anchors, "--no-progress"])
+        ostrack_eval(
+            [
+                "--dataset",
+                str(data),
+                "--out",
+                str(shipped),
+                "--threads",
+                "1",
+                "--name",
+                "shipped",
+                "--anchors",
+                anchors,
+                "--no-progress",
+            ]
+        )
         out = work_dir / "eval" / spec.name
         compare = [f"{d.name}={d}" for d in sorted((shipped / "results").iterdir())]
-        ostrack_eval(["--dataset", str(data), "--out", str(out), "--config", str(DEMO_CONFIG),
-                      "--weights", str(weights), "--name", "diverse_recipe", "--threads", "1",
-                      "--no-progress", "--compare", *compare])
+        ostrack_eval(
+            [
+                "--dataset",
+                str(data),
+                "--out",
+                str(out),
+                "--config",
+                str(DEMO_CONFIG),
+                "--weights",
+                str(weights),
+                "--name",
+                "diverse_recipe",
+                "--threads",
+                "1",
+                "--no-progress",
+                "--compare",
+                *compare,
+            ]
+        )
         summaries.append(out / "summary.json")
     return summaries
 
 
 def main(argv: Optional[Seq[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ostrack_ros.training.demo_model_diverse",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m ostrack_ros.training.demo_model_diverse", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--work-dir", type=Path, default=Path("build/demo_model_diverse"))
-    parser.add_argument("--init-weights", type=Path, default=DEMO_WEIGHTS,
-                        help="weights to fine-tune (default: the shipped demo model)")
+    parser.add_argument(
+        "--init-weights",
+        type=Path,
+        default=DEMO_WEIGHTS,
+        help="weights to fine-tune (default: the shipped demo model)",
+    )
     parser.add_argument("--rounds", type=int, default=len(ROUNDS), help=f"1..{len(ROUNDS)}")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--workers", type=int, default=max(1, min(14, (os.cpu_count() or 2) - 1)),
-                        help="data loader and data generation processes (default: CPU cores - 1)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=max(1, min(14, (os.cpu_count() or 2) - 1)),
+        help="data loader and data generation processes (default: CPU cores - 1)",
+    )
     parser.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda")
     parser.add_argument("--eval", action="store_true", help="score the result on the held-out sets")
-    parser.add_argument("--install", action="store_true",
-                        help="copy the result into ostrack_ros/assets (only if it beats the shipped model)")
+    parser.add_argument(
+        "--install",
+        action="store_true",
+        help="copy the result into ostrack_ros/assets (only if it beats the shipped model)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.rounds <= len(ROUNDS):
         parser.error(f"--rounds must be 1..{len(ROUNDS)}")
@@ -121,23 +168,32 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     workers = max(1, args.workers)
     val = _make_data(args.work_dir, VAL_DATA, workers)
     weights = args.init_weights
-    for index, (diverse, synthetic) in enumerate(ROUNDS[:args.rounds], start=1):
+    for index, (diverse, synthetic) in enumerate(ROUNDS[: args.rounds], start=1):
         data = [make_diverse(args.work_dir, diverse, workers), _make_data(args.work_dir, synthetic, workers)]
         out = args.work_dir / f"round{index}"
-        trainer = _train_stage(DIVERSE_CONFIG, data, val, out, args, init=weights,
-                               augmentation=DIVERSE_AUGMENTATION)
+        trainer = _train_stage(
+            DIVERSE_CONFIG, data, val, out, args, init=weights, augmentation=DIVERSE_AUGMENTATION
+        )
         weights = _final_weights(out)
     minutes = (time.perf_counter() - started) / 60
-    print(f"diverse recipe: {args.rounds} round(s) in {minutes:.1f} min on {trainer.ctx.device}; "
-          f"weights {weights}")
+    print(
+        f"diverse recipe: {args.rounds} round(s) in {minutes:.1f} min on {trainer.ctx.device}; "
+        f"weights {weights}"
+    )
     if args.eval:
         for summary in evaluate(args.work_dir, weights, workers):
             print(f"held-out scores: {summary}")
     if args.install:
-        seeds = ",".join(f"{d.seed},{s.seed}" for d, s in ROUNDS[:args.rounds])
-        install_weights(weights, minutes=f"{minutes:.1f}", device=str(trainer.ctx.device),
-                        recipe="demo_model_diverse", rounds=str(args.rounds), diverse_seeds=seeds,
-                        augmentation=f"grayscale {DIVERSE_AUGMENTATION.grayscale}")
+        seeds = ",".join(f"{d.seed},{s.seed}" for d, s in ROUNDS[: args.rounds])
+        install_weights(
+            weights,
+            minutes=f"{minutes:.1f}",
+            device=str(trainer.ctx.device),
+            recipe="demo_model_diverse",
+            rounds=str(args.rounds),
+            diverse_seeds=seeds,
+            augmentation=f"grayscale {DIVERSE_AUGMENTATION.grayscale}",
+        )
         print(f"installed {DEMO_WEIGHTS}")
     return 0
 

@@ -1,4 +1,5 @@
 """Launch file for the launch smoke test: runs detection_talker.py (beside it) under this interpreter."""
+
 from __future__ import annotations
 
 import sys
@@ -10,7 +11,14 @@ from launch.actions import ExecuteProcess
 
 def generate_launch_description() -> LaunchDescription:
     talker = Path(__file__).with_name("detection_talker.py")
-    return LaunchDescription([
-        ExecuteProcess(cmd=[sys.executable, str(talker)], name="detection_talker", output="screen",
-                       cached_output=True, sigterm_timeout="5"),
-    ])
+    return LaunchDescription(
+        [
+            ExecuteProcess(
+                cmd=[sys.executable, str(talker)],
+                name="detection_talker",
+                output="screen",
+                cached_output=True,
+                sigterm_timeout="5",
+            ),
+        ]
+    )

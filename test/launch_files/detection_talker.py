@@ -1,4 +1,5 @@
 """Minimal rclpy node for the launch smoke test: publishes a fixed vision_msgs/Detection2D at 20 Hz."""
+
 from __future__ import annotations
 
 import sys
