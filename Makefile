@@ -51,10 +51,12 @@ eval: setup  ## ostrack-eval of the demo model on an unseen synthetic set (seed 
 	$(PY) -m ostrack_ros.data.synthetic --out build/eval_synthetic_seed7 --sequences 20 --seed 7
 	$(VENV)/bin/ostrack-eval --dataset build/eval_synthetic_seed7 --out build/eval_demo_seed7 --threads $(BENCH_THREADS)
 
-lint: setup  ## ruff (settings in ruff.toml)
+lint: setup  ## ruff lint + format check (settings in ruff.toml); CI runs it
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
-format: setup  ## apply ruff's safe autofixes
+format: setup  ## apply ruff's formatter and safe autofixes
+	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
 train-demo: setup  ## retrain the small embedded demo model (ostrack_ros/assets/)
