@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 
 from ..configs import OSTrackConfig
 from ..export.errors import BackendError
+from ..export.frame_graph import CE_WEIGHTS, SEARCH, TOKENS
 from ..model import ce_template_mask
 from ..model.candidate_elimination import template_row_weights
 from ..model.network_contract import FrameOutput
@@ -88,6 +89,15 @@ class FrameBackend:
             raise BackendError(
                 f"exported graphs track one target: expected a (1, 3, H, W) crop, got {tuple(tensor.shape)}"
             )
+
+    def _frame_feeds(
+        self, tokens: torch.Tensor, search: torch.Tensor, weights: Optional[torch.Tensor]
+    ) -> Dict[str, torch.Tensor]:
+        """The frame graph's named inputs (the CE row weights only where the graph takes them)."""
+        feeds = {TOKENS: tokens, SEARCH: search}
+        if self.weights_input:
+            feeds[CE_WEIGHTS] = weights
+        return feeds
 
     def _ce_weights(self, mask: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
         """Check the mask against the rows baked into the graph (once per mask), or turn a GT_BOX

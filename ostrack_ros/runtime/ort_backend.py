@@ -80,10 +80,7 @@ class OnnxRuntimeBackend(FrameBackend):
     def _frame(
         self, tokens: torch.Tensor, search: torch.Tensor, weights: Optional[torch.Tensor]
     ) -> Sequence[torch.Tensor]:
-        feeds = {TOKENS: tokens, SEARCH: search}
-        if self.weights_input:
-            feeds[CE_WEIGHTS] = weights
-        return self._run(self._session, feeds)
+        return self._run(self._session, self._frame_feeds(tokens, search, weights))
 
     def _run(self, session, feeds: Dict[str, torch.Tensor]) -> List[torch.Tensor]:
         """One session run with inputs and outputs bound in place as torch tensors on ``self.device``:

@@ -108,7 +108,4 @@ class TensorRTBackend(FrameBackend):
     def _frame(
         self, tokens: torch.Tensor, search: torch.Tensor, weights: Optional[torch.Tensor]
     ) -> Sequence[torch.Tensor]:
-        feeds = {TOKENS: tokens, SEARCH: search}
-        if self.weights_input:
-            feeds[CE_WEIGHTS] = weights
-        return self._engine(feeds)
+        return self._engine(self._frame_feeds(tokens, search, weights))
