@@ -22,3 +22,21 @@ def demo_tracker():
     from ostrack_ros.tracking import Tracker
 
     return Tracker.from_files(*demo_model_paths())
+
+
+MARKED, MARKED_BACK = 11, 36  # marked frame, first frame well after the target re-entered
+
+
+def marked_far_scene() -> SyntheticSequence:
+    """Seed 5050 #3 (80 frames): a ~27 px target, marked on frame 11, leaves the view and is back
+    from frame 34 on, 147 px away from where it was marked: beyond its 106 px search window."""
+    cfg = SyntheticConfig(
+        length=80,
+        object_size=(30.0, 40.0),
+        reentry=True,
+        reentry_absent=(15, 15),
+        max_distractors=0,
+        p_occlusion=0.0,
+        reentry_distance=0.5,
+    )
+    return render_sequence(cfg, 5050, 3)

@@ -13,8 +13,7 @@ require_ros()
 from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
-from long_term_helpers import LONG_TERM_PARAMS, demo_tracker  # noqa: E402
-from ostrack_ros.data.synthetic import SyntheticConfig, render_sequence  # noqa: E402
+from long_term_helpers import LONG_TERM_PARAMS, MARKED, MARKED_BACK, demo_tracker, marked_far_scene  # noqa: E402
 from ostrack_ros.evaluation.metrics import iou  # noqa: E402
 from ostrack_ros.ros.conversions import rgb_to_image  # noqa: E402
 from ostrack_ros.ros.target_state import TrackState  # noqa: E402
@@ -23,22 +22,7 @@ from ros_harness import Harness, header  # noqa: E402
 pytestmark = pytest.mark.ros
 MS = 1_000_000
 PERIOD = 33 * MS  # a 30 Hz camera
-MARK, BACK = 11, 36  # the marked frame; the first camera frame 10 s later (target far away by then)
-
-
-def _scene():
-    """Seed 5050 #3: a ~27 px target that leaves the view and re-enters 147 px from where it was
-    marked, more than its 106 px search window."""
-    cfg = SyntheticConfig(
-        length=80,
-        object_size=(30.0, 40.0),
-        reentry=True,
-        reentry_absent=(15, 15),
-        max_distractors=0,
-        p_occlusion=0.0,
-        reentry_distance=0.5,
-    )
-    return render_sequence(cfg, 5050, 3)
+MARK, BACK = MARKED, MARKED_BACK
 
 
 def _box(det):
@@ -51,7 +35,7 @@ def _centre(box):
 
 
 def test_a_mark_ten_seconds_old_starts_tracking_on_the_target_that_moved_away(ros):
-    seq = _scene()
+    seq = marked_far_scene()
     boxes = np.asarray(seq.boxes)
     assert np.linalg.norm(_centre(boxes[BACK]) - _centre(boxes[MARK])) > 4 * np.sqrt(boxes[MARK][2:].prod())
     h = Harness(demo_tracker(), dict(LONG_TERM_PARAMS, image_reliability="reliable", image_queue_depth=5))

@@ -10,7 +10,14 @@ import pytest
 import torch
 
 from conftest import REFERENCE_DIR
-from long_term_helpers import REENTRY_ABSENT, demo_tracker, reentry_sequence
+from long_term_helpers import (
+    MARKED,
+    MARKED_BACK,
+    REENTRY_ABSENT,
+    demo_tracker,
+    marked_far_scene,
+    reentry_sequence,
+)
 from ostrack_ros.evaluation.metrics import iou
 from ostrack_ros.tracking import LongTermSettings, LongTermTracker, Tracker, TrackingError, TrackResult
 from ostrack_ros.tracking.confirmation import (
@@ -282,26 +289,15 @@ def test_configure_changes_settings_at_run_time_and_refuses_bad_ones():
 def test_relocate_searches_the_whole_view_for_a_target_marked_on_an_old_frame_without_redetect(demo):
     """initialize(relocate=True): unclaimed until the whole-view search confirms the target, even with
     redetect off; afterwards the ordinary (official) tracking goes on."""
-    from ostrack_ros.data.synthetic import SyntheticConfig, render_sequence
-
-    cfg = SyntheticConfig(
-        length=80,
-        object_size=(30.0, 40.0),
-        reentry=True,
-        reentry_absent=(15, 15),
-        max_distractors=0,
-        p_occlusion=0.0,
-        reentry_distance=0.5,
-    )
-    seq = render_sequence(cfg, 5050, 3)  # marked on frame 11; back in view, 147 px away, from frame 34
+    seq = marked_far_scene()  # marked on frame 11; back in view, 147 px away, from frame 34
     tracker = LongTermTracker(
         demo, LongTermSettings(lost_threshold=0.55, reacquire_threshold=0.55, lost_frames=3)
     )
-    tracker.initialize(seq.frames[11], tuple(seq.boxes[11]), relocate=True)
+    tracker.initialize(seq.frames[MARKED], tuple(seq.boxes[MARKED]), relocate=True)
     assert not tracker.claimed
-    results = [tracker.track(frame) for frame in seq.frames[36:]]
+    results = [tracker.track(frame) for frame in seq.frames[MARKED_BACK:]]
     claimed = [i for i, r in enumerate(results) if r.claimed]
     assert claimed and claimed[0] <= 20 and claimed == list(range(claimed[0], len(results)))
-    ious = iou(np.array([results[i].box for i in claimed]), np.asarray(seq.boxes)[36:][claimed])
+    ious = iou(np.array([results[i].box for i in claimed]), np.asarray(seq.boxes)[MARKED_BACK:][claimed])
     assert (ious > 0.5).all()
     assert not tracker._relocating  # found: no more whole-view searches unless redetect is on
