@@ -32,6 +32,13 @@ if (Path(sys.prefix) / "share" / "ament_index").is_dir():
 
 REFERENCE_DIR = Path(os.environ["OSTRACK_REFERENCE_DIR"])
 TINY_DIR = REFERENCE_DIR / "tiny"
+# The CLIs' model arguments for the fixtures' tiny network (ostrack-track, -eval, -export).
+TINY_MODEL_ARGS = [
+    "--config",
+    str(TINY_DIR / "config.yaml"),
+    "--weights",
+    str(TINY_DIR / "checkpoint.pth.tar"),
+]
 # Tolerances of the fixture README for float32 on CPU (never loosened to pass), and its CE layers.
 MAP_TOL = {"score_map": 1e-5, "size_map": 2e-6, "offset_map": 5e-5}
 FIXTURE_TOL = dict(MAP_TOL, pred_boxes=1e-6, backbone_feat=1e-4)

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import TINY_MODEL_ARGS
 from ostrack_ros.evaluation.cli import main
 from ostrack_ros.evaluation.results_io import read_box_file, read_results, write_results
 
@@ -113,11 +114,8 @@ def test_tracks_and_scores_with_the_tiny_model(tmp_path, capsys, reference_dir):
             str(tmp_path / "out"),
             "--device",
             "cpu",
-            "--config",
-            str(reference_dir / "tiny" / "config.yaml"),
-            "--weights",
-            str(reference_dir / "tiny" / "checkpoint.pth.tar"),
             "--no-progress",
+            *TINY_MODEL_ARGS,
         ]
     )
     assert rc == 0

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import TINY_MODEL_ARGS
 from ostrack_ros.data import read_sequence
 from ostrack_ros.data.synthetic import SyntheticConfig, render_sequence
 from ostrack_ros.evaluation.cli import main as eval_main
@@ -92,10 +93,7 @@ def test_eval_redetect_writes_confidence_and_reports_long_term_scores(tmp_path, 
         str(tmp_path / "out"),
         "--device",
         "cpu",
-        "--config",
-        str(reference_dir / "tiny" / "config.yaml"),
-        "--weights",
-        str(reference_dir / "tiny" / "checkpoint.pth.tar"),
+        *TINY_MODEL_ARGS,
         "--no-progress",
     ]
     assert eval_main(args + ["--redetect"]) == 0
@@ -124,10 +122,7 @@ def test_track_cli_takes_redetect(tmp_path, reference_dir):
             ",".join(str(v) for v in init_box),
             "--out",
             str(out),
-            "--config",
-            str(reference_dir / "tiny" / "config.yaml"),
-            "--weights",
-            str(reference_dir / "tiny" / "checkpoint.pth.tar"),
+            *TINY_MODEL_ARGS,
             "--device",
             "cpu",
             "--redetect",

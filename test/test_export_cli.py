@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from conftest import REFERENCE_DIR
+from conftest import REFERENCE_DIR, TINY_MODEL_ARGS
 from ostrack_ros.export.cli import main
 from ostrack_ros.export.graph_metadata import read_metadata
 
@@ -15,7 +15,7 @@ pytest.importorskip("onnxruntime")
 
 REF = REFERENCE_DIR
 TINY = REF / "tiny"
-ARGS = ["--config", str(TINY / "config.yaml"), "--weights", str(TINY / "checkpoint.pth.tar")]
+ARGS = TINY_MODEL_ARGS
 
 
 def test_onnx_export_writes_both_graphs_and_verifies(tmp_path, capsys):

@@ -6,21 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import REFERENCE_DIR
+from conftest import REFERENCE_DIR, TINY_MODEL_ARGS
 from ostrack_ros.tracking import Tracker
 from ostrack_ros.tracking.cli import format_line, main
 from ostrack_ros.tracking.frames import FrameSource
 
 TINY = REFERENCE_DIR / "tiny"
 NUM_FRAMES = 6
-MODEL_ARGS = [
-    "--config",
-    str(TINY / "config.yaml"),
-    "--weights",
-    str(TINY / "checkpoint.pth.tar"),
-    "--device",
-    "cpu",
-]
+MODEL_ARGS = [*TINY_MODEL_ARGS, "--device", "cpu"]
 
 
 @pytest.fixture(scope="module")
