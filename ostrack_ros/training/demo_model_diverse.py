@@ -144,7 +144,13 @@ def main(argv: Optional[Seq[str]] = None) -> int:
         default=DEMO_WEIGHTS,
         help="weights to fine-tune (default: the shipped demo model)",
     )
-    parser.add_argument("--rounds", type=int, default=len(ROUNDS), help=f"1..{len(ROUNDS)}")
+    parser.add_argument("--rounds", type=int, default=len(ROUNDS), help=f"last round, 1..{len(ROUNDS)}")
+    parser.add_argument(
+        "--first-round",
+        type=int,
+        default=1,
+        help="continue from here: --init-weights must then be the result of the round before it",
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument(
         "--workers",
@@ -162,13 +168,16 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.rounds <= len(ROUNDS):
         parser.error(f"--rounds must be 1..{len(ROUNDS)}")
+    if not 1 <= args.first_round <= args.rounds:
+        parser.error(f"--first-round must be 1..{args.rounds}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
     workers = max(1, args.workers)
     val = _make_data(args.work_dir, VAL_DATA, workers)
     weights = args.init_weights
-    for index, (diverse, synthetic) in enumerate(ROUNDS[: args.rounds], start=1):
+    for index in range(args.first_round, args.rounds + 1):
+        diverse, synthetic = ROUNDS[index - 1]
         data = [make_diverse(args.work_dir, diverse, workers), _make_data(args.work_dir, synthetic, workers)]
         out = args.work_dir / f"round{index}"
         trainer = _train_stage(
