@@ -42,6 +42,28 @@ class FrameOutput:
             removed_indices=[torch.cat(stage) for stage in zip(*(o.removed_indices for o in outputs))],
         )
 
+    def split(self, sizes: List[int]) -> List[FrameOutput]:
+        """The inverse of ``concat``: consecutive slices of ``sizes`` crops each."""
+        parts = [
+            torch.split(t, sizes)
+            for t in (
+                self.score_map,
+                self.size_map,
+                self.offset_map,
+                *self.kept_indices,
+                *self.removed_indices,
+            )
+        ]
+        stages, removed = len(self.kept_indices), len(self.removed_indices)
+        return [
+            FrameOutput(
+                *(p[i] for p in parts[:3]),
+                kept_indices=[p[i] for p in parts[3 : 3 + stages]],
+                removed_indices=[p[i] for p in parts[3 + stages : 3 + stages + removed]],
+            )
+            for i in range(len(sizes))
+        ]
+
 
 @runtime_checkable
 class TrackingNetwork(Protocol):

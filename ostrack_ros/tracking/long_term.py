@@ -74,6 +74,17 @@ class LongTermSettings:
         )
 
 
+@dataclass(frozen=True)
+class StepPlan:
+    """What one long-term step asks of the network: ``follow`` (the official step), ``recheck`` (a
+    candidate's crop) or ``scan`` (re-detection tiles), with the extra crop boxes that takes."""
+
+    kind: str
+    boxes: Tuple[Box, ...]
+    image_size: Tuple[int, int]  # (height, width)
+    with_kept_mask: bool
+
+
 class LongTermTracker:
     """A ``Tracker`` that says whether it claims the target and, with ``redetect``, finds it again.
 
@@ -132,12 +143,58 @@ class LongTermTracker:
             self._lose()
             self._relocating = True
 
+    def sibling(self) -> LongTermTracker:
+        """A long-term tracker for another target on the same network, with these settings."""
+        return LongTermTracker(self.tracker.sibling(), self.settings)
+
     def track(self, image: np.ndarray, with_kept_mask: bool = False) -> TrackResult:
         """The next frame's result; ``claimed`` is false while the target is lost."""
+        plan = self.plan(image, with_kept_mask)
+        extra = {"extra": plan.boxes} if plan.boxes else {}  # no extra crops: the official call
+        return self.conclude(plan, self.tracker.track(image, with_kept_mask=with_kept_mask, **extra))
+
+    def plan(self, image: np.ndarray, with_kept_mask: bool = False) -> StepPlan:
+        """First half of ``track``: the extra crops this frame needs (re-detection tiles, or the
+        re-check of a candidate); the network step itself is the wrapped tracker's."""
+        height, width = check_image(image).shape[:2]
         searching = self.settings.redetect or self._relocating
-        if not self.claimed and searching and self._target_wh is not None:
-            return self._redetect(check_image(image), with_kept_mask)
-        return self._follow(self.tracker.track(image, with_kept_mask=with_kept_mask))
+        if self.claimed or not searching or self._target_wh is None:
+            return StepPlan("follow", (), (height, width), with_kept_mask)
+        if self._confirmation.pending:  # re-check the candidate with a crop centred on it
+            return StepPlan("recheck", (self._confirmation.candidate.box,), (height, width), with_kept_mask)
+        if self._schedule is None or self._schedule_size != (width, height):
+            self._schedule = TileSchedule(
+                tile_boxes(
+                    width,
+                    height,
+                    self._target_wh,
+                    self.tracker.search_factor,
+                    self.settings.scales,
+                    self.settings.tile_overlap,
+                ),
+                self.settings.max_tiles_per_frame,
+            )
+            self._schedule_size = (width, height)
+            self._scan_peaks = []
+        return StepPlan("scan", tuple(self._schedule.take()), (height, width), with_kept_mask)
+
+    def conclude(self, plan: StepPlan, result: TrackResult) -> TrackResult:
+        """Second half of ``track``: the claim state after the wrapped tracker's ``result`` for ``plan``."""
+        if plan.kind == "follow":
+            return self._follow(result)
+        peaks = self._peaks(plan.boxes, *plan.image_size)
+        confirmation = self._confirmation
+        if plan.kind == "recheck":
+            if confirmation.check(peaks[0]) is Verdict.CONFIRMED:
+                return self._reacquired(result, peaks[0])
+            return dataclasses.replace(result, claimed=False)
+        self._scan_peaks += [Peak(result.box, result.score, result.search_box)] + peaks
+        if self._schedule.cycle_done:  # a full pass: its best peak (local or tile) may be proposed
+            best, runner_up = best_and_runner_up(self._scan_peaks)
+            self._scan_peaks = []
+            if confirmation.propose(best, runner_up) is Verdict.CONFIRMED:
+                return self._reacquired(result, best)
+        return dataclasses.replace(result, claimed=False)
 
     # ------------------------------------------------------------------ claim bookkeeping
     def _follow(self, result: TrackResult) -> TrackResult:
@@ -167,41 +224,6 @@ class LongTermTracker:
         self._schedule, self._scan_peaks = None, []
 
     # ------------------------------------------------------------------ re-detection
-    def _redetect(self, image: np.ndarray, with_kept_mask: bool) -> TrackResult:
-        height, width = image.shape[:2]
-        confirmation = self._confirmation
-        if confirmation.pending:  # re-check the candidate with a crop centred on it
-            boxes = [confirmation.candidate.box]
-            result = self.tracker.track(image, with_kept_mask=with_kept_mask, extra=boxes)
-            peak = self._peaks(boxes, height, width)[0]
-            if confirmation.check(peak) is Verdict.CONFIRMED:
-                return self._reacquired(result, peak)
-            return dataclasses.replace(result, claimed=False)
-        if self._schedule is None or self._schedule_size != (width, height):
-            self._schedule = TileSchedule(
-                tile_boxes(
-                    width,
-                    height,
-                    self._target_wh,
-                    self.tracker.search_factor,
-                    self.settings.scales,
-                    self.settings.tile_overlap,
-                ),
-                self.settings.max_tiles_per_frame,
-            )
-            self._schedule_size = (width, height)
-            self._scan_peaks = []
-        boxes = self._schedule.take()
-        result = self.tracker.track(image, with_kept_mask=with_kept_mask, extra=boxes)
-        local = Peak(result.box, result.score, result.search_box)
-        self._scan_peaks += [local] + self._peaks(boxes, height, width)
-        if self._schedule.cycle_done:  # a full pass: its best peak (local or tile) may be proposed
-            best, runner_up = best_and_runner_up(self._scan_peaks)
-            self._scan_peaks = []
-            if confirmation.propose(best, runner_up) is Verdict.CONFIRMED:
-                return self._reacquired(result, best)
-        return dataclasses.replace(result, claimed=False)
-
     def _peaks(self, boxes: Sequence[Box], height: int, width: int) -> List[Peak]:
         """The raw peaks of the last step's extra crops as image boxes."""
         step, size = self.tracker.last_step, self.tracker.search_size

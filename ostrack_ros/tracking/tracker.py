@@ -7,6 +7,7 @@ image and clips it, exactly like ``lib/test/tracker/ostrack.py`` of the official
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,18 @@ from .result import Box, TrackResult
 from .window import hann2d
 
 CLIP_MARGIN = 10  # pixels of the box kept inside the image (official clip_box margin)
+
+
+@dataclass(frozen=True)
+class SearchStep:
+    """One prepared ``track`` step: the crops cut around the previous state, ready for the network."""
+
+    prev: Box  # the state the crop was cut around
+    image_size: Tuple[int, int]  # (height, width) of the frame
+    crop: Crop  # the official search crop
+    extra_crops: Tuple[Crop, ...]  # crops of the ``extra`` boxes
+    search: torch.Tensor  # (1 + len(extra_crops), 3, Hs, Ws) normalised, search crop first
+    with_kept_mask: bool
 
 
 @dataclass(frozen=True)
@@ -160,6 +173,15 @@ class Tracker:
         self.frame_index = 0
         self.last_step = None
 
+    def sibling(self) -> Tracker:
+        """A tracker for another target on the same network: shares the model, config and buffers, not
+        the target (several targets batched in one forward: ``multi_target``)."""
+        other = copy.copy(self)
+        other._state = other._template_tokens = other._ce_mask = None
+        other.template_crop = other.last_step = None
+        other.frame_index = 0
+        return other
+
     @torch.inference_mode()
     def track(
         self, image: np.ndarray, with_kept_mask: bool = False, extra: Sequence[Sequence[float]] = ()
@@ -169,6 +191,21 @@ class Tracker:
         ``extra`` boxes (x, y, w, h) get their own search crops, run in the same batch against the
         cached template (re-detection tiles); their raw, un-windowed score peaks land in
         ``last_step.extra_peaks``. Without them the step is exactly the official one."""
+        step = self.prepare(image, with_kept_mask, extra)
+        return self.finish(step, self._forward(step.search))
+
+    def prepare(
+        self,
+        image: np.ndarray,
+        with_kept_mask: bool = False,
+        extra: Sequence[Sequence[float]] = (),
+        fresh: bool = False,
+    ) -> SearchStep:
+        """First half of ``track``: the search crops around the state (and ``extra`` boxes), normalised.
+
+        The search crop goes through a reused input buffer, valid until the next ``prepare`` of this
+        tracker or a sibling; ``fresh`` puts all crops in a new tensor instead (steps prepared ahead
+        of a shared forward)."""
         if self._template_tokens is None or self._state is None:
             raise TrackingError("track() called before initialize()")
         image = check_image(image)
@@ -180,13 +217,23 @@ class Tracker:
                 "(did the frame size change? re-initialize)"
             )
         crop = sample_target(image, prev, self.search_factor, self.search_size)
-        search = self._search_input(crop.image)
         extra_crops = tuple(
             sample_target(image, check_box(box), self.search_factor, self.search_size) for box in extra
         )
-        if extra_crops:
-            search = torch.cat([search, self._search_input.batch([c.image for c in extra_crops])])
-        out = self._forward(search)
+        if fresh:
+            search = self._search_input.batch([crop.image, *(c.image for c in extra_crops)])
+        else:
+            search = self._search_input(crop.image)
+            if extra_crops:
+                search = torch.cat([search, self._search_input.batch([c.image for c in extra_crops])])
+        return SearchStep(prev, (height, width), crop, extra_crops, search, with_kept_mask)
+
+    @torch.inference_mode()
+    def finish(self, step: SearchStep, out: FrameOutput) -> TrackResult:
+        """Second half of ``track``: the official peak, box and state update from the network's output
+        for ``step.search`` (the same crops, in the same order)."""
+        height, width = step.image_size
+        crop, extra_crops = step.crop, step.extra_crops
         score_map = out.score_map[:1].float()
         response = self.window * score_map
         window_box = decode_peak(response, out.size_map[:1].float(), out.offset_map[:1].float())
@@ -196,7 +243,8 @@ class Tracker:
         parts = [(window_box * self.search_size / crop.resize_factor).view(-1), score.view(-1)]
         kept = out.kept_indices
         cells = score_map[0, 0].numel()
-        if with_kept_mask and kept:
+        with_mask = step.with_kept_mask and bool(kept)
+        if with_mask:
             alive = torch.zeros(cells, device=score.device)
             parts.append(alive.index_fill_(0, kept[-1][0], 1.0))
         if extra_crops:
@@ -206,14 +254,14 @@ class Tracker:
                 ).view(-1)
             )
         host = torch.cat(parts).cpu()  # the frame's only device -> host transfer
-        preclip = map_box_back(host[:4].tolist(), prev, self.search_size, crop.resize_factor)
+        preclip = map_box_back(host[:4].tolist(), step.prev, self.search_size, crop.resize_factor)
         self._state = clip_box(preclip, height, width, margin=CLIP_MARGIN)
         self.frame_index += 1
-        mask_end = 5 + (cells if with_kept_mask and kept else 0)
+        mask_end = 5 + (cells if with_mask else 0)
         extra_peaks = host[mask_end:].numpy().reshape(-1, 5) if extra_crops else None
         self.last_step = TrackStep(crop, out, response, window_box, preclip, extra_crops, extra_peaks)
         kept_mask = None
-        if mask_end > 5:
+        if with_mask:
             kept_mask = host[5:mask_end].numpy().reshape(score_map.shape[-2:]).astype(bool)
         return TrackResult(
             box=self._state,
@@ -223,15 +271,48 @@ class Tracker:
             frame_index=self.frame_index,
         )
 
+    @property
+    def template_tokens(self) -> torch.Tensor | None:
+        """The cached template embedding (1, Nz, C); None before ``initialize``."""
+        return self._template_tokens
+
+    @property
+    def ce_mask(self) -> torch.Tensor | None:
+        """The template's CE mask (1, Nz) (None without CE or before ``initialize``)."""
+        return self._ce_mask
+
     def _forward(self, search: torch.Tensor) -> FrameOutput:
-        """The network on a (B, 3, Hs, Ws) search batch against the cached template; graphs built for
-        one crop (``max_batch`` 1, the exported backends) run the batch one crop at a time."""
-        batch = search.shape[0]
-        limit = self.model.max_batch or batch
-        if batch <= limit:
-            mask = self._ce_mask if self._ce_mask is None or batch == 1 else self._ce_mask.expand(batch, -1)
-            return self.model.track_frame(self._template_tokens, search, mask)
-        return FrameOutput.concat([self._forward(search[i : i + limit]) for i in range(0, batch, limit)])
+        """The network on a (B, 3, Hs, Ws) search batch against the cached template."""
+        return run_network(self.model, self._template_tokens, search, self._ce_mask)
+
+
+def run_network(
+    model: TrackingNetwork,
+    template_tokens: torch.Tensor,
+    search: torch.Tensor,
+    ce_mask: torch.Tensor | None = None,
+) -> FrameOutput:
+    """``model`` on a (B, 3, Hs, Ws) search batch against template tokens (1 or B, Nz, C) and CE masks
+    (1 or B, Nz); networks built for fewer crops per call (``max_batch``: the exported graphs take one)
+    run the batch in slices."""
+    batch = search.shape[0]
+    limit = model.max_batch or batch
+    if batch <= limit:
+        if ce_mask is not None and batch > 1 and ce_mask.shape[0] == 1:
+            ce_mask = ce_mask.expand(batch, -1)
+        return model.track_frame(template_tokens, search, ce_mask)
+
+    def rows(tensor: torch.Tensor | None, start: int) -> torch.Tensor | None:
+        if tensor is None or tensor.shape[0] == 1:
+            return tensor
+        return tensor[start : start + limit]
+
+    return FrameOutput.concat(
+        [
+            run_network(model, rows(template_tokens, i), search[i : i + limit], rows(ce_mask, i))
+            for i in range(0, batch, limit)
+        ]
+    )
 
 
 def _same_device(a: torch.device, b: torch.device) -> bool:
