@@ -42,7 +42,8 @@ from lifecycle_msgs.msg import Transition
 
 from ostrack_ros.ros.middleware import large_frames_profile, profile_environment
 
-OVERRIDABLE = ("weights", "config", "device", "precision", "backend", "spatial_input")
+OVERRIDABLE = ("weights", "config", "device", "precision", "backend", "spatial_input", "max_targets")
+INTEGER_ARGUMENTS = ("max_targets",)
 
 
 def _on_tracker_exit(event, context):
@@ -60,6 +61,12 @@ def _tracker_node(context, *args, **kwargs):
         raise RuntimeError(f"params_file not found: {params_file}")
     values = {name: LaunchConfiguration(name).perform(context) for name in OVERRIDABLE}
     overrides = {name: value for name, value in values.items() if value}
+    for name in INTEGER_ARGUMENTS:
+        if name in overrides:
+            try:
+                overrides[name] = int(overrides[name])
+            except ValueError:
+                raise RuntimeError(f"{name} must be an integer, got '{overrides[name]}'") from None
     use_sim_time = LaunchConfiguration("use_sim_time").perform(context).lower() in ("true", "1")
     overrides["use_sim_time"] = use_sim_time
     image = LaunchConfiguration("image").perform(context).rstrip("/") or "image"
@@ -174,6 +181,12 @@ def generate_launch_description() -> LaunchDescription:
                 "spatial_input",
                 default_value="",
                 description="none | camera_info (bearing) | depth (3-D point); empty = params_file value",
+            ),
+            DeclareLaunchArgument(
+                "max_targets",
+                default_value="",
+                description="Targets tracked at once (init Detection2D.id names each); "
+                "empty = params_file value (1)",
             ),
             DeclareLaunchArgument(
                 "use_lifecycle",

@@ -205,8 +205,8 @@ class Harness:
         self.wait_for(arrived, timeout, what=f"detections at stamp {ns}")
         return found[0]
 
-    def send_init(self, box, ns: int = 0) -> None:
-        self.init_pub.publish(make_detection(header(ns), box, 1.0, "user", ""))
+    def send_init(self, box, ns: int = 0, target_id: str = "") -> None:
+        self.init_pub.publish(make_detection(header(ns), box, 1.0, "user", target_id))
 
     def state_values(self, index: int = -1) -> Dict[str, str]:
         """The key/values of a ~/state message (default: the latest), plus 'message'."""

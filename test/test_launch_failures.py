@@ -61,6 +61,22 @@ def _launch_module():
     return module
 
 
+def _launch_actions(**arguments: str) -> tuple:
+    """(context, actions) tracker.launch.py's node function returns for these launch arguments."""
+    module = _launch_module()
+    context = LaunchContext()
+    for argument in module.generate_launch_description().entities[:-1]:  # the DeclareLaunchArguments
+        default = argument.default_value[0].perform(context)
+        context.launch_configurations[argument.name] = arguments.get(argument.name, default)
+    return context, module._tracker_node(context)
+
+
+def test_launch_takes_max_targets_as_an_integer():
+    _launch_actions(max_targets="3")  # a parameter of type integer, not the string "3"
+    with pytest.raises(RuntimeError, match="max_targets must be an integer, got 'three'"):
+        _launch_actions(max_targets="three")
+
+
 def _environment_actions(monkeypatch, environment: dict) -> dict:
     """{name: value} of the SetEnvironmentVariable actions tracker.launch.py returns when the
     process environment holds ``environment`` (launch's context environment is os.environ)."""
@@ -68,11 +84,7 @@ def _environment_actions(monkeypatch, environment: dict) -> dict:
         monkeypatch.delenv(name, raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    module = _launch_module()
-    context = LaunchContext()
-    for argument in module.generate_launch_description().entities[:-1]:  # the DeclareLaunchArguments
-        context.launch_configurations[argument.name] = argument.default_value[0].perform(context)
-    actions = module._tracker_node(context)
+    context, actions = _launch_actions()
     return {
         a.name[0].perform(context): a.value[0].perform(context)
         for a in actions

@@ -53,3 +53,17 @@ def test_mailbox_keeps_only_the_newest_pending_init_and_keeps_resets_in_order():
     assert box.put_command(Init("i2"), supersedes=True) == ["i1"]
     assert box.put_command(Init("i3"), supersedes=True) == ["i2"]
     assert box.take(timeout=0.1).commands == ["reset", "i3"]
+
+
+def test_mailbox_keeps_the_newest_pending_init_of_each_target():
+    from ostrack_ros.ros.init_requests import InitRequest
+
+    def init(target_id: str, x: float) -> InitRequest:
+        return InitRequest((x, 0.0, 10.0, 10.0), None, "init", target_id=target_id)
+
+    box = Mailbox()
+    box.put_command(init("a", 1))
+    box.put_command(init("b", 2), supersedes=True)
+    assert box.put_command(init("a", 3), supersedes=True) == [init("a", 1)]
+    assert box.put_command(init("", 4), supersedes=True) == []
+    assert [c.box[0] for c in box.take(timeout=0.1).commands] == [2, 3, 4]

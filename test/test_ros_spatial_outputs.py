@@ -44,8 +44,9 @@ class Spatial:
     """A Harness for a node with ``spatial_input`` plus the probe's depth / camera_info publishers and
     recorders of the 3-D outputs."""
 
-    def __init__(self, mode: str) -> None:
-        self.h = Harness(tiny_tracker(), dict(KEEP_PUBLISHING, spatial_input=mode), name=f"spatial_{mode}")
+    def __init__(self, mode: str, max_targets: int = 1) -> None:
+        params = dict(KEEP_PUBLISHING, spatial_input=mode, max_targets=max_targets)
+        self.h = Harness(tiny_tracker(), params, name=f"spatial_{mode}_{max_targets}")
         probe, qos = self.h.probe, 10
         self.depth_pub = probe.create_publisher(Image, "depth", qos)
         self.info_pub = probe.create_publisher(CameraInfo, "camera_info", qos)
@@ -99,7 +100,7 @@ class Spatial:
 
 @pytest.fixture
 def spatial(ros, request):
-    harness = Spatial(request.param)
+    harness = Spatial(*request.param) if isinstance(request.param, tuple) else Spatial(request.param)
     yield harness
     harness.close()
 
@@ -176,3 +177,28 @@ def test_camera_info_alone_gives_the_bearing_of_the_box_centre(spatial, seq):
     assert (ray.vector.x, ray.vector.y, ray.vector.z) == pytest.approx((x / norm, y / norm, 1 / norm))
     assert ray.header.frame_id == FRAME_ID
     assert spatial.h.node.count_publishers("target_point") == 0  # no depth, no point topic
+
+
+@pytest.mark.parametrize("spatial", [("depth", 2)], indirect=True)
+def test_several_targets_each_get_a_3d_detection_and_the_point_follows_the_primary(spatial, seq):
+    frames = seq["frames"]
+    spatial.h.track_frame(frames[0], 100 * MS)
+    spatial.h.send_init(tuple(float(v) for v in seq["init_box"]), 100 * MS, "first")
+    spatial.h.send_init((20.0, 20.0, 60.0, 60.0), 100 * MS, "second")
+    spatial.h.wait_for(
+        lambda: spatial.h.states and spatial.h.state_values()["targets"] == "first=TRACKING,second=TRACKING",
+        what="two targets",
+    )
+    ns = 133 * MS
+    spatial.send_info(ns)
+    spatial.send_depth(np.full((240, 320), DISTANCE_M, np.float32), ns)
+    spatial.h.track_frame(frames[1], ns)
+    u, v, det2d = centre_of_detection_at(spatial.h, ns)
+    assert det2d.id == "first"
+    spatial.h.wait_for(lambda: spatial.at("array", ns) and spatial.at("point", ns), what="3-D outputs")
+    assert [d.id for d in spatial.at("array", ns)[0].detections] == ["first", "second"]
+    point = spatial.at("point", ns)[0].point
+    assert (point.x, point.y) == pytest.approx(
+        ((u - CX) / FX * DISTANCE_M, (v - CY) / FY * DISTANCE_M), rel=0.01
+    )
+    assert [d.id for d in spatial.at("detection", ns)] == ["first"]

@@ -39,6 +39,18 @@ class InitRequest:
     source: str
     request_stamp_ns: int = 0
     quiet: bool = False
+    target_id: str = ""  # the Detection2D's id; empty: a new target with the next free number
+
+    @property
+    def supersede_key(self) -> str:
+        """A newer init for the same target replaces this one while both wait for the worker."""
+        return self.target_id
+
+    @property
+    def removes(self) -> bool:
+        """An empty (0 x 0) box with an id drops that target (without an id it is a bad box: ~/reset
+        ends every target)."""
+        return bool(self.target_id) and self.box[2] == 0 and self.box[3] == 0
 
 
 def checked_init_box(box: Box, width: int, height: int) -> Box:

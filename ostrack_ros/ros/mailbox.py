@@ -47,13 +47,14 @@ class Mailbox(Generic[F]):
         self, command: Any, invalidates_in_flight: bool = False, supersedes: bool = False
     ) -> List[Any]:
         """Queue a command; ``invalidates_in_flight`` marks the result being computed now as stale;
-        ``supersedes`` removes pending commands of the same type (only the newest init counts).
-        Returns the removed commands."""
+        ``supersedes`` removes pending commands of the same type and ``supersede_key`` (only the
+        newest init of each target counts). Returns the removed commands."""
         with self._cond:
             removed = []
             if supersedes:
-                removed = [c for c in self._commands if type(c) is type(command)]
-                self._commands = deque(c for c in self._commands if type(c) is not type(command))
+                key = _supersede_key(command)
+                removed = [c for c in self._commands if _supersede_key(c) == key]
+                self._commands = deque(c for c in self._commands if _supersede_key(c) != key)
             self._commands.append(command)
             if invalidates_in_flight:
                 self._generation += 1
@@ -83,6 +84,10 @@ class Mailbox(Generic[F]):
     @property
     def closed(self) -> bool:
         return self._closed
+
+
+def _supersede_key(command: Any) -> tuple:
+    return type(command), getattr(command, "supersede_key", None)
 
 
 class _Current:

@@ -27,6 +27,16 @@ class OverlayOptions:
     draw_kept_tokens: bool = True
 
 
+@dataclass(frozen=True)
+class TargetMark:
+    """Another target drawn on the overlay: its box and a small ``id score`` label."""
+
+    id: str
+    state: str
+    box: Box
+    score: float
+
+
 def draw_overlay(
     rgb: np.ndarray,
     state: str,
@@ -35,8 +45,12 @@ def draw_overlay(
     search_box: Optional[Box] = None,
     kept_mask: Optional[np.ndarray] = None,
     options: OverlayOptions = OverlayOptions(),
+    label: str = "",
+    others: Sequence[TargetMark] = (),
 ) -> np.ndarray:
-    """A new RGB image (input untouched) with the tracker's view of this frame drawn on it."""
+    """A new RGB image (input untouched) with the tracker's view of this frame drawn on it: the
+    (primary) target's box, search region and kept tokens, the state line (prefixed by ``label``),
+    and the boxes of ``others`` labelled with their ids."""
     s = options.scale
     if s != 1.0:
         size = (max(1, round(rgb.shape[1] * s)), max(1, round(rgb.shape[0] * s)))
@@ -50,32 +64,25 @@ def draw_overlay(
         if options.draw_search_region:
             _rectangle(canvas, scaled_search, SEARCH_COLOUR, 1)
     colour = STATE_COLOURS.get(state, (255, 255, 255))
+    font_scale = max(0.4, min(1.0, canvas.shape[0] / 600))
+    for mark in others:
+        other_box = _scaled(mark.box, s)
+        other_colour = STATE_COLOURS.get(mark.state, (255, 255, 255))
+        _rectangle(canvas, other_box, other_colour, 2)
+        corner = (int(round(other_box[0])), max(int(round(other_box[1])) - 4, 10))
+        _text(canvas, f"{mark.id} {mark.score:.2f}", corner, 0.8 * font_scale, other_colour)
     if box is not None:
         _rectangle(canvas, _scaled(box, s), colour, 2)
-    label = state if score is None else f"{state} {score:.2f}"
-    thickness = 1 if canvas.shape[0] < 400 else 2
-    font_scale = max(0.4, min(1.0, canvas.shape[0] / 600))
-    cv2.putText(
-        canvas,
-        label,
-        (6, int(22 * font_scale) + 6),
-        cv2.FONT_HERSHEY_SIMPLEX,
-        font_scale,
-        (0, 0, 0),
-        thickness + 2,
-        cv2.LINE_AA,
-    )
-    cv2.putText(
-        canvas,
-        label,
-        (6, int(22 * font_scale) + 6),
-        cv2.FONT_HERSHEY_SIMPLEX,
-        font_scale,
-        colour,
-        thickness,
-        cv2.LINE_AA,
-    )
+    text = state if score is None else f"{state} {score:.2f}"
+    _text(canvas, f"{label}: {text}" if label else text, (6, int(22 * font_scale) + 6), font_scale, colour)
     return canvas
+
+
+def _text(canvas: np.ndarray, text: str, origin: Tuple[int, int], font_scale: float, colour) -> None:
+    """Coloured text with a black outline, readable on any background."""
+    thickness = 1 if canvas.shape[0] < 400 else 2
+    for ink, width in (((0, 0, 0), thickness + 2), (colour, thickness)):
+        cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, font_scale, ink, width, cv2.LINE_AA)
 
 
 def _scaled(box: Sequence[float], s: float) -> Box:
@@ -114,4 +121,4 @@ def _shade_removed_tokens(canvas: np.ndarray, search_box: Box, kept_mask: np.nda
         cv2.copyTo(cv2.convertScaleAbs(region, alpha=REMOVED_SHADE), pixel_removed, region)
 
 
-__all__ = ["OverlayOptions", "draw_overlay"]
+__all__ = ["OverlayOptions", "TargetMark", "draw_overlay"]

@@ -97,6 +97,13 @@ class NodeParams:
         read_only=True,
         value_range=(1, 1000),
     )
+    max_targets: int = _param(
+        1,
+        "Targets tracked at once, in one batched forward per frame; an init's Detection2D.id names "
+        "its target (new id: new target, same id: new template, empty box: drop it)",
+        read_only=True,
+        value_range=(1, 64),
+    )
     diagnostics_period: float = _param(
         1.0, "Seconds between /diagnostics messages", read_only=True, value_range=(0.1, 60.0)
     )

@@ -96,47 +96,61 @@ class SpatialOutput:
         header: Header,
         stamp_ns: int,
         image_hw: Tuple[int, int],
-        box: Optional[Box],
-        track_id: str,
+        targets: Sequence[Tuple[str, Box]],
         params: Any,
     ) -> List[Tuple[Any, Any]]:
-        """(publisher, message) pairs for one processed frame; ``box`` is None unless the target is
-        tracked. ``detections_3d`` goes out on every frame (empty without a 3-D target)."""
+        """(publisher, message) pairs for one processed frame; ``targets`` are the (id, box) of the
+        targets tracked in it, primary first. ``target_bearing`` and ``target_point`` follow the
+        primary target; ``detections_3d`` holds every target with a 3-D point and goes out on every
+        frame (empty without one); ``detection_3d`` is the primary target's."""
         if self.mode == "none":
             return []
         out: List[Tuple[Any, Any]] = []
         detections = []
-        if box is not None:
-            located = self._locate(header, stamp_ns, image_hw, box, track_id, params)
-            if located is not None:
-                ray, point, detection = located
+        depth = self._depth_frame(stamp_ns, params) if targets and self.mode == "depth" else None
+        for index, (track_id, box) in enumerate(targets):
+            located = self._locate(header, depth, image_hw, box, track_id, params)
+            if located is None:
+                break  # no intrinsics: nothing to say about any target
+            ray, point, detection = located
+            if index == 0:
                 out.append((self._bearing_pub, Vector3Stamped(header=header, vector=_vector(ray))))
-                if point is not None:
+            if point is not None:
+                if index == 0:
                     out.append((self._point_pub, PointStamped(header=header, point=_point(point))))
                     out.append((self._detection_pub, detection))
-                    detections.append(detection)
+                detections.append(detection)
         if self.mode == "depth":
             out.append((self._detections_pub, Detection3DArray(header=header, detections=detections)))
         return out
 
+    def _depth_frame(self, stamp_ns: int, params: Any) -> Optional[Any]:
+        """The depth frame matching the image stamp (waits up to ``depth_sync_slop``), or None."""
+        slop_ns = int(params.depth_sync_slop * 1e9)
+        if not stamp_ns:
+            self._warn("depth_unstamped", "image has a zero stamp: no depth matches it, no 3-D point")
+            return None
+        frame = self._depth.find(stamp_ns, slop_ns, wait_s=params.depth_sync_slop)
+        if frame is None:
+            self._warn(
+                "depth_missing",
+                f"no depth image within {params.depth_sync_slop:g} s "
+                f"(depth_sync_slop) of the frame at {stamp_ns / 1e9:.3f} s: no 3-D point",
+            )
+        return frame
+
     def _locate(
-        self, header: Header, stamp_ns: int, image_hw: Tuple[int, int], box: Box, track_id: str, params: Any
+        self,
+        header: Header,
+        frame: Optional[Any],
+        image_hw: Tuple[int, int],
+        box: Box,
+        track_id: str,
+        params: Any,
     ):
-        """(bearing, point or None, Detection3D or None), or None without intrinsics."""
+        """(bearing, point or None, Detection3D or None) of ``box`` with the matched depth ``frame``
+        (None: bearing only), or None without intrinsics."""
         height, width = image_hw
-        frame = None
-        if self.mode == "depth":
-            slop_ns = int(params.depth_sync_slop * 1e9)
-            if not stamp_ns:
-                self._warn("depth_unstamped", "image has a zero stamp: no depth matches it, no 3-D point")
-            else:
-                frame = self._depth.find(stamp_ns, slop_ns, wait_s=params.depth_sync_slop)
-                if frame is None:
-                    self._warn(
-                        "depth_missing",
-                        f"no depth image within {params.depth_sync_slop:g} s "
-                        f"(depth_sync_slop) of the frame at {stamp_ns / 1e9:.3f} s: no 3-D point",
-                    )
         intrinsics = frame.intrinsics if frame is not None else self._intrinsics
         if intrinsics is None:
             self._warn("camera_info_missing", "no usable camera_info received yet: no bearing / 3-D point")

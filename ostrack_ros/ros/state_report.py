@@ -38,6 +38,7 @@ class StateReport:
     stamp_ns: int = 0
     request_stamp_ns: int = 0
     source: str = ""
+    targets: str = ""  # every target after the event: "id=STATE,..." (several targets, max_targets)
 
 
 def state_status(report: StateReport, name: str, hardware_id: str) -> DiagnosticStatus:
@@ -53,6 +54,7 @@ def state_status(report: StateReport, name: str, hardware_id: str) -> Diagnostic
         "stamp": _seconds(report.stamp_ns),
         "request_stamp": _seconds(report.request_stamp_ns),
         "source": report.source,
+        "targets": report.targets,
     }
     return DiagnosticStatus(
         level=level,

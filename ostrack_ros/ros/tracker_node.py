@@ -8,7 +8,6 @@ the tracking state and every answer to an init is published on the latched ``~/s
 
 from __future__ import annotations
 
-import itertools
 import math
 import sys
 import threading
@@ -47,12 +46,13 @@ from .mailbox import Mailbox
 from .middleware import use_large_frames_profile
 from .model_memory import release_model_memory
 from .node_lifecycle import shutdown, spin_until_stopped
-from .overlay import OverlayOptions, draw_overlay
+from .overlay import OverlayOptions, TargetMark, draw_overlay
 from .parameters import NodeParams, ParamSpec
 from .spatial_output import SpatialOutput
 from .startup import StartupError, choose_model, load_tracker
 from .state_report import STATE_QOS, StateReport, state_status
-from .target_state import TargetStateMachine, TrackState
+from .target_state import TrackState
+from .targets import NodeTarget, Targets
 from .throttle import ThrottledLog
 
 NODE_NAME = "ostrack_tracker"
@@ -113,12 +113,8 @@ class TrackerCore:
         self._warnings = ThrottledLog(self.get_logger().warning, 2.0, monotonic)
         refused = self._declare_parameters()
         self._warn_unknown_parameters()
-        self._state = TargetStateMachine()
-        self._track_ids = itertools.count(1)
-        self.track_id = ""
-        self._frame_size: Optional[tuple] = None
-        self._box: Optional[Tuple[float, float, float, float]] = None  # the target's last box
-        self._score = float("nan")  # the target's last score
+        self._targets = Targets()  # ids, states, last boxes; the tracker holds templates and search state
+        self._frame_size: Optional[tuple] = None  # (height, width) of the frames the targets live in
         self._last_init_at: Optional[float] = None
         self.inits_received = self.inits_superseded = 0  # counted in the executor thread only
         self._input = InputMonitor()
@@ -190,10 +186,12 @@ class TrackerCore:
         """Validate the parameters, load the model unless ``tracker`` is given, create the publishers.
         Raises StartupError with a one-line reason."""
         self._params = self._read_parameters()
-        from ..tracking.long_term import LongTermTracker  # torch-bound, so imported once configured
+        from ..tracking.multi_target import MultiTargetTracker  # torch-bound: imported once configured
 
-        # claim state + re-detection (`redetect`) around whichever tracker was loaded or given
-        self._tracker = LongTermTracker.around(tracker if tracker is not None else self._load_tracker())
+        # per-target claim state + re-detection (`redetect`), all targets in one batched forward
+        self._tracker = MultiTargetTracker(
+            tracker if tracker is not None else self._load_tracker(), self._params.max_targets
+        )
         self._frames: FrameRingBuffer[Frame] = FrameRingBuffer(self._params.frame_buffer_size)
         # Marked frames sent with their init box (select_target's init_frame), for marks older than
         # the camera frame buffer: however long the person took, the template comes from that frame.
@@ -278,7 +276,7 @@ class TrackerCore:
             destroy(entity)
         self._inputs = []
         self._stop_worker()
-        if self._state.state is TrackState.IDLE:
+        if not self._targets:
             self._report("deactivated", reason)
         else:
             self._stop(reason, "deactivated")
@@ -358,9 +356,10 @@ class TrackerCore:
             self._marked_frames.add(stamp_ns, Frame(msg, stamp_ns, self._monotonic()))
 
     def _on_init_detection(self, msg: Detection2D) -> None:
-        self._request_init(detection_box(msg), _stamp_ns(msg.header.stamp), "init")
+        source = f"init '{msg.id}'" if msg.id else "init"
+        self._request_init(detection_box(msg), _stamp_ns(msg.header.stamp), source, msg.id)
 
-    def _request_init(self, box, request_stamp_ns: int, source: str) -> None:
+    def _request_init(self, box, request_stamp_ns: int, source: str, target_id: str = "") -> None:
         """Queue an init bound to its stamped frame, or to the frame that is newest NOW (not when the
         worker gets to it); a newer init replaces one still pending."""
         now = self._monotonic()
@@ -368,7 +367,7 @@ class TrackerCore:
         quiet = self._last_init_at is not None and now - self._last_init_at < INIT_LOG_INTERVAL_S
         self._last_init_at = now
         stamp_ns = request_stamp_ns or self._frames.newest_stamp()
-        request = InitRequest(box, stamp_ns, source, request_stamp_ns, quiet)
+        request = InitRequest(box, stamp_ns, source, request_stamp_ns, quiet, target_id)
         for old in self._mailbox.put_command(request, supersedes=True):
             self.inits_superseded += 1
             self.get_logger().debug(f"{old.source} superseded by a newer init before it was handled")
@@ -434,12 +433,13 @@ class TrackerCore:
         status = diagnostic_status(
             f"{self.get_name()}: tracker",
             self.get_fully_qualified_name(),
-            self._state.state,
+            self.state,
             self._stats.snapshot(),
             self.track_id,
             self._input.health(self._monotonic()),
         )
         status.values += [
+            KeyValue(key="targets", value=self._targets.summary()),
             KeyValue(key="inits_received", value=str(self.inits_received)),
             KeyValue(key="inits_superseded", value=str(self.inits_superseded)),
         ]
@@ -474,8 +474,11 @@ class TrackerCore:
                 self._stop(f"worker error ({type(exc).__name__})", "error")
 
     def _initialise(self, request: InitRequest) -> Optional[int]:
-        """Start a new target; returns the stamp of the frame used (None if the request was refused).
-        Either way the answer goes out on ~/state with the request's stamp."""
+        """Start (or re-start) a target; returns the stamp of the frame used (None if the request was
+        refused or removed targets). Either way the answer goes out on ~/state with the request's
+        stamp."""
+        if request.removes:
+            return self._remove(request)
         frame = None
         if request.stamp_ns is not None:
             tolerance_ns = int(self._params.init_stamp_tolerance * 1e9)
@@ -501,20 +504,36 @@ class TrackerCore:
             box = checked_init_box(request.box, rgb.shape[1], rgb.shape[0])
         except (BadImageError, InitBoxError) as exc:
             return self._refuse_init(request, f"init:{exc.kind}", str(exc))
+        target_id = request.target_id or self._targets.new_id()
+        if target_id not in self._targets:
+            if self._params.max_targets == 1:  # one target: a new one replaces it
+                for old in self._targets.clear():
+                    self._tracker.remove(old.id)
+            elif len(self._targets) >= self._params.max_targets:
+                return self._refuse_init(
+                    request,
+                    "init_full",
+                    f"already tracking {len(self._targets)} targets ({', '.join(self._targets.ids)}; "
+                    f"max_targets {self._params.max_targets}): drop one first (an init with its id and "
+                    "an empty box)",
+                )
+        if self._targets and rgb.shape[:2] != self._frame_size:  # the others live in another size
+            self._stop("a target was marked on a frame of another size", "resized")
         newest_ns = self._frames.newest_stamp()
         # The target may have moved far since an old mark: find it in the whole current view first.
         relocate = newest_ns is not None and newest_ns - frame.stamp_ns > RELOCATE_AFTER_S * 1e9
         try:
-            self._tracker.initialize(rgb, box, relocate=relocate)
-        except ValueError as exc:  # TrackingError: the tracker refused; its previous target is gone
-            self._stop("initialisation failed", "error")
+            self._tracker.initialize(target_id, rgb, box, relocate=relocate)
+        except ValueError as exc:  # TrackingError: the tracker refused; a re-initialised target is gone
+            if target_id in self._targets:
+                self._end(target_id, "initialisation failed", "error")
             return self._refuse_init(request, "init_box", str(exc))
         self._frame_size = rgb.shape[:2]
-        self._box, self._score = box, float("nan")
-        self.track_id = str(next(self._track_ids))
-        self._state.start(searching=relocate)
+        target = self._targets.add(target_id)
+        target.box, target.score = box, float("nan")
+        target.machine.start(searching=relocate)
         text = (
-            f"tracking target {self.track_id} from {request.source}: box ({box[0]:.0f}, {box[1]:.0f}, "
+            f"tracking target {target_id} from {request.source}: box ({box[0]:.0f}, {box[1]:.0f}, "
             f"{box[2]:.0f}, {box[3]:.0f}) on frame {frame.stamp_ns / 1e9:.3f}"
         )
         if relocate:
@@ -534,43 +553,79 @@ class TrackerCore:
             f"{box[2]:.0f}, {box[3]:.0f}){searching}",
             frame.stamp_ns,
             request,
+            target,
         )
         return frame.stamp_ns
+
+    def _remove(self, request: InitRequest) -> None:
+        """An init with an id and an empty box: drop that target."""
+        if request.target_id not in self._targets:
+            return self._refuse_init(request, "init_remove", f"no target '{request.target_id}' to remove")
+        self._end(request.target_id, f"{request.source} with an empty box", "removed", request)
+        return None
 
     def _refuse_init(self, request: InitRequest, key: str, why: str) -> None:
         self._warn(key, f"{request.source} ignored: {why}")
         self._report("init_refused", f"{request.source} refused: {why}", request.stamp_ns or 0, request)
 
-    def _stop(self, reason: str, event: str = "reset") -> None:
-        """End the current target (if any): IDLE, no track id, the reason on ~/state and in the log."""
-        if self._state.stop() is not None:
-            self.get_logger().info(f"tracking of target {self.track_id} stopped: {reason}")
-            self.track_id = ""
-            self._report(event, reason)
-        self._frame_size = self._box = None
+    def _end(self, target_id: str, reason: str, event: str, request: Optional[InitRequest] = None) -> None:
+        """End one target: gone from the tracker and the node, the reason on ~/state and in the log."""
+        self._tracker.remove(target_id)
+        target = self._targets.pop(target_id)
+        if target is None:
+            return
+        self.get_logger().info(f"tracking of target {target_id} stopped: {reason}")
+        target.machine.stop()
+        self._report(event, reason, request.stamp_ns or 0 if request else 0, request, target)
+        if not self._targets:
+            self._frame_size = None
+
+    def _stop(self, reason: str, event: str = "reset", request: Optional[InitRequest] = None) -> None:
+        """End every target (if any): IDLE, no track id, the reason on ~/state and in the log."""
+        self._tracker.clear()
+        gone = self._targets.clear()
+        if gone:
+            ids = ", ".join(t.id for t in gone)
+            self.get_logger().info(
+                f"tracking of target{'s' if len(gone) > 1 else ''} {ids} stopped: {reason}"
+            )
+            for target in gone:
+                target.machine.stop()
+            self._report(event, reason, request.stamp_ns or 0 if request else 0, request)
+        elif request is not None:
+            self._report(event, f"{reason}: no target was tracked", request.stamp_ns or 0, request)
+        self._frame_size = None
 
     def _report(
-        self, event: str, reason: str, stamp_ns: int = 0, request: Optional[InitRequest] = None
+        self,
+        event: str,
+        reason: str,
+        stamp_ns: int = 0,
+        request: Optional[InitRequest] = None,
+        target: Optional[NodeTarget] = None,
     ) -> None:
-        """Publish the state after ``event`` on the latched ~/state (not possible any more once rclpy
-        is shut down, e.g. a managed node taken down by Ctrl-C)."""
+        """Publish the state after ``event`` on the latched ~/state: the state, id and score of the
+        ``target`` it concerns (default: the primary one) and every target's state (not possible any
+        more once rclpy is shut down, e.g. a managed node taken down by Ctrl-C)."""
         if not self.context.ok():
             return
+        target = target or self._targets.primary
         report = StateReport(
-            self._state.state,
-            self.track_id,
-            self._score,
+            target.state if target else TrackState.IDLE,
+            target.id if target else "",
+            target.score if target else float("nan"),
             event,
             reason,
             stamp_ns,
             request.request_stamp_ns if request else 0,
             request.source if request else "",
+            self._targets.summary(),
         )
         self._state_pub.publish(state_status(report, self.get_fully_qualified_name(), self.get_name()))
 
     def _resized(self, rgb: np.ndarray, stamp_ns: int) -> None:
-        """The image size changed mid-track: re-initialise from the last box scaled to the new size
-        when width and height scale alike (same aspect ratio), else end the track saying why."""
+        """The image size changed mid-track: re-initialise every target from its last box scaled to the
+        new size when width and height scale alike (same aspect ratio), else end the tracks saying why."""
         (old_h, old_w), (new_h, new_w) = self._frame_size, rgb.shape[:2]
         sx, sy = new_w / old_w, new_h / old_h
         change = f"image size changed from {old_w}x{old_h} to {new_w}x{new_h}"
@@ -582,20 +637,22 @@ class TrackerCore:
             )
             self._stop(f"{change} (aspect ratio changed)", "resized")
             return
-        x, y, w, h = self._box
-        try:
-            box = checked_init_box((x * sx, y * sy, w * sx, h * sy), new_w, new_h)
-            self._tracker.initialize(rgb, box)
-        except ValueError as exc:  # InitBoxError / TrackingError: nothing sensible to carry over
-            self._warn("size_change:reset", f"{change}: cannot re-initialise ({exc}), tracking reset")
-            self._stop(f"{change} (re-initialisation failed)", "resized")
-            return
-        self._frame_size, self._box = rgb.shape[:2], box
-        self._warn(
-            "size_change:rescaled",
-            f"{change}: target {self.track_id} re-initialised from its last box scaled by {sx:.3g}",
-        )
-        self._report("resized", f"{change}: re-initialised from the scaled box", stamp_ns)
+        self._frame_size = rgb.shape[:2]
+        for target in self._targets:
+            x, y, w, h = target.box
+            try:
+                box = checked_init_box((x * sx, y * sy, w * sx, h * sy), new_w, new_h)
+                self._tracker.initialize(target.id, rgb, box)
+            except ValueError as exc:  # InitBoxError / TrackingError: nothing sensible to carry over
+                self._warn("size_change:reset", f"{change}: cannot re-initialise ({exc}), tracking reset")
+                self._end(target.id, f"{change} (re-initialisation failed)", "resized")
+                continue
+            target.box = box
+            self._warn(
+                "size_change:rescaled",
+                f"{change}: target {target.id} re-initialised from its last box scaled by {sx:.3g}",
+            )
+            self._report("resized", f"{change}: re-initialised from the scaled box", stamp_ns, target=target)
 
     def _process(self, frame: Frame, generation: int) -> None:
         try:
@@ -604,12 +661,12 @@ class TrackerCore:
             self._reject(exc)
             return
         p = self._params
-        result = None
+        results = {}
         model_s = None
-        if self._state.state is not TrackState.IDLE and rgb.shape[:2] != self._frame_size:
+        if self._targets and rgb.shape[:2] != self._frame_size:
             self._resized(rgb, frame.stamp_ns)
         wants_debug = self._wants_debug()
-        if self._state.state is not TrackState.IDLE:
+        if self._targets:
             self._tracker.configure(
                 redetect=p.redetect,
                 lost_threshold=p.lost_score_threshold,
@@ -617,41 +674,23 @@ class TrackerCore:
                 reacquire_threshold=p.reacquire_score_threshold,
             )
             started = time.monotonic()
-            result = self._tracker.track(rgb, with_kept_mask=wants_debug and p.debug_draw_kept_tokens)
+            results = self._tracker.track(rgb, with_kept_mask=wants_debug and p.debug_draw_kept_tokens)
             model_s = time.monotonic() - started
-            self._box, self._score = tuple(result.box), float(result.score)
-            change = self._state.update(
-                result.score if result.claimed else math.nan,
-                lost_threshold=p.lost_score_threshold,
-                lost_frames=p.lost_frames,
-                reacquire_threshold=p.reacquire_score_threshold,
-            )
-            if change == (TrackState.TRACKING, TrackState.LOST):
-                why = f"score {result.score:.2f} below {p.lost_score_threshold:g} for {p.lost_frames} frames"
-                self.get_logger().warning(f"target {self.track_id} lost ({why})")
-                self._report("lost", why, frame.stamp_ns)
-            elif change == (TrackState.LOST, TrackState.TRACKING):
-                self.get_logger().info(
-                    f"target {self.track_id} re-acquired (score {result.score:.2f}) at "
-                    "({:.0f}, {:.0f}, {:.0f}, {:.0f})".format(*result.box)
-                )
-                self._report(
-                    "reacquired",
-                    f"score {result.score:.2f} >= {p.reacquire_score_threshold:g}",
-                    frame.stamp_ns,
-                )
+            for target_id, result in results.items():
+                self._follow(self._targets.get(target_id), result, frame.stamp_ns)
         header = frame.msg.header
-        detections = []
-        if result is not None and self._state.publishing:
-            detections.append(make_detection(header, result.box, result.score, p.class_id, self.track_id))
-        debug = self._debug.messages(self._debug_image(rgb, result, p), header, p) if wants_debug else []
+        tracked = [(t, results[t.id]) for t in self._targets if t.machine.publishing and t.id in results]
+        detections = [make_detection(header, r.box, r.score, p.class_id, t.id) for t, r in tracked]
+        primary = self._targets.primary
+        primary_published = bool(tracked) and tracked[0][0] is primary
+        debug = self._debug.messages(self._debug_image(rgb, results, p), header, p) if wants_debug else []
         spatial = self._spatial.messages(
-            header, frame.stamp_ns, rgb.shape[:2], result.box if detections else None, self.track_id, p
+            header, frame.stamp_ns, rgb.shape[:2], [(t.id, r.box) for t, r in tracked], p
         )
         with self._mailbox.current(generation) as current:
             if not current:  # a reset arrived during inference: this result is stale
                 return
-            if detections:
+            if primary_published:
                 self._detection_pub.publish(detections[0])
             self._detections_pub.publish(make_detection_array(header, detections))
             for publisher, message in debug + spatial:
@@ -665,6 +704,32 @@ class TrackerCore:
             model_s,
         )
 
+    def _follow(self, target: NodeTarget, result, stamp_ns: int) -> None:
+        """One target's new box and score; a TRACKING <-> LOST change is logged and reported."""
+        p = self._params
+        target.box, target.score = tuple(result.box), float(result.score)
+        change = target.machine.update(
+            result.score if result.claimed else math.nan,
+            lost_threshold=p.lost_score_threshold,
+            lost_frames=p.lost_frames,
+            reacquire_threshold=p.reacquire_score_threshold,
+        )
+        if change == (TrackState.TRACKING, TrackState.LOST):
+            why = f"score {result.score:.2f} below {p.lost_score_threshold:g} for {p.lost_frames} frames"
+            self.get_logger().warning(f"target {target.id} lost ({why})")
+            self._report("lost", why, stamp_ns, target=target)
+        elif change == (TrackState.LOST, TrackState.TRACKING):
+            self.get_logger().info(
+                f"target {target.id} re-acquired (score {result.score:.2f}) at "
+                "({:.0f}, {:.0f}, {:.0f}, {:.0f})".format(*result.box)
+            )
+            self._report(
+                "reacquired",
+                f"score {result.score:.2f} >= {p.reacquire_score_threshold:g}",
+                stamp_ns,
+                target=target,
+            )
+
     def _decode(self, frame: Frame) -> np.ndarray:
         if isinstance(frame.msg, CompressedImage):
             return compressed_to_rgb(frame.msg)
@@ -673,13 +738,28 @@ class TrackerCore:
     def _wants_debug(self) -> bool:
         return self._debug.wanted()
 
-    def _debug_image(self, rgb: np.ndarray, result, p: NodeParams) -> np.ndarray:
+    def _debug_image(self, rgb: np.ndarray, results: dict, p: NodeParams) -> np.ndarray:
+        """The overlay: the primary target with its search crop and CE tokens, the others' boxes."""
         options = OverlayOptions(p.debug_image_scale, p.debug_draw_search_region, p.debug_draw_kept_tokens)
-        state = self._state.state.value
+        primary = self._targets.primary
+        result = results.get(primary.id) if primary is not None else None
         if result is None:
-            return draw_overlay(rgb, state, options=options)
+            return draw_overlay(rgb, self.state.value, options=options)
+        others = [
+            TargetMark(t.id, t.state.value, results[t.id].box, results[t.id].score)
+            for t in self._targets
+            if t is not primary and t.id in results
+        ]
         return draw_overlay(
-            rgb, state, result.box, result.score, result.search_box, result.kept_mask, options
+            rgb,
+            primary.state.value,
+            result.box,
+            result.score,
+            result.search_box,
+            result.kept_mask,
+            options,
+            label=primary.id if others else "",
+            others=others,
         )
 
     def _reject(self, exc: BadImageError) -> None:
@@ -692,7 +772,19 @@ class TrackerCore:
     # ------------------------------------------------------------------ introspection and shutdown
     @property
     def state(self) -> TrackState:
-        return self._state.state
+        """The primary (oldest) target's state; IDLE without targets."""
+        primary = self._targets.primary
+        return primary.state if primary is not None else TrackState.IDLE
+
+    @property
+    def track_id(self) -> str:
+        """The primary (oldest) target's id; empty without targets."""
+        primary = self._targets.primary
+        return primary.id if primary is not None else ""
+
+    @property
+    def targets(self) -> Targets:
+        return self._targets
 
     @property
     def params(self) -> NodeParams:

@@ -30,7 +30,7 @@ class MultiTargetTracker:
 
     def __init__(self, prototype: Any, max_targets: int = 1) -> None:
         """``prototype``: a ``Tracker`` or ``LongTermTracker`` whose network and settings every target
-        shares; it is never initialised itself."""
+        shares (its ``sibling``); with ``max_targets`` 1 it tracks the one target itself."""
         if max_targets < 1:
             raise TrackingError(f"max_targets must be >= 1, got {max_targets}")
         self.prototype = LongTermTracker.around(prototype)
@@ -51,7 +51,8 @@ class MultiTargetTracker:
         """Change the long-term settings of every target (and of targets added later)."""
         self.prototype.configure(**changes)
         for target in self.targets.values():
-            target.configure(**changes)
+            if target is not self.prototype:
+                target.configure(**changes)
 
     def initialize(
         self, target_id: str, image: np.ndarray, box: Sequence[float], relocate: bool = False
@@ -66,7 +67,8 @@ class MultiTargetTracker:
                     f"already tracking {len(self.targets)} targets (max_targets {self.max_targets}); "
                     "remove one first"
                 )
-            target = self.prototype.sibling()
+            # one target at a time: the prototype itself (any tracker with the contract will do)
+            target = self.prototype if self.max_targets == 1 else self.prototype.sibling()
         try:
             target.initialize(image, box, relocate=relocate)
         except TrackingError:
