@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every GPU check of this package in one go, for a machine lent for a few minutes:
 # fp32 parity on the device (TF32 off) + fp16/bf16 boxes and CE sets per backend, the backend speed
-# table (fp16 = mixed precision), and the mixed precisions against fp32 frame by frame. Writes
-# parity.txt, export.md and precision.txt (and their logs) into OUTDIR.
+# table (fp16 = mixed precision), the mixed precisions against fp32 frame by frame, and several
+# targets batched vs sequential. Writes parity.txt, export.md, precision.txt and multi_target.txt
+# (and their logs) into OUTDIR.
 #
 # Usage: benchmarks/gpu_checks.sh OUTDIR [--quick]
 #   The reference fixtures come from test/fixtures/ (OSTRACK_REFERENCE_DIR overrides).
@@ -24,4 +25,10 @@ python3 benchmarks/bench_export.py --device cuda "$@" --out "$out/export.md" 2>&
 python3 -m ostrack_ros.data.synthetic --out "$out/synthetic_seed7" --sequences 5 --seed 7 >/dev/null 2>&1 &&
     python3 benchmarks/precision_check.py --dataset "$out/synthetic_seed7" --device cuda \
         --variants bf16-whole bf16 fp16 fp32-onnxruntime 2>&1 | tee "$out/precision.txt"
+# Several targets: one batched forward vs one forward per target, 1/2/4/8 targets (issue 15), at the
+# official size in fp16 and fp32.
+for precision in fp16 fp32; do
+    python3 benchmarks/bench_multi_target.py --device cuda --precision "$precision" --frames 30 \
+        --config vitb_256_mae_ce_32x4_ep300 --weights random 2>&1 | tee -a "$out/multi_target.txt"
+done
 exit "$parity"
