@@ -31,6 +31,7 @@ def test_selection_becomes_a_detection_with_the_frame_header():
     assert det.header == head and detection_box(det) == (10.0, 20.0, 30.0, 40.0)
     assert select_target.selection_to_detection(head, (0, 0, 0, 0)) is None
     assert select_target.selection_to_detection(head, None) is None
+    assert det.id == "" and select_target.selection_to_detection(head, (1, 2, 3, 4), "person").id == "person"
 
 
 def test_headless_opencv_or_no_display_exits_with_instructions(monkeypatch, capsys):

@@ -79,14 +79,15 @@ def gui_unavailable_reason(probe_timeout_s: float = 20.0) -> Optional[str]:
     return None
 
 
-def selection_to_detection(header: Header, box: Optional[Box]) -> Optional[Detection2D]:
-    """A Detection2D (the frame's header, class 'selection') for an (x, y, w, h) box; None if empty."""
+def selection_to_detection(header: Header, box: Optional[Box], target_id: str = "") -> Optional[Detection2D]:
+    """A Detection2D (the frame's header, class 'selection', id ``target_id``: which of several
+    targets it marks) for an (x, y, w, h) box; None if empty."""
     if box is None:
         return None
     x, y, w, h = (float(v) for v in box)
     if w <= 0 or h <= 0:
         return None
-    return make_detection(header, (x, y, w, h), 1.0, "selection", "")
+    return make_detection(header, (x, y, w, h), 1.0, "selection", target_id)
 
 
 Frame = Tuple[Header, np.ndarray]
@@ -100,6 +101,8 @@ class TargetSelector(Node):
         compressed = self.declare_parameter("compressed", False).value
         self.once = self.declare_parameter("once", False).value
         self.send_frame = self.declare_parameter("send_frame", True).value
+        # which target the box marks when the tracker follows several (max_targets); empty: a new one
+        self.target_id = self.declare_parameter("target_id", "").value
         qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
         if compressed:  # image_transport's naming: the compressed stream of a remapped `image` follows it
             msg_type, topic = CompressedImage, self.resolve_topic_name("image") + "/compressed"
@@ -130,7 +133,7 @@ class TargetSelector(Node):
 
     def publish_selection(self, header: Header, box: Optional[Box], rgb: Optional[np.ndarray] = None) -> bool:
         """Send ``box`` for the frame with ``header`` (and that frame on ``init_frame`` when given)."""
-        detection = selection_to_detection(header, box)
+        detection = selection_to_detection(header, box, self.target_id)
         if detection is None:
             self.get_logger().info("empty selection: nothing sent")
             return False
@@ -138,8 +141,9 @@ class TargetSelector(Node):
             self._frame_pub.publish(rgb_to_image(rgb, header))
         self._init_pub.publish(detection)
         x, y, w, h = (round(v) for v in box)
+        target = f" for target '{self.target_id}'" if self.target_id else ""
         self.get_logger().info(
-            f"sent init box ({x}, {y}, {w}, {h}) for the frame stamped "
+            f"sent init box ({x}, {y}, {w}, {h}){target} for the frame stamped "
             f"{header.stamp.sec}.{header.stamp.nanosec:09d}"
         )
         return True
