@@ -257,7 +257,9 @@ class Harness:
         raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
     def close(self) -> None:
-        self.executor.shutdown(timeout_sec=2.0)
-        self.thread.join(timeout=2.0)  # spin has returned before the nodes' handles go away
+        # Generous bounds: on a loaded machine a spin still running while the nodes are destroyed
+        # raises in the spin thread (InvalidHandle). They bound a hung graph, never timed assertions.
+        self.executor.shutdown(timeout_sec=10.0)
+        self.thread.join(timeout=10.0)  # spin has returned before the nodes' handles go away
         self.node.destroy_node()
         self.probe.destroy_node()
