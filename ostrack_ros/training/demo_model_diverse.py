@@ -52,12 +52,14 @@ class DiverseSet:
 
 
 # One round per pair: new diverse targets plus new first-generator targets (keeps what stage 2 learnt).
+# Twelve rounds: the validation IoU (seed-1001 pairs) still rose after round 6 (0.778 after round 2,
+# 0.813 after round 6), so the recipe was extended before any held-out score of the longer run was seen.
 ROUNDS = tuple(
     (
         DiverseSet(f"diverse_{3000 + i}", 3000 + i, 400, 30),
         SyntheticSet(f"synthetic_{2006 + i}", 2006 + i, 200, 30),
     )
-    for i in range(6)
+    for i in range(12)
 )
 EVAL_SETS = (
     DiverseSet("eval_diverse_heldout_ukui_9000", 9000, 20, 80, (HELD_OUT_FAMILY,)),
