@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from ostrack_ros.assets import demo_model_paths
@@ -61,3 +62,12 @@ def test_diverse_recipe_keeps_the_network_and_its_held_out_data_apart():
     assert HELD_OUT_FAMILY not in TRAIN_FAMILIES
     assert all(HELD_OUT_FAMILY not in s.families for s in train if hasattr(s, "families"))
     assert any(s.families == (HELD_OUT_FAMILY,) for s in EVAL_SETS if hasattr(s, "families"))
+
+
+def test_diverse_recipe_continues_only_from_an_earlier_round(capsys):
+    from ostrack_ros.training.demo_model_diverse import ROUNDS, main
+
+    for bad in (["--rounds", "2", "--first-round", "3"], ["--rounds", str(len(ROUNDS) + 1)]):
+        with pytest.raises(SystemExit):
+            main(bad)
+    assert "--first-round must be 1..2" in capsys.readouterr().err
