@@ -8,6 +8,7 @@ training entirely gives a generalisation check on images the network never saw.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,26 +87,41 @@ def folder_family(name: str, folder: Path, origin: str, licence: str) -> PhotoFa
     return PhotoFamily(name, tuple(images), origin, licence)
 
 
+def fetch_debian_package(package: str, work_dir: Path) -> Tuple[Path, str]:
+    """Download (``apt-get download``) and unpack (``dpkg-deb -x``) a Debian package under
+    ``work_dir/debian`` once; returns the unpacked root and the package's version."""
+    download = Path(work_dir) / "debian" / "download"
+    root = Path(work_dir) / "debian" / package
+    try:
+        debs = sorted(download.glob(f"{package}_*.deb"))
+        if not debs:
+            download.mkdir(parents=True, exist_ok=True)
+            subprocess.run(
+                ["apt-get", "download", package], cwd=download, check=True, stdout=subprocess.DEVNULL
+            )
+            debs = sorted(download.glob(f"{package}_*.deb"))
+            if not debs:
+                raise FileNotFoundError(f"apt-get wrote no {package}_*.deb")
+        if not root.is_dir():
+            partial = root.with_name(root.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            subprocess.run(["dpkg-deb", "-x", str(debs[-1]), str(partial)], check=True)
+            partial.rename(root)
+        version = subprocess.run(
+            ["dpkg-deb", "-f", str(debs[-1]), "Version"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise RuntimeError(f"cannot fetch Debian package {package} ({exc})") from None
+    return root, version
+
+
 def fetch_debian_family(name: str, work_dir: Path) -> PhotoFamily:
     """Download and unpack the Debian package of family ``name`` under ``work_dir`` (once) and load it."""
     spec = DEBIAN_FAMILIES[name]
-    root = Path(work_dir) / "debian" / spec.package
-    if not (root / spec.folder).is_dir():
-        download = Path(work_dir) / "debian" / "download"
-        download.mkdir(parents=True, exist_ok=True)
-        try:
-            subprocess.run(
-                ["apt-get", "download", spec.package], cwd=download, check=True, stdout=subprocess.DEVNULL
-            )
-            debs = sorted(download.glob(f"{spec.package}_*.deb"))
-            if not debs:
-                raise FileNotFoundError(f"apt-get wrote no {spec.package}_*.deb")
-            subprocess.run(["dpkg-deb", "-x", str(debs[-1]), str(root)], check=True)
-        except (OSError, subprocess.CalledProcessError) as exc:
-            raise RuntimeError(
-                f"cannot fetch Debian package {spec.package} for photo family {name!r} "
-                f"({exc}); unpack it yourself and pass its folder"
-            ) from None
+    try:
+        root, _ = fetch_debian_package(spec.package, work_dir)
+    except RuntimeError as exc:
+        raise RuntimeError(f"photo family {name!r}: {exc}; unpack it yourself and pass its folder") from None
     return folder_family(name, root / spec.folder, f"Debian package {spec.package}", spec.licence)
 
 
