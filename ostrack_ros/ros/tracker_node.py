@@ -504,8 +504,8 @@ class TrackerCore:
             box = checked_init_box(request.box, rgb.shape[1], rgb.shape[0])
         except (BadImageError, InitBoxError) as exc:
             return self._refuse_init(request, f"init:{exc.kind}", str(exc))
-        target_id = request.target_id or self._targets.new_id()
-        if target_id not in self._targets:
+        target_id = request.target_id
+        if target_id not in self._targets:  # a new target (always so without an id)
             if self._params.max_targets == 1:  # one target: a new one replaces it
                 for old in self._targets.clear():
                     self._tracker.remove(old.id)
@@ -517,6 +517,7 @@ class TrackerCore:
                     f"max_targets {self._params.max_targets}): drop one first (an init with its id and "
                     "an empty box)",
                 )
+        target_id = target_id or self._targets.new_id()
         if self._targets and rgb.shape[:2] != self._frame_size:  # the others live in another size
             self._stop("a target was marked on a frame of another size", "resized")
         newest_ns = self._frames.newest_stamp()
