@@ -61,7 +61,7 @@ format: setup  ## apply ruff's formatter and safe autofixes
 
 train-demo: setup  ## retrain the small embedded demo model (ostrack_ros/assets/)
 	$(PY) -m ostrack_ros.training.demo_model
-	$(PY) -m ostrack_ros.training.demo_model_diverse --rounds 1 --install
+	$(PY) -m ostrack_ros.training.demo_model_diverse --install
 
 clean:  ## remove build artefacts and caches (keeps .venv)
 	rm -rf build/lib build/bdist.* dist ostrack_ros.egg-info .pytest_cache .ruff_cache
