@@ -82,7 +82,6 @@ class StepPlan:
     kind: str
     boxes: Tuple[Box, ...]
     image_size: Tuple[int, int]  # (height, width)
-    with_kept_mask: bool
 
 
 class LongTermTracker:
@@ -149,19 +148,19 @@ class LongTermTracker:
 
     def track(self, image: np.ndarray, with_kept_mask: bool = False) -> TrackResult:
         """The next frame's result; ``claimed`` is false while the target is lost."""
-        plan = self.plan(image, with_kept_mask)
+        plan = self.plan(image)
         extra = {"extra": plan.boxes} if plan.boxes else {}  # no extra crops: the official call
         return self.conclude(plan, self.tracker.track(image, with_kept_mask=with_kept_mask, **extra))
 
-    def plan(self, image: np.ndarray, with_kept_mask: bool = False) -> StepPlan:
+    def plan(self, image: np.ndarray) -> StepPlan:
         """First half of ``track``: the extra crops this frame needs (re-detection tiles, or the
         re-check of a candidate); the network step itself is the wrapped tracker's."""
         height, width = check_image(image).shape[:2]
         searching = self.settings.redetect or self._relocating
         if self.claimed or not searching or self._target_wh is None:
-            return StepPlan("follow", (), (height, width), with_kept_mask)
+            return StepPlan("follow", (), (height, width))
         if self._confirmation.pending:  # re-check the candidate with a crop centred on it
-            return StepPlan("recheck", (self._confirmation.candidate.box,), (height, width), with_kept_mask)
+            return StepPlan("recheck", (self._confirmation.candidate.box,), (height, width))
         if self._schedule is None or self._schedule_size != (width, height):
             self._schedule = TileSchedule(
                 tile_boxes(
@@ -176,7 +175,7 @@ class LongTermTracker:
             )
             self._schedule_size = (width, height)
             self._scan_peaks = []
-        return StepPlan("scan", tuple(self._schedule.take()), (height, width), with_kept_mask)
+        return StepPlan("scan", tuple(self._schedule.take()), (height, width))
 
     def conclude(self, plan: StepPlan, result: TrackResult) -> TrackResult:
         """Second half of ``track``: the claim state after the wrapped tracker's ``result`` for ``plan``."""

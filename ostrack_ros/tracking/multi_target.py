@@ -91,7 +91,7 @@ class MultiTargetTracker:
             return {target_id: target.track(image, with_kept_mask)}
         plans, steps = {}, {}
         for target_id, target in self.targets.items():
-            plans[target_id] = plan = target.plan(image, with_kept_mask)
+            plans[target_id] = plan = target.plan(image)
             steps[target_id] = target.tracker.prepare(image, with_kept_mask, plan.boxes, fresh=True)
         if not steps:
             return {}
