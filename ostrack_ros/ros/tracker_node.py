@@ -507,8 +507,8 @@ class TrackerCore:
         target_id = request.target_id
         if target_id not in self._targets:  # a new target (always so without an id)
             if self._params.max_targets == 1:  # one target: a new one replaces it
-                for old in self._targets.clear():
-                    self._tracker.remove(old.id)
+                self._tracker.clear()
+                self._targets.clear()
             elif len(self._targets) >= self._params.max_targets:
                 return self._refuse_init(
                     request,
@@ -567,7 +567,7 @@ class TrackerCore:
 
     def _refuse_init(self, request: InitRequest, key: str, why: str) -> None:
         self._warn(key, f"{request.source} ignored: {why}")
-        self._report("init_refused", f"{request.source} refused: {why}", request.stamp_ns or 0, request)
+        self._report("init_refused", f"{request.source} refused: {why}", request=request)
 
     def _end(self, target_id: str, reason: str, event: str, request: Optional[InitRequest] = None) -> None:
         """End one target: gone from the tracker and the node, the reason on ~/state and in the log."""
@@ -577,11 +577,11 @@ class TrackerCore:
             return
         self.get_logger().info(f"tracking of target {target_id} stopped: {reason}")
         target.machine.stop()
-        self._report(event, reason, request.stamp_ns or 0 if request else 0, request, target)
+        self._report(event, reason, request=request, target=target)
         if not self._targets:
             self._frame_size = None
 
-    def _stop(self, reason: str, event: str = "reset", request: Optional[InitRequest] = None) -> None:
+    def _stop(self, reason: str, event: str = "reset") -> None:
         """End every target (if any): IDLE, no track id, the reason on ~/state and in the log."""
         self._tracker.clear()
         gone = self._targets.clear()
@@ -592,24 +592,25 @@ class TrackerCore:
             )
             for target in gone:
                 target.machine.stop()
-            self._report(event, reason, request.stamp_ns or 0 if request else 0, request)
-        elif request is not None:
-            self._report(event, f"{reason}: no target was tracked", request.stamp_ns or 0, request)
+            self._report(event, reason)
         self._frame_size = None
 
     def _report(
         self,
         event: str,
         reason: str,
-        stamp_ns: int = 0,
+        stamp_ns: Optional[int] = None,
         request: Optional[InitRequest] = None,
         target: Optional[NodeTarget] = None,
     ) -> None:
         """Publish the state after ``event`` on the latched ~/state: the state, id and score of the
-        ``target`` it concerns (default: the primary one) and every target's state (not possible any
-        more once rclpy is shut down, e.g. a managed node taken down by Ctrl-C)."""
+        ``target`` it concerns (default: the primary one) and every target's state; ``stamp_ns``
+        defaults to the frame the ``request`` named (not possible any more once rclpy is shut down,
+        e.g. a managed node taken down by Ctrl-C)."""
         if not self.context.ok():
             return
+        if stamp_ns is None:
+            stamp_ns = (request.stamp_ns or 0) if request else 0
         target = target or self._targets.primary
         report = StateReport(
             target.state if target else TrackState.IDLE,

@@ -50,9 +50,8 @@ class MultiTargetTracker:
     def configure(self, **changes: Any) -> None:
         """Change the long-term settings of every target (and of targets added later)."""
         self.prototype.configure(**changes)
-        for target in self.targets.values():
-            if target is not self.prototype:
-                target.configure(**changes)
+        for target in self.targets.values():  # the prototype again with one target: a no-op
+            target.configure(**changes)
 
     def initialize(
         self, target_id: str, image: np.ndarray, box: Sequence[float], relocate: bool = False
@@ -86,6 +85,8 @@ class MultiTargetTracker:
     @torch.inference_mode()
     def track(self, image: np.ndarray, with_kept_mask: bool = False) -> Dict[str, TrackResult]:
         """Every target's result on the next RGB frame, from one network call."""
+        if not self.targets:
+            return {}
         if len(self.targets) == 1:  # one target: exactly the single-target step
             ((target_id, target),) = self.targets.items()
             return {target_id: target.track(image, with_kept_mask)}
@@ -93,8 +94,6 @@ class MultiTargetTracker:
         for target_id, target in self.targets.items():
             plans[target_id] = plan = target.plan(image)
             steps[target_id] = target.tracker.prepare(image, with_kept_mask, plan.boxes, fresh=True)
-        if not steps:
-            return {}
         outputs = self._forward([steps[i] for i in self.targets], list(self.targets.values()))
         return {
             target_id: target.conclude(plans[target_id], target.tracker.finish(steps[target_id], out))
