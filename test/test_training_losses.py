@@ -79,3 +79,36 @@ def test_non_finite_prediction_stops_training():
     }
     with pytest.raises(FloatingPointError):
         tracking_loss(outputs, torch.tensor([[0.4, 0.4, 0.2, 0.2]]), torch.zeros(1, 2, 2), LossWeights())
+
+
+def test_no_target_pairs_train_the_score_map_only():
+    # sample 0 holds the target (the earlier test's numbers), sample 1 none: all-zero heat map
+    score = torch.full((2, 1, 2, 2), 0.5)
+    heat = torch.tensor([[[1.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]])
+    outputs = {
+        "pred_boxes": torch.tensor([[[0.5, 0.5, 0.2, 0.2]], [[0.1, 0.1, 0.9, 0.9]]], requires_grad=True),
+        "score_map": score,
+    }
+    gt = torch.tensor([[0.5, 0.5, 0.2, 0.2], [0.0, 0.0, 0.0, 0.0]])
+    total, stats = tracking_loss(outputs, gt, heat, LossWeights(1.0, 2.0, 5.0), torch.tensor([True, False]))
+    iou = 0.01 / 0.07
+    assert stats["iou"] == pytest.approx(iou, rel=1e-5)  # the box terms see sample 0 only
+    assert stats["l1"] == pytest.approx(0.1, rel=1e-5)
+    # focal: one positive in the batch; sample 1 adds four negatives log(0.5) * 0.25
+    assert stats["focal"] == pytest.approx(-(math.log(0.5) * 0.25 * 8), rel=1e-5)
+    total.backward()
+    assert outputs["pred_boxes"].grad[1].abs().sum() == 0
+
+
+def test_a_batch_of_no_target_pairs_has_no_box_loss():
+    outputs = {
+        "pred_boxes": torch.rand(2, 1, 4, requires_grad=True),
+        "score_map": torch.full((2, 1, 2, 2), 0.5),
+    }
+    total, stats = tracking_loss(
+        outputs, torch.zeros(2, 4), torch.zeros(2, 2, 2), LossWeights(), torch.tensor([False, False])
+    )
+    assert stats["giou"] == 0 and stats["l1"] == 0 and math.isnan(stats["iou"])
+    assert math.isfinite(total.item())
+    total.backward()
+    assert outputs["pred_boxes"].grad.abs().sum() == 0

@@ -131,3 +131,51 @@ def test_processor_rejects_a_crop_that_sees_no_image():
         )
         is None
     )
+
+
+def _no_jitter_config():
+    cfg = tiny_config()
+    return dataclasses.replace(
+        cfg,
+        data=dataclasses.replace(
+            cfg.data, search=dataclasses.replace(cfg.data.search, center_jitter=0.0, scale_jitter=0.0)
+        ),
+    )
+
+
+def test_no_target_pairs_cut_the_search_crop_where_the_target_is_not():
+    cfg = _no_jitter_config()
+    frame = np.zeros((240, 400, 3), np.uint8)
+    frame[20:52, 20:52] = 255  # the only white pixels: a 32x32 target in the top-left corner
+    box = np.array([20.0, 20.0, 32.0, 32.0])
+    processor = PairProcessor(cfg, dataclasses.replace(Augmentation.none(), no_target=1.0))
+    rng = np.random.default_rng(0)
+    samples = [s for s in (processor(frame, box, frame, box, rng) for _ in range(20)) if s is not None]
+    assert len(samples) >= 15  # a 128 px crop fits beside the target in most draws
+    for sample in samples:
+        assert not sample["has_target"]
+        assert sample["heatmap"].abs().sum() == 0 and sample["search_box"].abs().sum() == 0
+        assert (sample["search"][0].numpy() < 1.5).all()  # no target pixel in the search crop
+        assert (sample["template"][0].numpy() > 1.5).any()  # the template still holds it
+
+
+def test_no_target_pairs_are_refused_when_no_crop_misses_the_target():
+    cfg = _no_jitter_config()
+    frame = np.zeros((140, 140, 3), np.uint8)  # a 128 px crop cannot miss a centred target
+    box = np.array([54.0, 54.0, 32.0, 32.0])
+    processor = PairProcessor(cfg, dataclasses.replace(Augmentation.none(), no_target=1.0))
+    assert processor(frame, box, frame, box, np.random.default_rng(0)) is None
+
+
+def test_without_no_target_pairs_the_random_stream_is_the_official_one():
+    cfg = tiny_config()
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 255, (200, 300, 3), dtype=np.uint8)
+    box = np.array([130.0, 80.0, 32.0, 32.0])
+    a = PairProcessor(cfg, Augmentation())(frame, box, frame, box, np.random.default_rng(5))
+    b = PairProcessor(cfg, dataclasses.replace(Augmentation(), no_target=0.0))(
+        frame, box, frame, box, np.random.default_rng(5)
+    )
+    assert a["has_target"] and b["has_target"]
+    for key in ("template", "search", "search_box", "heatmap"):
+        assert np.array_equal(a[key].numpy(), b[key].numpy())

@@ -28,6 +28,10 @@ class Augmentation:
     joint_flip: float = 0.5  # joint: both frames mirrored
     crop_flip: float = 0.5  # per crop, independently for template and search
     brightness: float = 0.2  # per crop, factor in [1 - b, 1 + b]
+    # Not official: share of no-target pairs, whose search crop is cut where the target is not (the
+    # frame's background, often with look-alikes). Their score map is trained towards zero everywhere
+    # and they carry no box loss, so a lost target gets a low score instead of a confident wrong peak.
+    no_target: float = 0.0
 
     @classmethod
     def none(cls) -> "Augmentation":
@@ -52,6 +56,23 @@ def box_to_crop(
     center_out = (output_size - 1) / 2 + (center_in - center_crop) * resize_factor
     wh = box[2:4] * resize_factor
     return np.concatenate([center_out - 0.5 * wh, wh]) / output_size
+
+
+def away_from_target(
+    box: np.ndarray, crop_side: float, image_shape, rng: np.random.Generator, tries: int = 10
+) -> Optional[np.ndarray]:
+    """A crop-centre box (x, y, w, h of ``box``'s size) whose ``crop_side`` square lies inside the frame
+    and misses ``box`` entirely; None when ``tries`` random centres all touch the target."""
+    height, width = image_shape[:2]
+    half = crop_side / 2
+    if crop_side > width or crop_side > height:
+        return None
+    for _ in range(tries):
+        center = np.array([rng.uniform(half, width - half), rng.uniform(half, height - half)])
+        lo, hi = center - half, center + half
+        if (hi <= box[0:2]).any() or (lo >= box[0:2] + box[2:4]).any():
+            return np.concatenate([center - 0.5 * box[2:4], box[2:4]])
+    return None
 
 
 def _sees_image(crop, image_shape, output_size: int, stride: int) -> bool:
@@ -89,14 +110,21 @@ class PairProcessor:
             template_frame, template_box = _flip_frame(template_frame, template_box)
             search_frame, search_box = _flip_frame(search_frame, search_box)
         gray = rng.random() < self.aug.grayscale
+        # drawn only when enabled, so the official recipe's random stream stays as it was
+        no_target = self.aug.no_target > 0 and rng.random() < self.aug.no_target
         sample: Dict[str, torch.Tensor] = {}
         for name, frame, box, crop_cfg in (
             ("template", template_frame, template_box, self.cfg.data.template),
             ("search", search_frame, search_box, self.cfg.data.search),
         ):
             jittered = jitter_box(np.asarray(box, np.float64), crop_cfg, rng)
-            if math.ceil(math.sqrt(max(jittered[2] * jittered[3], 0.0)) * crop_cfg.factor) < 1:
+            crop_side = math.ceil(math.sqrt(max(jittered[2] * jittered[3], 0.0)) * crop_cfg.factor)
+            if crop_side < 1:
                 return None
+            if no_target and name == "search":
+                jittered = away_from_target(np.asarray(box, np.float64), crop_side, frame.shape, rng)
+                if jittered is None:
+                    return None
             crop = sample_target(frame, jittered, crop_cfg.factor, crop_cfg.size)
             if not _sees_image(crop, frame.shape, crop_cfg.size, self.stride):
                 return None
@@ -111,9 +139,15 @@ class PairProcessor:
             pixels = np.clip(image.astype(np.float32) * (brightness / 255.0), 0.0, 1.0)
             pixels = (pixels - self.mean) / self.std
             sample[name] = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
+            if no_target and name == "search":
+                norm_box = np.zeros(4)  # no box: the loss skips it (``has_target``)
             sample[f"{name}_box"] = torch.from_numpy(norm_box.astype(np.float32))
         grid = self.cfg.search_grid
-        sample["heatmap"] = torch.from_numpy(center_heatmap(sample["search_box"].numpy(), grid))
+        heatmap = np.zeros((grid, grid), np.float32)
+        if not no_target:
+            heatmap = center_heatmap(sample["search_box"].numpy(), grid)
+        sample["heatmap"] = torch.from_numpy(heatmap)
+        sample["has_target"] = torch.tensor(not no_target)
         return sample
 
 

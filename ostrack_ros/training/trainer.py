@@ -174,7 +174,11 @@ class Trainer:
         with torch.autocast(dev.type, dtype=self.amp_dtype, enabled=self.cfg.train.amp):
             outputs = self.model(template, search, ce_template_mask=mask, ce_keep_rate=keep_rate)
         return tracking_loss(
-            outputs, batch["search_box"].to(dev), batch["heatmap"].to(dev), self.loss_weights
+            outputs,
+            batch["search_box"].to(dev),
+            batch["heatmap"].to(dev),
+            self.loss_weights,
+            has_target=batch.get("has_target"),
         )
 
     def train_epoch(self, epoch: int, losses: List[float]) -> Dict[str, float]:
