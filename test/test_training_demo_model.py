@@ -64,6 +64,25 @@ def test_diverse_recipe_keeps_the_network_and_its_held_out_data_apart():
     assert any(s.families == (HELD_OUT_FAMILY,) for s in EVAL_SETS if hasattr(s, "families"))
 
 
+def test_diverse_recipe_adds_no_target_pairs_in_its_last_rounds():
+    """Rounds 1-12 are the recipe of the model shipped before; from round 13 on, a quarter of the
+    search crops hold no target (issue 13) and nothing else changes."""
+    import dataclasses
+
+    from ostrack_ros.training.demo_model_diverse import (
+        DIVERSE_AUGMENTATION,
+        NO_TARGET_FROM_ROUND,
+        ROUNDS,
+        round_augmentation,
+    )
+
+    assert DIVERSE_AUGMENTATION.no_target == 0.0
+    assert all(round_augmentation(i) == DIVERSE_AUGMENTATION for i in range(1, NO_TARGET_FROM_ROUND))
+    late = round_augmentation(len(ROUNDS))
+    assert NO_TARGET_FROM_ROUND == 13 < len(ROUNDS) and late.no_target == 0.25
+    assert dataclasses.replace(late, no_target=0.0) == DIVERSE_AUGMENTATION
+
+
 def test_diverse_recipe_continues_only_from_an_earlier_round(capsys):
     from ostrack_ros.training.demo_model_diverse import ROUNDS, main
 

@@ -8,7 +8,8 @@ jitter 0.5), and with ``--eval`` scores the last round, the shipped model and Op
 on held-out sets: unseen seeds of both renderers and the held-out ``ukui`` family, which no training
 round uses. The last round is the result; no checkpoint is picked by a test score. ``--install``
 copies it into ``ostrack_ros/assets`` (do that only when it beats the shipped model on held-out data).
-The shipped model is stage 2 (``demo_model``) plus ``--rounds 1`` of this recipe (``make train-demo``).
+The shipped model is stage 2 (``demo_model``) plus all rounds of this recipe (``make train-demo``);
+from round ``NO_TARGET_FROM_ROUND`` on, some search crops hold no target (``Augmentation.no_target``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import argparse
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import List, Optional
 from typing import Sequence as Seq
@@ -38,6 +39,11 @@ HELD_OUT_FAMILY = "ukui"  # never in training: the generalisation check
 # cue: on a grey target over a grey background (or any video made grey) it cannot localise, falls back
 # to the usual size in the crop and the box grows frame after frame (assets/README.md, "Box blow-up").
 DIVERSE_AUGMENTATION = Augmentation(grayscale=0.3, joint_flip=0.5, crop_flip=0.0, brightness=0.2)
+# Rounds 13-16 also cut 25 % of the search crops where the target is not (issue 13): the network had
+# only ever seen crops that hold the target, so a look-alike scored 0.75-0.8 while the target was out
+# of view and a lost target could not be told from a found one by its score.
+NO_TARGET_AUGMENTATION = replace(DIVERSE_AUGMENTATION, no_target=0.25)
+NO_TARGET_FROM_ROUND = 13
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ ROUNDS = tuple(
         DiverseSet(f"diverse_{3000 + i}", 3000 + i, 400, 30),
         SyntheticSet(f"synthetic_{2006 + i}", 2006 + i, 200, 30),
     )
-    for i in range(12)
+    for i in range(16)
 )
 EVAL_SETS = (
     DiverseSet("eval_diverse_heldout_ukui_9000", 9000, 20, 80, (HELD_OUT_FAMILY,)),
@@ -67,6 +73,11 @@ EVAL_SETS = (
     SyntheticSet("eval_synthetic_7", 7, 20, 100),
     SyntheticSet("eval_synthetic_8", 8, 20, 100),
 )
+
+
+def round_augmentation(index: int) -> Augmentation:
+    """The augmentation of round ``index`` (1-based): no-target pairs from ``NO_TARGET_FROM_ROUND`` on."""
+    return NO_TARGET_AUGMENTATION if index >= NO_TARGET_FROM_ROUND else DIVERSE_AUGMENTATION
 
 
 def make_diverse(root: Path, spec: DiverseSet, workers: int) -> Path:
@@ -183,7 +194,7 @@ def main(argv: Optional[Seq[str]] = None) -> int:
         data = [make_diverse(args.work_dir, diverse, workers), _make_data(args.work_dir, synthetic, workers)]
         out = args.work_dir / f"round{index}"
         trainer = _train_stage(
-            DIVERSE_CONFIG, data, val, out, args, init=weights, augmentation=DIVERSE_AUGMENTATION
+            DIVERSE_CONFIG, data, val, out, args, init=weights, augmentation=round_augmentation(index)
         )
         weights = _final_weights(out)
     minutes = (time.perf_counter() - started) / 60
@@ -203,7 +214,10 @@ def main(argv: Optional[Seq[str]] = None) -> int:
             recipe="demo_model_diverse",
             rounds=str(args.rounds),
             diverse_seeds=seeds,
-            augmentation=f"grayscale {DIVERSE_AUGMENTATION.grayscale}",
+            augmentation=(
+                f"grayscale {DIVERSE_AUGMENTATION.grayscale}; no-target pairs "
+                f"{NO_TARGET_AUGMENTATION.no_target} from round {NO_TARGET_FROM_ROUND}"
+            ),
         )
         print(f"installed {DEMO_WEIGHTS}")
     return 0

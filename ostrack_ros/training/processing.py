@@ -59,13 +59,17 @@ def box_to_crop(
 
 
 def away_from_target(
-    box: np.ndarray, crop_side: float, image_shape, rng: np.random.Generator, tries: int = 10
+    box: np.ndarray, clearance: float, image_shape, rng: np.random.Generator, tries: int = 10
 ) -> Optional[np.ndarray]:
-    """A crop-centre box (x, y, w, h of ``box``'s size) whose ``crop_side`` square lies inside the frame
-    and misses ``box`` entirely; None when ``tries`` random centres all touch the target."""
+    """``box`` moved to a random centre whose ``clearance``-sided square lies inside the frame and
+    misses ``box`` entirely; None when ``tries`` random centres all touch the target.
+
+    The no-target crop is cut around the moved box, so it has the target's own size, as a lost
+    tracker's crop has; the clearance is the jittered crop side, so most such crops miss the target
+    and some graze its edge (when the jitter made the clearance smaller than the crop)."""
     height, width = image_shape[:2]
-    half = crop_side / 2
-    if crop_side > width or crop_side > height:
+    half = clearance / 2
+    if clearance > width or clearance > height:
         return None
     for _ in range(tries):
         center = np.array([rng.uniform(half, width - half), rng.uniform(half, height - half)])
