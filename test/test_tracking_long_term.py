@@ -3,6 +3,7 @@ extra crops, the claim state, and re-acquisition of a target that left the view 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -120,6 +121,64 @@ def test_runner_up_is_the_best_peak_at_least_one_target_size_away():
     assert best_and_runner_up([peak(1, 1, 0.5)])[1] is None
 
 
+def test_a_peak_seen_again_on_a_later_frame_of_the_pass_is_not_its_own_look_alike():
+    """A pass spans several frames: a rival must be farther than the target can move in between
+    (one size on the same frame, ``max_shift`` sizes more per frame)."""
+    first = dataclasses.replace(peak(100, 100, 0.8), frame=0)
+    moved = dataclasses.replace(peak(160, 100, 0.85), frame=3)  # 3 sizes away, 3 frames later
+    assert best_and_runner_up([first, moved])[1] is None
+    assert best_and_runner_up([first, moved], max_shift=0.5)[1] == first  # 3 >= 1 + 0.5 * 3
+    far = dataclasses.replace(peak(300, 100, 0.8), frame=3)  # 10 sizes away
+    assert best_and_runner_up([first, moved, far])[1] == far
+    same_frame = dataclasses.replace(peak(160, 100, 0.8), frame=3)
+    assert best_and_runner_up([moved, same_frame])[1] is None  # the same spot
+    assert best_and_runner_up([moved, dataclasses.replace(peak(140, 100, 0.8), frame=3)])[1] is not None
+
+
+class LostTracker:
+    """Always scores 0.1 at its own box; the scan peaks come from ``scripted`` (monkeypatched _peaks)."""
+
+    search_factor = 4.0
+
+    def __init__(self):
+        self.state = None
+
+    def initialize(self, image, box):
+        self.state = tuple(box)
+
+    def track(self, image, with_kept_mask=False, **kwargs):
+        return TrackResult(self.state, 0.1, self.state, None, 0)
+
+
+@pytest.mark.parametrize("score, rechecked_at", [(0.95, 1), (0.8, None)])
+def test_a_decisive_scan_peak_is_rechecked_at_once_a_weaker_one_waits_for_the_pass_end(
+    monkeypatch, score, rechecked_at
+):
+    tracker = LongTermTracker(LostTracker(), redetect=True, lost_threshold=0.65, reacquire_threshold=0.7)
+    image = np.zeros((240, 320, 3), np.uint8)
+    tracker.initialize(image, (100, 100, 10, 10))  # a small target: many tiles, a pass of many frames
+    found = {"done": False}
+
+    def scripted(boxes, height, width):
+        # the target shows up in the first tile of the first scan frame only
+        peaks = [Peak((200, 50, 10, 10), score if not found["done"] else 0.1)] + [
+            Peak((b[0], b[1], 10, 10), 0.1) for b in boxes[1:]
+        ]
+        found["done"] = True
+        return peaks[: len(boxes)]
+
+    monkeypatch.setattr(tracker, "_peaks", scripted)
+    kinds = []
+    tracker.track(image)  # score 0.1: lost
+    for _ in range(4):  # the recheck scores 0.1: the candidate is dropped and the scan goes on
+        plan = tracker.plan(image)
+        kinds.append(plan.kind)
+        tracker.conclude(plan, TrackResult(tracker.state, 0.1, tracker.state, None, 0))
+    assert tracker.tiles_per_pass > 2 * 5  # the pass is far from done after 4 frames
+    want = ["scan"] * 4 if rechecked_at is None else ["scan", "recheck", "scan", "scan"]
+    assert kinds == want
+
+
 def test_a_look_alike_as_strong_as_the_best_peak_blocks_the_proposal():
     confirm = Confirmation(ConfirmationRule(threshold=0.5, margin=0.1, frames=2))
     assert confirm.propose(peak(50, 50, 0.8), peak(200, 50, 0.75)) is Verdict.REJECTED
@@ -153,6 +212,7 @@ def test_settings_are_validated_with_a_clear_error():
         {"margin": -0.1},
         {"lost_threshold": 0.6, "reacquire_threshold": 0.5},
         {"tile_overlap": 1.0},
+        {"early_threshold": float("nan")},
     ):
         with pytest.raises(TrackingError):
             LongTermSettings(**bad)

@@ -2,9 +2,9 @@
 
 A full scan of the frame proposes its best peak. The proposal is accepted for checking only when
 it scores at least ``propose_threshold`` (tile crops see the target off-centre, so their peaks run
-lower than a centred crop's; default ``threshold``) and beats the best peak elsewhere in the frame
-(the runner-up, at least one target size away) by ``margin``, so two equally good look-alikes
-claim nothing. It is then re-checked on the next ``frames`` frames with a crop centred on its
+lower than a centred crop's; default ``threshold``) and beats its strongest rival (the runner-up:
+another object, ``best_and_runner_up``) by ``margin``, so two equally good look-alikes claim
+nothing. It is then re-checked on the next ``frames`` frames with a crop centred on its
 latest position: every re-check must score at least ``threshold`` and stay within ``max_shift``
 target sizes of the previous position with a size change of at most ``max_scale_change``; one
 failure drops the candidate.
@@ -28,6 +28,7 @@ class Peak:
     box: Box
     score: float
     search_box: Optional[Box] = None  # the crop it was found in (for overlays)
+    frame: int = 0  # the frame of the scan pass it was seen on (a pass spans several frames)
 
     @property
     def center(self) -> tuple:
@@ -38,14 +39,18 @@ class Peak:
         return math.sqrt(self.box[2] * self.box[3])
 
 
-def best_and_runner_up(peaks: Iterable[Peak]) -> tuple:
-    """(best peak, best peak at least one best-target size away from it or None); (None, None) if empty."""
+def best_and_runner_up(peaks: Iterable[Peak], max_shift: float = 1.0) -> tuple:
+    """(best peak, its strongest rival or None); (None, None) if empty.
+
+    A rival is another object: at least one target size from the best peak on the same frame, and
+    ``max_shift`` target sizes more per frame between them, so the target seen again a few frames
+    later in another tile of the same pass is not taken for its own look-alike."""
     ordered = sorted(peaks, key=lambda p: p.score, reverse=True)
     if not ordered:
         return None, None
     best = ordered[0]
     for peak in ordered[1:]:
-        if distance(peak, best) >= best.size:
+        if distance(peak, best) >= best.size * (1.0 + max_shift * abs(peak.frame - best.frame)):
             return best, peak
     return best, None
 

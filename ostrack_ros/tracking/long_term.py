@@ -44,7 +44,8 @@ class LongTermSettings:
     tile_overlap: float = 0.25  # every pixel lies in the central (1 - overlap) of some tile
     confirm_frames: int = 1  # consecutive consistent re-checks before a candidate is claimed
     margin: float = 0.1  # score lead the best scan peak needs over the runner-up elsewhere
-    max_shift: float = 1.0  # target sizes a candidate may move between re-checks
+    max_shift: float = 1.0  # target sizes a candidate may move between re-checks (and per frame of a pass)
+    early_threshold: float = 0.9  # a scan peak this strong is re-checked without waiting for the pass end
 
     def __post_init__(self) -> None:
         if self.lost_frames < 1 or self.max_tiles_per_frame < 1:
@@ -54,6 +55,8 @@ class LongTermSettings:
                 f"reacquire_threshold ({self.reacquire_threshold}) must be >= "
                 f"lost_threshold ({self.lost_threshold})"
             )
+        if math.isnan(self.early_threshold):
+            raise TrackingError("early_threshold must be a number (inf: wait for every pass to end)")
         if not self.scales or not all(s > 0 for s in self.scales):
             raise TrackingError(f"scales must be positive, got {self.scales}")
         if not 0.0 <= self.tile_overlap < 1.0:
@@ -99,6 +102,7 @@ class LongTermTracker:
         self._schedule: Optional[TileSchedule] = None
         self._schedule_size: Tuple[int, int] = (0, 0)
         self._scan_peaks: List[Peak] = []
+        self._scan_frames = 0  # scan frames so far: numbers the peaks (only differences matter)
         self._relocating = False  # searching the whole view for a target marked on an old frame
 
     @classmethod
@@ -187,9 +191,15 @@ class LongTermTracker:
             if confirmation.check(peaks[0]) is Verdict.CONFIRMED:
                 return self._reacquired(result, peaks[0])
             return dataclasses.replace(result, claimed=False)
-        self._scan_peaks += [Peak(result.box, result.score, result.search_box)] + peaks
-        if self._schedule.cycle_done:  # a full pass: its best peak (local or tile) may be proposed
-            best, runner_up = best_and_runner_up(self._scan_peaks)
+        frame = self._scan_frames
+        self._scan_frames += 1
+        found = [Peak(result.box, result.score, result.search_box)] + peaks
+        self._scan_peaks += [dataclasses.replace(p, frame=frame) for p in found]
+        # A full pass proposes its best peak (local crop or tile); a peak of this frame that reaches
+        # ``early_threshold`` is proposed at once (a pass over a small target's tiles takes 20 frames)
+        best, runner_up = best_and_runner_up(self._scan_peaks, self.settings.max_shift)
+        decisive = best is not None and best.frame == frame and best.score >= self.settings.early_threshold
+        if self._schedule.cycle_done or decisive:
             self._scan_peaks = []
             if confirmation.propose(best, runner_up) is Verdict.CONFIRMED:
                 return self._reacquired(result, best)
