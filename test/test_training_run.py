@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import types
 
 import numpy as np
 import pytest
@@ -110,3 +111,29 @@ def test_cli_runs_and_reports_bad_input(dataset, tmp_path, capsys):
     assert (
         train_main(["--config", "no_such_preset", "--data", str(dataset), "--out", str(tmp_path / "x")]) == 2
     )
+    bad = ["--config", str(config), "--data", str(dataset), "--out", str(tmp_path / "x")]
+    assert train_main([*bad, "--no-target-pairs", "1.0"]) == 2
+    assert "--no-target-pairs must be in [0, 1)" in capsys.readouterr().err
+
+
+def test_cli_no_target_pairs_reach_the_training_data(dataset, tmp_path, monkeypatch):
+    seen = {}
+
+    class FakeTrainer:
+        ctx = types.SimpleNamespace(is_main=False)
+
+        def __init__(self, cfg, options):
+            seen["options"] = options
+
+        def fit(self):
+            return None
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr("ostrack_ros.training.cli.Trainer", FakeTrainer)
+    config = write_tiny_yaml(tmp_path / "tiny.yaml")
+    args = ["--config", str(config), "--data", str(dataset), "--out", str(tmp_path / "run")]
+    assert train_main(args) == 0 and seen["options"].augmentation == Augmentation()
+    assert train_main([*args, "--no-target-pairs", "0.25"]) == 0
+    assert seen["options"].augmentation == dataclasses.replace(Augmentation(), no_target=0.25)

@@ -13,12 +13,14 @@ import torch
 
 from ..configs import ConfigError, load_config
 from ..model import CheckpointError
+from .processing import Augmentation
 from .trainer import Trainer, TrainOptions
 
 EXAMPLES = """examples:
   ostrack-train --config vitb_256_mae_ce_32x4_got10k_ep100 --data ~/data/got10k/train --out runs/got10k
   ostrack-train --config my.yaml --data my_seqs --out runs/ft --init-weights OSTrack_ep0300.pth.tar
   ostrack-train --config my.yaml --data my_seqs --out runs/ft --resume        # continue the latest epoch
+  ostrack-train --config my.yaml --data my_seqs --out runs/ft --init-weights W --no-target-pairs 0.25
   torchrun --nproc_per_node 4 -m ostrack_ros.training.cli --config my.yaml --data my_seqs --out runs/ddp
 """
 
@@ -61,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, help="data loader processes (default TRAIN.NUM_WORKER)")
     parser.add_argument("--threads", type=int, help="torch CPU threads per process")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--no-target-pairs",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="share of pairs whose search crop holds no target (score map trained to zero, no box "
+        "loss), so a lost target scores low; default 0: the official recipe",
+    )
     parser.add_argument("--max-steps", type=int, help="stop after this many optimiser steps (smoke tests)")
     parser.add_argument("--no-tensorboard", action="store_true")
     parser.add_argument("--no-progress", action="store_true", help="no tqdm bars")
@@ -73,6 +83,12 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     resume = None if args.resume is None else Path(args.resume or args.out)
+    if not 0.0 <= args.no_target_pairs < 1.0:
+        print(
+            f"ostrack-train: error: --no-target-pairs must be in [0, 1), got {args.no_target_pairs}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         cfg = load_config(args.config)
         options = TrainOptions(
@@ -84,6 +100,7 @@ def main(argv: Optional[Seq[str]] = None) -> int:
             device=args.device,
             workers=args.workers,
             seed=args.seed,
+            augmentation=Augmentation(no_target=args.no_target_pairs),
             max_steps=args.max_steps,
             tensorboard=not args.no_tensorboard,
             progress=not args.no_progress,
