@@ -6,7 +6,9 @@ over the true size (mean of the width and height ratios) on the last frame and t
 frame, and the IoU on the last frame. The scenes pair grey targets with grey backgrounds (where
 earlier demo models blew the box up to 6-7x), colour pairs, and the colour pairs made grey.
 
-    .venv/bin/python benchmarks/scale_probe.py [--weights W --config C] [--compare W2 ...]
+    .venv/bin/python benchmarks/scale_probe.py [--weights W --config C] [--compare W2 ...] [--anchors csrt]
+
+``--anchors`` adds OpenCV's trackers on the same scenes (CSRT and KCF need opencv-contrib).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from ostrack_ros.assets import demo_model_paths  # noqa: E402
+from ostrack_ros.evaluation.anchors import OpenCVTracker, parse_anchor_names  # noqa: E402
 from ostrack_ros.evaluation.metrics import iou  # noqa: E402
 from ostrack_ros.tracking.model_choice import choose_model, load_tracker  # noqa: E402
 
@@ -92,19 +95,24 @@ def main() -> int:
     parser.add_argument("--config", help="default: the embedded demo model's")
     parser.add_argument("--weights", help="default: the embedded demo model")
     parser.add_argument("--compare", nargs="*", default=[], help="more weights (same config), side by side")
+    parser.add_argument("--anchors", default="", help="also OpenCV trackers, e.g. csrt,kcf,mil")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    cv2.setNumThreads(1)
     runs = [args.weights, *args.compare]
     config = args.config or str(demo_model_paths()[0])  # default: the demo model's network
-    trackers = [load_tracker(choose_model(config, w, "cpu", "fp32")) for w in runs]
+    makers = [lambda w=w: load_tracker(choose_model(config, w, "cpu", "fp32")) for w in runs]
     names = [Path(w).name if w else "embedded" for w in runs]
+    for anchor in parse_anchor_names(args.anchors) if args.anchors else []:
+        makers.append(lambda a=anchor: OpenCVTracker(a))  # one fresh tracker per scene
+        names.append(f"opencv_{anchor}")
     print("box size / true size on the last frame (largest on any frame), IoU on the last frame")
     print(f"{'scene':<28}" + "".join(f"{n[:26]:>28}" for n in names))
     for target, background, grey in SCENES:
         frames, boxes = render(target, background, grey)
         cells = []
-        for tracker in trackers:
-            final, most, last_iou = probe(tracker, frames, boxes)
+        for make in makers:
+            final, most, last_iou = probe(make(), frames, boxes)
             cells.append(f"{final:5.2f}x ({most:4.2f}x) {last_iou:4.2f}")
         label = f"{target} on {background}" + (" (grey)" if grey else "")
         print(f"{label:<28}" + "".join(f"{c:>28}" for c in cells))
