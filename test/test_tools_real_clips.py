@@ -81,3 +81,22 @@ def test_only_keyframes_are_scored():
     assert np.flatnonzero(absence == 0).tolist() == [0, 10, 20]
     np.testing.assert_allclose(boxes[10], (100, 100, 201, 101), atol=1)
     assert not boxes[absence == 1].any() and notes == []
+
+
+def test_figure_draws_the_ground_truth_and_every_trackers_box(tmp_path):
+    from ostrack_ros.evaluation.results_io import write_results
+
+    frame = _textured_background(5)
+    frame[100:201, 100:301] = (30, 200, 230)
+    boxes = np.tile([100.0, 100.0, 201.0, 101.0], (21, 1))
+    absence = np.ones(21, np.int64)
+    absence[::10] = 0
+    real_clips.write_clip(tmp_path / "data" / "box", [frame] * 21, boxes, absence)
+    (tmp_path / "data" / "list.txt").write_text("box\n")
+    for name, shift in (("a", 0.0), ("b", 40.0)):
+        write_results(tmp_path / "eval" / "results" / name, "box", boxes + shift, np.zeros(21), np.ones(21))
+    image = real_clips.figure(tmp_path / "data", tmp_path / "eval", per_clip=2)
+    assert image.shape == (32 + 240, 2 * 320, 3)  # legend row + one clip row of two half-size keyframes
+    tile = image[32:, :320]
+    colours = {tuple(c) for c in tile.reshape(-1, 3)}
+    assert {(255, 255, 255), real_clips.TRACKER_COLOURS[0], real_clips.TRACKER_COLOURS[1]} <= colours

@@ -274,6 +274,45 @@ def keyframe_scores(dataset: Path, eval_out: Path) -> Dict[str, Dict[str, Tuple[
     return scores
 
 
+TRACKER_COLOURS = ((0, 0, 255), (255, 128, 0), (0, 200, 0), (255, 0, 255), (0, 255, 255))  # BGR
+
+
+def figure(dataset: Path, eval_out: Path, per_clip: int = 4) -> np.ndarray:
+    """``per_clip`` evenly spaced scored keyframes of every clip: ground truth white, each tracker
+    of the run in its own colour, with a legend row."""
+    trackers = sorted(p for p in (eval_out / "results").iterdir() if p.is_dir())
+    if not trackers:
+        raise FileNotFoundError(f"{eval_out}/results holds no tracker folder (run ostrack-eval first)")
+    rows = []
+    for seq in read_dataset(dataset):
+        scored = np.flatnonzero(seq.visible)[1:]
+        picks = scored[np.linspace(0, len(scored) - 1, per_clip).round().astype(int)]
+        preds = [read_results(t, seq.name)[0] for t in trackers]
+        tiles = []
+        for k in picks:
+            tile = cv2.imread(str(seq.frames[k]))
+            for box, colour in [(seq.boxes[k], (255, 255, 255))] + [
+                (pred[k], TRACKER_COLOURS[i % len(TRACKER_COLOURS)]) for i, pred in enumerate(preds)
+            ]:
+                x, y, w, h = np.asarray(box).round().astype(int)
+                cv2.rectangle(tile, (x, y), (x + w, y + h), colour, 2)
+            cv2.putText(tile, f"{seq.name} {k}", (8, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 4)
+            cv2.putText(tile, f"{seq.name} {k}", (8, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
+            tiles.append(
+                cv2.resize(tile, (tile.shape[1] // 2, tile.shape[0] // 2), interpolation=cv2.INTER_AREA)
+            )
+        rows.append(np.hstack(tiles))
+    legend = np.zeros((32, rows[0].shape[1], 3), np.uint8)
+    labels = [("ground truth", (255, 255, 255))] + [
+        (t.name, TRACKER_COLOURS[i % len(TRACKER_COLOURS)]) for i, t in enumerate(trackers)
+    ]
+    x = 8
+    for text, colour in labels:
+        cv2.putText(legend, text, (x, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, colour, 2)
+        x += 16 + cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6, 2)[0][0]
+    return np.vstack([legend, *rows])
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("build/real_clips"), help="dataset folder")
@@ -286,7 +325,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument(
         "--score", type=Path, metavar="EVAL_OUT", help="print keyframe hits of an ostrack-eval run"
     )
+    parser.add_argument(
+        "--figure", type=Path, metavar="IMAGE", help="with --score: draw keyframes with every tracker's box"
+    )
     args = parser.parse_args(argv)
+    if args.figure is not None and args.score is None:
+        parser.error("--figure needs --score EVAL_OUT (the run whose boxes it draws)")
     try:
         if args.score is None:
             build(args.out, args.cache)
@@ -294,6 +338,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for tracker, clips in keyframe_scores(args.out, args.score).items():
             cells = [f"{c} {h}/{n} hits, mean IoU {m:.2f}" for c, (h, n, m) in clips.items()]
             print(f"{tracker:<20} " + "; ".join(cells))
+        if args.figure is not None:
+            if not cv2.imwrite(
+                str(args.figure), figure(args.out, args.score), [cv2.IMWRITE_JPEG_QUALITY, 85]
+            ):
+                raise OSError(f"cannot write {args.figure}")
+            print(f"wrote {args.figure}")
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"real_clips: {exc}", file=sys.stderr)
         return 1
