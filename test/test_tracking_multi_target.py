@@ -95,7 +95,7 @@ def test_ids_add_reinitialise_remove_and_the_limit():
 
 def test_each_target_keeps_its_own_lost_state_and_redetection_tiles_share_the_batch():
     prototype = LongTermTracker(demo_tracker(), redetect=True)
-    gone = reentry_sequence()  # leaves the view on frames 20-34, re-enters far away
+    gone = reentry_sequence()  # leaves the view on frames 18-32, re-enters far away
     stays = _scenes(1, length=len(gone.frames))[0]
     scenes = [gone, stays]
     multi = MultiTargetTracker(prototype, max_targets=2)

@@ -36,9 +36,9 @@ class LongTermSettings:
     docs/demo_and_evaluation.md); other weights have other score levels."""
 
     redetect: bool = False
-    lost_threshold: float = 0.65  # a score below it is a miss; scan peaks above it are re-checked
+    lost_threshold: float = 0.60  # a score below it is a miss; scan peaks above it are re-checked
     lost_frames: int = 1  # consecutive misses before the target is lost
-    reacquire_threshold: float = 0.70  # score a re-acquisition needs (every re-check, too)
+    reacquire_threshold: float = 0.65  # score a re-acquisition needs (every re-check, too)
     max_tiles_per_frame: int = 2  # re-detection tiles per frame, batched with the local crop (CPU: <= 2x)
     scales: Tuple[float, ...] = (1.0, 1.5)  # tile scales relative to the last confident target size
     tile_overlap: float = 0.25  # every pixel lies in the central (1 - overlap) of some tile
