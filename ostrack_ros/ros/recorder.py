@@ -152,6 +152,8 @@ class Recorder(Node):
             self._video = None
             return
         self.video_frames += 1
+        if self.video_frames == 1:  # the tracker's publisher reaches us (the log a lost-delivery run lacks)
+            self.get_logger().info(f"first debug_image ({msg.width}x{msg.height}) written")
         if not same_size:
             self._warnings.warn(
                 "size", f"debug_image is {msg.width}x{msg.height}, the video {self._video.size}: resized"
@@ -174,6 +176,8 @@ class Recorder(Node):
             row = (stamp, msg.header.frame_id, 0, "", "", "", "", "", "")
         self._csv.writerow(row)
         self.detection_rows += 1
+        if self.detection_rows == 1:
+            self.get_logger().info("first detections message written")
 
     def close(self) -> None:
         """Finalise the video and the CSV (idempotent)."""
