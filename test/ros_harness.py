@@ -228,10 +228,13 @@ class Harness:
         (self.debug_click_pub if debug else self.point_pub).publish(Point(x=float(x), y=float(y)))
 
     def init_and_wait(self, send: Callable[[], None], timeout: float = 10.0) -> str:
-        """Run ``send`` (an init path) and wait for the node to start a new target; returns its id."""
+        """Run ``send`` (an init path) and wait for the node to start a new target; returns its id.
+
+        A new target has a new, non-empty id: while one replaces the only target, the node has no
+        target for a moment (the id reads empty from this thread), which is not the new one yet."""
         before = self.node.track_id
         send()
-        self.wait_for(lambda: self.node.track_id != before, timeout, what="initialisation")
+        self.wait_for(lambda: self.node.track_id not in (before, ""), timeout, what="initialisation")
         return self.node.track_id
 
     def reset(self) -> Trigger.Response:
