@@ -202,18 +202,26 @@ def contact_sheet(
     """Keyframes at half size in a grid, each labelled, its box drawn (green; red label if absent)."""
     cells = []
     for label, frame, box in tiles:
-        tile = cv2.resize(frame, (frame.shape[1] // 2, frame.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        tile = _half_size(frame)
         if box is not None:
             x, y, w, h = (np.asarray(box) / 2).round().astype(int)
             cv2.rectangle(tile, (x, y), (x + w, y + h), (0, 255, 0), 2)
-        colour = (0, 255, 255) if box is not None else (0, 0, 255)
-        cv2.putText(tile, label, (6, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 4)
-        cv2.putText(tile, label, (6, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, colour, 2)
+        _label(tile, label, (6, 22), 0.7, (0, 255, 255) if box is not None else (0, 0, 255))
         cells.append(tile)
     blank = np.zeros_like(cells[0])
     cells += [blank] * (-len(cells) % columns)
     rows = [np.hstack(cells[i : i + columns]) for i in range(0, len(cells), columns)]
     return np.vstack(rows)
+
+
+def _half_size(frame: np.ndarray) -> np.ndarray:
+    return cv2.resize(frame, (frame.shape[1] // 2, frame.shape[0] // 2), interpolation=cv2.INTER_AREA)
+
+
+def _label(image: np.ndarray, text: str, origin: Tuple[int, int], scale: float, colour) -> None:
+    """``text`` in ``colour`` with a black outline, readable on any frame."""
+    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 4)
+    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 2)
 
 
 def _sha256(path: Path) -> str:
@@ -258,7 +266,7 @@ def keyframe_scores(dataset: Path, eval_out: Path) -> Dict[str, Dict[str, Tuple[
     """tracker -> clip -> (hits, keyframes, mean IoU) over the scored keyframes after the init."""
     sequences = read_dataset(dataset)
     scores: Dict[str, Dict[str, Tuple[int, int, float]]] = {}
-    for results in sorted(p for p in (eval_out / "results").iterdir() if p.is_dir()):
+    for results in _tracker_folders(eval_out):
         for seq in sequences:
             pred, _ = read_results(results, seq.name)
             keep = seq.visible.copy()
@@ -269,9 +277,15 @@ def keyframe_scores(dataset: Path, eval_out: Path) -> Dict[str, Dict[str, Tuple[
             inside = np.all((centre >= gt[:, :2]) & (centre <= gt[:, :2] + gt[:, 2:]), axis=1)
             hits = int(np.sum(inside & (overlap >= HIT_IOU)))
             scores.setdefault(results.name, {})[seq.name] = (hits, int(keep.sum()), float(overlap.mean()))
-    if not scores:
-        raise FileNotFoundError(f"{eval_out}/results holds no tracker folder (run ostrack-eval first)")
     return scores
+
+
+def _tracker_folders(eval_out: Path) -> List[Path]:
+    """The per-tracker results folders of an ``ostrack-eval`` run, sorted; an error when there are none."""
+    folders = sorted(p for p in (eval_out / "results").iterdir() if p.is_dir())
+    if not folders:
+        raise FileNotFoundError(f"{eval_out}/results holds no tracker folder (run ostrack-eval first)")
+    return folders
 
 
 TRACKER_COLOURS = ((0, 0, 255), (255, 128, 0), (0, 200, 0), (255, 0, 255), (0, 255, 255))  # BGR
@@ -280,9 +294,8 @@ TRACKER_COLOURS = ((0, 0, 255), (255, 128, 0), (0, 200, 0), (255, 0, 255), (0, 2
 def figure(dataset: Path, eval_out: Path, per_clip: int = 4) -> np.ndarray:
     """``per_clip`` evenly spaced scored keyframes of every clip: ground truth white, each tracker
     of the run in its own colour, with a legend row."""
-    trackers = sorted(p for p in (eval_out / "results").iterdir() if p.is_dir())
-    if not trackers:
-        raise FileNotFoundError(f"{eval_out}/results holds no tracker folder (run ostrack-eval first)")
+    trackers = _tracker_folders(eval_out)
+    colours = [TRACKER_COLOURS[i % len(TRACKER_COLOURS)] for i in range(len(trackers))]
     rows = []
     for seq in read_dataset(dataset):
         scored = np.flatnonzero(seq.visible)[1:]
@@ -292,20 +305,15 @@ def figure(dataset: Path, eval_out: Path, per_clip: int = 4) -> np.ndarray:
         for k in picks:
             tile = cv2.imread(str(seq.frames[k]))
             for box, colour in [(seq.boxes[k], (255, 255, 255))] + [
-                (pred[k], TRACKER_COLOURS[i % len(TRACKER_COLOURS)]) for i, pred in enumerate(preds)
+                (p[k], c) for p, c in zip(preds, colours)
             ]:
                 x, y, w, h = np.asarray(box).round().astype(int)
                 cv2.rectangle(tile, (x, y), (x + w, y + h), colour, 2)
-            cv2.putText(tile, f"{seq.name} {k}", (8, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 4)
-            cv2.putText(tile, f"{seq.name} {k}", (8, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
-            tiles.append(
-                cv2.resize(tile, (tile.shape[1] // 2, tile.shape[0] // 2), interpolation=cv2.INTER_AREA)
-            )
+            _label(tile, f"{seq.name} {k}", (8, 26), 0.8, (255, 255, 255))
+            tiles.append(_half_size(tile))
         rows.append(np.hstack(tiles))
     legend = np.zeros((32, rows[0].shape[1], 3), np.uint8)
-    labels = [("ground truth", (255, 255, 255))] + [
-        (t.name, TRACKER_COLOURS[i % len(TRACKER_COLOURS)]) for i, t in enumerate(trackers)
-    ]
+    labels = [("ground truth", (255, 255, 255))] + [(t.name, c) for t, c in zip(trackers, colours)]
     x = 8
     for text, colour in labels:
         cv2.putText(legend, text, (x, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, colour, 2)
