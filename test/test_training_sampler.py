@@ -92,14 +92,19 @@ def test_center_heatmap_peak_and_shape():
         assert heat[9].argmax() == cell
 
 
-def test_processor_centres_the_target_without_jitter():
+def _no_jitter_config():
+    """The tiny config without search-crop jitter: the crop is centred on the box, at 4x its size."""
     cfg = tiny_config()
-    cfg = dataclasses.replace(
+    return dataclasses.replace(
         cfg,
         data=dataclasses.replace(
             cfg.data, search=dataclasses.replace(cfg.data.search, center_jitter=0.0, scale_jitter=0.0)
         ),
     )
+
+
+def test_processor_centres_the_target_without_jitter():
+    cfg = _no_jitter_config()
     frame = np.zeros((200, 300, 3), np.uint8)
     frame[80:112, 130:162] = 255  # 32x32 white target
     box = np.array([130.0, 80.0, 32.0, 32.0])
@@ -116,13 +121,7 @@ def test_processor_centres_the_target_without_jitter():
 
 
 def test_processor_rejects_a_crop_that_sees_no_image():
-    cfg = tiny_config()
-    cfg = dataclasses.replace(
-        cfg,
-        data=dataclasses.replace(
-            cfg.data, search=dataclasses.replace(cfg.data.search, center_jitter=0.0, scale_jitter=0.0)
-        ),
-    )
+    cfg = _no_jitter_config()
     frame = np.zeros((100, 100, 3), np.uint8)
     far = np.array([-500.0, -500.0, 10.0, 10.0])
     assert (
@@ -130,16 +129,6 @@ def test_processor_rejects_a_crop_that_sees_no_image():
             frame, np.array([40.0, 40, 10, 10]), frame, far, np.random.default_rng(0)
         )
         is None
-    )
-
-
-def _no_jitter_config():
-    cfg = tiny_config()
-    return dataclasses.replace(
-        cfg,
-        data=dataclasses.replace(
-            cfg.data, search=dataclasses.replace(cfg.data.search, center_jitter=0.0, scale_jitter=0.0)
-        ),
     )
 
 
