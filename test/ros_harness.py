@@ -230,8 +230,7 @@ class Harness:
     def init_and_wait(self, send: Callable[[], None], timeout: float = 10.0) -> str:
         """Run ``send`` (an init path) and wait for the node to start a new target; returns its id.
 
-        A new target has a new, non-empty id: while one replaces the only target, the node has no
-        target for a moment (the id reads empty from this thread), which is not the new one yet."""
+        A new target has a new, non-empty id (the id of the target it replaces until then)."""
         before = self.node.track_id
         send()
         self.wait_for(lambda: self.node.track_id not in (before, ""), timeout, what="initialisation")

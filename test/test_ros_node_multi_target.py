@@ -89,8 +89,13 @@ def test_one_target_by_default_a_new_init_replaces_it(ros):
         h.track_frame(frames[0], 100 * MS)
         h.send_init(BOX_A, 100 * MS, "a")
         h.wait_for_event("init_accepted")
+        during = []  # the node's targets while the tracker takes the new one: still the old one
+        tracker = h.node._tracker
+        initialize = tracker.initialize
+        tracker.initialize = lambda *args, **kw: during.append(h.node.track_id) or initialize(*args, **kw)
         h.send_init(BOX_B, 100 * MS, "b")
         assert settled(h, "b=TRACKING")["event"] == "init_accepted"
+        assert during == ["a"]  # never a moment without a target
         h.send_frame(frames[1], 133 * MS)
         assert ids_at(h, 133 * MS) == ["b"]
     finally:

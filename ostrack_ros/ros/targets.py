@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from ..tracking.result import Box
 from .target_state import TargetStateMachine, TrackState
@@ -70,6 +70,13 @@ class Targets:
         if target is None:
             target = self._by_id[target_id] = NodeTarget(target_id)
         return target
+
+    def replace_all(self, target_id: str) -> Tuple[NodeTarget, List[NodeTarget]]:
+        """A new target ``target_id`` in place of all others, in one step (a reader on another thread
+        never sees the node without a target); returns it and the targets it replaced."""
+        target = NodeTarget(target_id)
+        gone, self._by_id = [t for t in self._by_id.values() if t.id != target_id], {target_id: target}
+        return target, gone
 
     def pop(self, target_id: str) -> Optional[NodeTarget]:
         return self._by_id.pop(target_id, None)

@@ -505,10 +505,11 @@ class TrackerCore:
         except (BadImageError, InitBoxError) as exc:
             return self._refuse_init(request, f"init:{exc.kind}", str(exc))
         target_id = request.target_id
+        replacing = False
         if target_id not in self._targets:  # a new target (always so without an id)
             if self._params.max_targets == 1:  # one target: a new one replaces it
-                self._tracker.clear()
-                self._targets.clear()
+                replacing = bool(self._targets)
+                self._tracker.clear()  # the node's record of the old one goes once the new one stands
             elif len(self._targets) >= self._params.max_targets:
                 return self._refuse_init(
                     request,
@@ -518,7 +519,7 @@ class TrackerCore:
                     "an empty box)",
                 )
         target_id = target_id or self._targets.new_id()
-        if self._targets and rgb.shape[:2] != self._frame_size:  # the others live in another size
+        if self._targets and not replacing and rgb.shape[:2] != self._frame_size:  # others: another size
             self._stop("a target was marked on a frame of another size", "resized")
         newest_ns = self._frames.newest_stamp()
         # The target may have moved far since an old mark: find it in the whole current view first.
@@ -526,11 +527,17 @@ class TrackerCore:
         try:
             self._tracker.initialize(target_id, rgb, box, relocate=relocate)
         except ValueError as exc:  # TrackingError: the tracker refused; a re-initialised target is gone
-            if target_id in self._targets:
-                self._end(target_id, "initialisation failed", "error")
+            for gone in [target_id] + (self._targets.ids if replacing else []):
+                if gone in self._targets:
+                    self._end(gone, f"initialisation of target {target_id} failed", "error")
             return self._refuse_init(request, "init_box", str(exc))
         self._frame_size = rgb.shape[:2]
-        target = self._targets.add(target_id)
+        if replacing:
+            target, replaced = self._targets.replace_all(target_id)
+            for old in replaced:
+                self._farewell(old, f"replaced by target {target_id} (max_targets 1)", "removed", request)
+        else:
+            target = self._targets.add(target_id)
         target.box, target.score = box, float("nan")
         target.machine.start(searching=relocate)
         text = (
@@ -575,11 +582,17 @@ class TrackerCore:
         target = self._targets.pop(target_id)
         if target is None:
             return
-        self.get_logger().info(f"tracking of target {target_id} stopped: {reason}")
-        target.machine.stop()
-        self._report(event, reason, request=request, target=target)
+        self._farewell(target, reason, event, request)
         if not self._targets:
             self._frame_size = None
+
+    def _farewell(
+        self, target: NodeTarget, reason: str, event: str, request: Optional[InitRequest] = None
+    ) -> None:
+        """Say that ``target`` (already out of the node's targets) stopped: log, IDLE, ~/state."""
+        self.get_logger().info(f"tracking of target {target.id} stopped: {reason}")
+        target.machine.stop()
+        self._report(event, reason, request=request, target=target)
 
     def _stop(self, reason: str, event: str = "reset") -> None:
         """End every target (if any): IDLE, no track id, the reason on ~/state and in the log."""
