@@ -46,6 +46,7 @@ def test_diverse_recipe_keeps_the_network_and_its_held_out_data_apart():
         HELD_OUT_FAMILY,
         ROUNDS,
         TRAIN_FAMILIES,
+        VALIDATION_SET,
     )
 
     stage2, diverse = load_config(STAGE2_CONFIG), load_config(DIVERSE_CONFIG)
@@ -58,7 +59,9 @@ def test_diverse_recipe_keeps_the_network_and_its_held_out_data_apart():
     train = [s for pair in ROUNDS for s in pair]
     used = {STAGE1_DATA.seed, VAL_DATA.seed, *(d.seed for d in STAGE2_DATA), *(s.seed for s in train)}
     assert len(used) == 2 + len(STAGE2_DATA) + len(train)
-    assert not used & {s.seed for s in EVAL_SETS}
+    assert not used & {s.seed for s in EVAL_SETS} and VALIDATION_SET.seed not in used
+    assert VALIDATION_SET.seed not in {s.seed for s in EVAL_SETS}
+    assert VALIDATION_SET.families == TRAIN_FAMILIES  # checks the training families, not the held-out one
     assert HELD_OUT_FAMILY not in TRAIN_FAMILIES
     assert all(HELD_OUT_FAMILY not in s.families for s in train if hasattr(s, "families"))
     assert any(s.families == (HELD_OUT_FAMILY,) for s in EVAL_SETS if hasattr(s, "families"))
@@ -81,6 +84,23 @@ def test_diverse_recipe_adds_no_target_pairs_in_its_last_rounds():
     late = round_augmentation(len(ROUNDS))
     assert NO_TARGET_FROM_ROUND == 13 < len(ROUNDS) and late.no_target == 0.25
     assert dataclasses.replace(late, no_target=0.0) == DIVERSE_AUGMENTATION
+
+
+def test_diverse_recipe_crowds_the_target_with_look_alikes_in_its_last_rounds():
+    """From round 25 on the diverse sets hold more look-alikes; only those two renderer knobs change
+    and the first generator's sets stay as they were."""
+    import dataclasses
+
+    from ostrack_ros.data.diverse import DiverseConfig
+    from ostrack_ros.training.demo_model_diverse import CROWDED, LOOKALIKE_FROM_ROUND, ROUNDS
+
+    configs = [diverse.config for diverse, _ in ROUNDS]
+    assert LOOKALIKE_FROM_ROUND == 25 < len(ROUNDS)
+    assert all(c == DiverseConfig() for c in configs[: LOOKALIKE_FROM_ROUND - 1])
+    assert all(c == CROWDED for c in configs[LOOKALIKE_FROM_ROUND - 1 :])
+    assert CROWDED.p_lookalike > DiverseConfig.p_lookalike and CROWDED.max_lookalikes > 2
+    assert dataclasses.replace(CROWDED, p_lookalike=0.4, max_lookalikes=2) == DiverseConfig()
+    assert all(not hasattr(synthetic, "config") for _, synthetic in ROUNDS)
 
 
 def test_diverse_recipe_continues_only_from_an_earlier_round(capsys):
