@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from ostrack_ros.data.synthetic import SyntheticConfig, SyntheticSequence, render_sequence
 
-REENTRY_ABSENT = (18, 32)  # first and last frame without the target
+REENTRY_ABSENT = (24, 38)  # first and last frame without the target
 LONG_TERM_PARAMS = {"lost_score_threshold": 0.55, "reacquire_score_threshold": 0.55, "lost_frames": 3}
 
 
 def reentry_sequence() -> SyntheticSequence:
-    """Seed 1313, index 1 (64 frames, no distractor or occluder): the target leaves through a border
-    on frames 18-32 and re-enters at least 35 % of the frame away. (Index 3 served until the demo
-    model's no-target rounds: its official tracker now finds that target again by itself.)"""
+    """Seed 1313, index 6 (64 frames, no distractor or occluder): the target leaves through a border
+    on frames 24-38 and re-enters at least 35 % of the frame away. (Index 3 served until the demo
+    model's no-target rounds and index 1 until its grey rounds: the official tracker of those models
+    finds these targets again by itself.)"""
     cfg = SyntheticConfig(
         length=64, reentry=True, reentry_absent=(15, 15), max_distractors=0, p_occlusion=0.0
     )
-    return render_sequence(cfg, 1313, 1)
+    return render_sequence(cfg, 1313, 6)
 
 
 def demo_tracker():

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from conftest import TINY_DIR
-from long_term_helpers import demo_tracker, reentry_sequence
+from long_term_helpers import REENTRY_ABSENT, demo_tracker, reentry_sequence
 from ostrack_ros.data.synthetic import SyntheticConfig, render_sequence
 from ostrack_ros.tracking import LongTermTracker, Tracker, TrackingError
 from ostrack_ros.tracking.multi_target import MultiTargetTracker
@@ -95,7 +95,7 @@ def test_ids_add_reinitialise_remove_and_the_limit():
 
 def test_each_target_keeps_its_own_lost_state_and_redetection_tiles_share_the_batch():
     prototype = LongTermTracker(demo_tracker(), redetect=True)
-    gone = reentry_sequence()  # leaves the view on frames 18-32, re-enters far away
+    gone = reentry_sequence()  # leaves the view on frames 24-38, re-enters far away
     stays = _scenes(1, length=len(gone.frames))[0]
     scenes = [gone, stays]
     multi = MultiTargetTracker(prototype, max_targets=2)
@@ -123,7 +123,7 @@ def test_each_target_keeps_its_own_lost_state_and_redetection_tiles_share_the_ba
         claims["alone"].append(alone.track(_composite(scenes, frame)).claimed)
     assert len(calls) == len(gone.frames) - 1  # one network call per frame, whatever the targets do
     assert max(calls) > 2  # tiles of the lost target rode in the same batch
-    assert not all(claims["gone"]) and any(claims["gone"][35:])  # lost while away, found again
+    assert not all(claims["gone"]) and any(claims["gone"][REENTRY_ABSENT[1] :])  # lost, found again
     assert claims["stays"] == claims["alone"]  # the other target is tracked as if it were alone
 
 

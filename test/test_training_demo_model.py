@@ -86,20 +86,29 @@ def test_diverse_recipe_adds_no_target_pairs_in_its_last_rounds():
     assert dataclasses.replace(late, no_target=0.0) == DIVERSE_AUGMENTATION
 
 
-def test_diverse_recipe_crowds_the_target_with_look_alikes_in_its_last_rounds():
-    """From round 25 on the diverse sets hold more look-alikes; only those two renderer knobs change
-    and the first generator's sets stay as they were."""
+def test_diverse_recipe_crowds_the_target_with_look_alikes_then_greys_it_in_its_last_rounds():
+    """From round 25 on the diverse sets hold more look-alikes, from round 31 on also more grey and
+    low-texture sequences; only those renderer knobs change, the first generator's sets stay."""
     import dataclasses
 
     from ostrack_ros.data.diverse import DiverseConfig
-    from ostrack_ros.training.demo_model_diverse import CROWDED, LOOKALIKE_FROM_ROUND, ROUNDS
+    from ostrack_ros.training.demo_model_diverse import (
+        CROWDED,
+        CROWDED_GREY,
+        GREY_FROM_ROUND,
+        LOOKALIKE_FROM_ROUND,
+        ROUNDS,
+    )
 
     configs = [diverse.config for diverse, _ in ROUNDS]
-    assert LOOKALIKE_FROM_ROUND == 25 < len(ROUNDS)
+    assert LOOKALIKE_FROM_ROUND == 25 < GREY_FROM_ROUND == 31 < len(ROUNDS)
     assert all(c == DiverseConfig() for c in configs[: LOOKALIKE_FROM_ROUND - 1])
-    assert all(c == CROWDED for c in configs[LOOKALIKE_FROM_ROUND - 1 :])
+    assert all(c == CROWDED for c in configs[LOOKALIKE_FROM_ROUND - 1 : GREY_FROM_ROUND - 1])
+    assert all(c == CROWDED_GREY for c in configs[GREY_FROM_ROUND - 1 :])
     assert CROWDED.p_lookalike > DiverseConfig.p_lookalike and CROWDED.max_lookalikes > 2
     assert dataclasses.replace(CROWDED, p_lookalike=0.4, max_lookalikes=2) == DiverseConfig()
+    assert CROWDED_GREY.p_grey == 2 * CROWDED.p_grey and CROWDED_GREY.p_low_texture > CROWDED.p_low_texture
+    assert dataclasses.replace(CROWDED_GREY, p_grey=0.2, p_low_texture=0.3) == CROWDED
     assert all(not hasattr(synthetic, "config") for _, synthetic in ROUNDS)
 
 
