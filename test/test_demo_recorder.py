@@ -17,10 +17,10 @@ import rclpy  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
-from std_msgs.msg import Header  # noqa: E402
+from std_msgs.msg import Bool, Header  # noqa: E402
 
 from ostrack_ros.ros.conversions import make_detection, make_detection_array, rgb_to_image  # noqa: E402
-from ostrack_ros.ros.recorder import Recorder, RecorderError  # noqa: E402
+from ostrack_ros.ros.recorder import READY_QOS, Recorder, RecorderError  # noqa: E402
 
 pytestmark = pytest.mark.ros
 
@@ -42,16 +42,24 @@ def test_records_video_and_csv(tmp_path, ros_context):
         ],
     )
     probe = rclpy.create_node("probe", context=ros_context)
-    image_pub = probe.create_publisher(Image, "debug_image", 10)
-    det_pub = probe.create_publisher(type(make_detection_array(_header(0))), "detections", 10)
+    said = []  # the latched ~/ready: false until the recorded topics' publishers reach the recorder
+    probe.create_subscription(Bool, "/recorder/ready", lambda msg: said.append(msg.data), READY_QOS)
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(recorder)
     executor.add_node(probe)
     deadline = time.monotonic() + 10
-    while (
-        image_pub.get_subscription_count() == 0 or det_pub.get_subscription_count() == 0
-    ) and time.monotonic() < deadline:
+    while not said and time.monotonic() < deadline:
         executor.spin_once(timeout_sec=0.05)
+    for _ in range(5):  # no publisher yet: not ready, however long it waits
+        executor.spin_once(timeout_sec=0.02)
+    assert said == [False] and not recorder.ready
+    image_pub = probe.create_publisher(Image, "debug_image", 10)
+    det_pub = probe.create_publisher(type(make_detection_array(_header(0))), "detections", 10)
+    deadline = time.monotonic() + 10
+    while not (said[-1] and image_pub.get_subscription_count() and det_pub.get_subscription_count()):
+        assert time.monotonic() < deadline, "the recorder never said it was ready"
+        executor.spin_once(timeout_sec=0.05)
+    assert said == [False, True] and recorder.ready
     frames = 6
     for i in range(frames):
         rgb = np.full((48, 64, 3), 30 * i, np.uint8)

@@ -23,10 +23,11 @@ from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import Image
-from std_msgs.msg import Header
+from std_msgs.msg import Bool, Header
 from vision_msgs.msg import Detection2D, Detection2DArray
 
 from ..ros.conversions import detection_box, make_detection
+from ..ros.recorder import READY_QOS
 
 Box = Tuple[float, float, float, float]
 INIT_RETRY_S = 2.0
@@ -40,6 +41,7 @@ class Topics:
     init: str = "/init"
     detections: str = "/detections"
     debug_image: str = "/debug_image"
+    recorder_ready: str = "/demo_recorder/ready"  # latched: the tracker's publishers reach the recorder
     tracker_node: str = "/ostrack_tracker"  # its /diagnostics status has this hardware_id
 
 
@@ -81,19 +83,26 @@ class DemoSupervisor(Node):
         self._init_pub = self.create_publisher(Detection2D, topics.init, 10)
         self.create_subscription(Detection2DArray, topics.detections, self._on_detections, reliable)
         self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
+        self._recorder_ready = False
+        self.create_subscription(Bool, topics.recorder_ready, self._on_recorder_ready, READY_QOS)
         self._image_qos = reliable
         self.create_timer(0.1, self._tick)
 
-    # The graph is ready when the tracker subscribes the camera and publishes detections, and the
-    # recorder subscribes both of its topics (we are the second detections subscriber).
+    # The graph is ready when the tracker subscribes the camera and publishes detections, the recorder
+    # subscribes both of its topics (we are the second detections subscriber) and says that the
+    # tracker's publishers reach it (graph counts alone left a short run with nothing recorded).
     def graph_ready(self) -> bool:
         return (
-            self.count_subscribers(self.topics.image) >= 1
+            self._recorder_ready
+            and self.count_subscribers(self.topics.image) >= 1
             and self.count_publishers(self.topics.detections) >= 1
             and self.count_subscribers(self.topics.debug_image) >= 1
             and self.count_subscribers(self.topics.detections) >= 2
             and self._init_pub.get_subscription_count() >= 1
         )
+
+    def _on_recorder_ready(self, msg: Bool) -> None:
+        self._recorder_ready = bool(msg.data)
 
     def _tick(self) -> None:
         if self._image_sub is None:

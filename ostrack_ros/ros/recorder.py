@@ -3,7 +3,8 @@
     ros2 run ostrack_ros recorder --ros-args -p video_path:=run.mp4 -p detections_path:=run.csv
 
 The CSV has one row per ``Detection2DArray`` (an empty array = not tracked), flushed as it comes,
-so a crashed run still leaves its data; the video is finalised when the node shuts down.
+so a crashed run still leaves its data; the video is finalised when the node shuts down. The latched
+``~/ready`` (std_msgs/Bool) turns true once the recorded topics' publishers reach the recorder.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import numpy as np
 import rclpy
 from rclpy.exceptions import ParameterException
 from rclpy.node import Node
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import Image
+from std_msgs.msg import Bool
 from vision_msgs.msg import Detection2DArray
 
 from .conversions import BadImageError, detection_box, image_to_rgb
@@ -32,6 +34,14 @@ from .node_lifecycle import declare_read_only, shutdown, until_stopped
 from .throttle import ThrottledLog
 
 NODE_NAME = "recorder"
+#: latched: True once every recorded topic has a matched publisher (the demo starts its camera then)
+READY_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=1,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
+READY_CHECK_S = 0.05
 CSV_COLUMNS = ("stamp", "frame_id", "tracked", "x", "y", "w", "h", "score", "track_id")
 FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "mp4v"}
 
@@ -128,13 +138,39 @@ class Recorder(Node):
         self.video_frames = 0
         self.detection_rows = 0
         qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        self._subscriptions_recorded = []
         if self._video is not None:
-            self.create_subscription(Image, "debug_image", self._on_image, qos)
+            self._subscriptions_recorded.append(
+                self.create_subscription(Image, "debug_image", self._on_image, qos)
+            )
         if self._csv is not None:
-            self.create_subscription(Detection2DArray, "detections", self._on_detections, qos)
+            self._subscriptions_recorded.append(
+                self.create_subscription(Detection2DArray, "detections", self._on_detections, qos)
+            )
+        self.ready = False
+        self._ready_pub = self.create_publisher(Bool, "~/ready", READY_QOS)
+        self._ready_pub.publish(Bool(data=False))
+        self._ready_timer = self.create_timer(READY_CHECK_S, self._check_ready)
         self.get_logger().info(
             f"recording: video {p.video_path or '-'}, detections {p.detections_path or '-'}"
         )
+
+    def _publishers_matched(self, subscription) -> bool:
+        """A publisher of ``subscription``'s topic reaches it: matched by the middleware where rclpy
+        says so (Iron and later), else (Humble) one publisher in the graph."""
+        if hasattr(subscription, "get_publisher_count"):
+            return subscription.get_publisher_count() >= 1
+        return self.count_publishers(subscription.topic_name) >= 1
+
+    def _check_ready(self) -> None:
+        """Say ``~/ready`` once every recorded topic has a matched publisher: the graph-level counts
+        that a supervisor sees do not tell whether the tracker's publishers reach this process yet,
+        and a short run played before they do records nothing."""
+        if all(self._publishers_matched(sub) for sub in self._subscriptions_recorded):
+            self.destroy_timer(self._ready_timer)
+            self.ready = True
+            self._ready_pub.publish(Bool(data=True))
+            self.get_logger().info("the recorded topics' publishers are matched: ready")
 
     def _on_image(self, msg: Image) -> None:
         if self._video is None:  # stopped after a write error
