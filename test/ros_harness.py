@@ -14,7 +14,7 @@ import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import Point
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
@@ -117,10 +117,13 @@ class Harness:
         params: Optional[Dict[str, Any]] = None,
         name: str = "tracker_under_test",
         node_class: Any = None,
+        executor_threads: int = 2,
         **node_kwargs: Any,
     ):
         """``node_class`` (e.g. LifecycleTrackerNode, given ``node_kwargs`` instead of ``tracker``) makes a
-        node that is not active yet: then only the probe's side is waited for."""
+        node that is not active yet: then only the probe's side is waited for. ``executor_threads`` 1
+        spins both nodes on one thread, as ``ostrack_tracker`` does: a callback that destroys entities
+        (a lifecycle transition) then never runs while the executor builds its wait set."""
         overrides = [Parameter(k, value=v) for k, v in (params or {}).items()]
         if node_class is None:
             self.node = TrackerNode(
@@ -149,7 +152,11 @@ class Harness:
         self.probe.create_subscription(DiagnosticArray, "/diagnostics", self._keep(self.diagnostics), 10)
         self.probe.create_subscription(DiagnosticStatus, f"/{name}/state", self._keep(self.states), STATE_QOS)
         self.reset_client = self.probe.create_client(Trigger, f"/{name}/reset")
-        self.executor = MultiThreadedExecutor(num_threads=2)
+        self.executor = (
+            MultiThreadedExecutor(num_threads=executor_threads)
+            if executor_threads > 1
+            else SingleThreadedExecutor()
+        )
         self.executor.add_node(self.node)
         self.executor.add_node(self.probe)
         self.thread = threading.Thread(target=self.executor.spin, daemon=True)
