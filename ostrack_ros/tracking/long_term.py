@@ -32,8 +32,8 @@ from .tracker import CLIP_MARGIN
 class LongTermSettings:
     """Loss, re-detection and confirmation settings (the node maps its parameters onto the first four).
 
-    Defaults are tuned for the embedded demo model on a long-term synthetic tuning set (seed 4242,
-    docs/demo_and_evaluation.md); other weights have other score levels."""
+    Defaults are tuned for the embedded demo model on long-term synthetic tuning sets (seeds 4242,
+    4343 and 4444, docs/demo_and_evaluation.md); other weights have other score levels."""
 
     redetect: bool = False
     lost_threshold: float = 0.55  # a score below it is a miss; scan peaks above it are re-checked
