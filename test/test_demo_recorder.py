@@ -31,6 +31,14 @@ def _header(i: int) -> Header:
     return header
 
 
+def spin_until(executor, predicate, what: str, cap_s: float = 10.0) -> None:
+    """Spin until ``predicate()`` holds; ``cap_s`` only guards against a hang (no timing is asserted)."""
+    deadline = time.monotonic() + cap_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        executor.spin_once(timeout_sec=0.05)
+
+
 def test_records_video_and_csv(tmp_path, ros_context):
     video, table = tmp_path / "out" / "overlay.mp4", tmp_path / "out" / "det.csv"
     recorder = Recorder(
@@ -47,18 +55,17 @@ def test_records_video_and_csv(tmp_path, ros_context):
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(recorder)
     executor.add_node(probe)
-    deadline = time.monotonic() + 10
-    while not said and time.monotonic() < deadline:
-        executor.spin_once(timeout_sec=0.05)
+    spin_until(executor, lambda: said, "the first ~/ready message")
     for _ in range(5):  # no publisher yet: not ready, however long it waits
         executor.spin_once(timeout_sec=0.02)
     assert said == [False] and not recorder.ready
     image_pub = probe.create_publisher(Image, "debug_image", 10)
     det_pub = probe.create_publisher(type(make_detection_array(_header(0))), "detections", 10)
-    deadline = time.monotonic() + 10
-    while not (said[-1] and image_pub.get_subscription_count() and det_pub.get_subscription_count()):
-        assert time.monotonic() < deadline, "the recorder never said it was ready"
-        executor.spin_once(timeout_sec=0.05)
+    spin_until(
+        executor,
+        lambda: said[-1] and image_pub.get_subscription_count() and det_pub.get_subscription_count(),
+        "the recorder saying it is ready",
+    )
     assert said == [False, True] and recorder.ready
     frames = 6
     for i in range(frames):
@@ -74,9 +81,9 @@ def test_records_video_and_csv(tmp_path, ros_context):
         )
         det_pub.publish(make_detection_array(_header(i), tracked))
         executor.spin_once(timeout_sec=0.01)
-    deadline = time.monotonic() + 10
-    while min(recorder.video_frames, recorder.detection_rows) < frames and time.monotonic() < deadline:
-        executor.spin_once(timeout_sec=0.05)
+    spin_until(
+        executor, lambda: min(recorder.video_frames, recorder.detection_rows) >= frames, "every message"
+    )
     assert (recorder.video_frames, recorder.detection_rows) == (frames, frames)
     executor.shutdown()
     probe.destroy_node()
