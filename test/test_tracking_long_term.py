@@ -110,8 +110,8 @@ def test_while_lost_each_frame_runs_the_local_crop_plus_at_most_the_budget_in_on
 
 
 # ---------------------------------------------------------------- confirmation rule
-def peak(x, y, score, size=20.0):
-    return Peak((x - size / 2, y - size / 2, size, size), score)
+def peak(x, y, score, size=20.0, frame=0):
+    return Peak((x - size / 2, y - size / 2, size, size), score, frame=frame)
 
 
 def test_runner_up_is_the_best_peak_at_least_one_target_size_away():
@@ -159,10 +159,10 @@ def test_a_decisive_scan_peak_is_rechecked_at_once_a_weaker_one_waits_for_the_pa
     tracker.initialize(image, (100, 100, 10, 10))  # a small target: many tiles, a pass of many frames
     found = {"done": False}
 
-    def scripted(boxes, height, width):
+    def scripted(boxes, height, width, frame):
         # the target shows up in the first tile of the first scan frame only
-        peaks = [Peak((200, 50, 10, 10), score if not found["done"] else 0.1)] + [
-            Peak((b[0], b[1], 10, 10), 0.1) for b in boxes[1:]
+        peaks = [Peak((200, 50, 10, 10), score if not found["done"] else 0.1, frame=frame)] + [
+            Peak((b[0], b[1], 10, 10), 0.1, frame=frame) for b in boxes[1:]
         ]
         found["done"] = True
         return peaks[: len(boxes)]
@@ -202,6 +202,15 @@ def test_a_candidate_needs_consistent_rechecks_and_one_failure_drops_it():
     with pytest.raises(RuntimeError):
         confirm.check(peak(50, 50, 0.9))
     assert Confirmation(ConfirmationRule(frames=0)).propose(peak(5, 5, 0.9), None) is Verdict.CONFIRMED
+
+
+def test_a_candidate_seen_frames_ago_may_have_moved_max_shift_per_frame_since():
+    # A pass's best peak can be from its first frame; the re-check comes after the pass ended.
+    confirm = Confirmation(ConfirmationRule(threshold=0.5, margin=0.1, frames=1, max_shift=1.0))
+    assert confirm.propose(peak(50, 50, 0.8, frame=3), None) is Verdict.PENDING
+    assert confirm.check(peak(105, 50, 0.7, frame=6)) is Verdict.CONFIRMED  # 2.75 sizes in 3 frames
+    assert confirm.propose(peak(50, 50, 0.8, frame=3), None) is Verdict.PENDING
+    assert confirm.check(peak(115, 50, 0.7, frame=6)) is Verdict.REJECTED  # 3.25 sizes: another object
 
 
 def test_settings_are_validated_with_a_clear_error():

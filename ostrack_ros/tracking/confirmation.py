@@ -6,8 +6,8 @@ lower than a centred crop's; default ``threshold``) and beats its strongest riva
 another object, ``best_and_runner_up``) by ``margin``, so two equally good look-alikes claim
 nothing. It is then re-checked on the next ``frames`` frames with a crop centred on its
 latest position: every re-check must score at least ``threshold`` and stay within ``max_shift``
-target sizes of the previous position with a size change of at most ``max_scale_change``; one
-failure drops the candidate.
+target sizes per frame since the previous sighting (a pass's best peak may be several frames old)
+with a size change of at most ``max_scale_change``; one failure drops the candidate.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class ConfirmationRule:
     threshold: float = 0.4
     margin: float = 0.1
     frames: int = 2
-    max_shift: float = 1.0
+    max_shift: float = 1.0  # target sizes per frame
     max_scale_change: float = 1.5
     propose_threshold: float | None = None  # a scan peak worth re-checking; None = ``threshold``
 
@@ -117,9 +117,10 @@ class Confirmation:
             raise RuntimeError("check() without a pending candidate: propose() one first")
         previous = self.candidate
         scale = peak.size / previous.size if previous.size > 0 else math.inf
+        frames = max(1, peak.frame - previous.frame)  # a pass's best peak may be a few frames old
         consistent = (
             peak.score >= self.rule.threshold
-            and distance(peak, previous) <= self.rule.max_shift * previous.size
+            and distance(peak, previous) <= self.rule.max_shift * previous.size * frames
             and 1.0 / self.rule.max_scale_change <= scale <= self.rule.max_scale_change
         )
         if not consistent:

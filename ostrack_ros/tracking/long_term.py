@@ -44,7 +44,7 @@ class LongTermSettings:
     tile_overlap: float = 0.25  # every pixel lies in the central (1 - overlap) of some tile
     confirm_frames: int = 1  # consecutive consistent re-checks before a candidate is claimed
     margin: float = 0.1  # score lead the best scan peak needs over the runner-up elsewhere
-    max_shift: float = 1.0  # target sizes a candidate may move between re-checks (and per frame of a pass)
+    max_shift: float = 1.0  # target sizes a candidate may move per frame (re-checks, and within a pass)
     early_threshold: float = 0.85  # a scan peak this strong is re-checked without waiting for the pass end
 
     def __post_init__(self) -> None:
@@ -102,7 +102,7 @@ class LongTermTracker:
         self._schedule: Optional[TileSchedule] = None
         self._schedule_size: Tuple[int, int] = (0, 0)
         self._scan_peaks: List[Peak] = []
-        self._scan_frames = 0  # scan frames so far: numbers the peaks (only differences matter)
+        self._search_frames = 0  # lost frames searched so far: numbers the peaks (only differences matter)
         self._relocating = False  # searching the whole view for a target marked on an old frame
 
     @classmethod
@@ -185,16 +185,15 @@ class LongTermTracker:
         """Second half of ``track``: the claim state after the wrapped tracker's ``result`` for ``plan``."""
         if plan.kind == "follow":
             return self._follow(result)
-        peaks = self._peaks(plan.boxes, *plan.image_size)
+        frame = self._search_frames
+        self._search_frames += 1
+        peaks = self._peaks(plan.boxes, *plan.image_size, frame)
         confirmation = self._confirmation
         if plan.kind == "recheck":
             if confirmation.check(peaks[0]) is Verdict.CONFIRMED:
                 return self._reacquired(result, peaks[0])
             return dataclasses.replace(result, claimed=False)
-        frame = self._scan_frames
-        self._scan_frames += 1
-        found = [Peak(result.box, result.score, result.search_box)] + peaks
-        self._scan_peaks += [dataclasses.replace(p, frame=frame) for p in found]
+        self._scan_peaks += [Peak(result.box, result.score, result.search_box, frame)] + peaks
         # A full pass proposes its best peak (local crop or tile); a peak of this frame that reaches
         # ``early_threshold`` is proposed at once (a pass over a small target's tiles takes 20 frames)
         best, runner_up = best_and_runner_up(self._scan_peaks, self.settings.max_shift)
@@ -233,14 +232,14 @@ class LongTermTracker:
         self._schedule, self._scan_peaks = None, []
 
     # ------------------------------------------------------------------ re-detection
-    def _peaks(self, boxes: Sequence[Box], height: int, width: int) -> List[Peak]:
-        """The raw peaks of the last step's extra crops as image boxes."""
+    def _peaks(self, boxes: Sequence[Box], height: int, width: int, frame: int) -> List[Peak]:
+        """The raw peaks of the last step's extra crops as image boxes, seen on search frame ``frame``."""
         step, size = self.tracker.last_step, self.tracker.search_size
         peaks = []
         for box, crop, (score, *pred) in zip(boxes, step.extra_crops, step.extra_peaks.tolist()):
             scale = size / crop.resize_factor
             mapped = map_box_back([v * scale for v in pred], box, size, crop.resize_factor)
-            peaks.append(Peak(clip_box(mapped, height, width, margin=CLIP_MARGIN), score, crop.box))
+            peaks.append(Peak(clip_box(mapped, height, width, margin=CLIP_MARGIN), score, crop.box, frame))
         return peaks
 
     def _reacquired(self, result: TrackResult, peak: Peak) -> TrackResult:
