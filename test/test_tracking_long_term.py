@@ -150,7 +150,7 @@ class LostTracker:
         return TrackResult(self.state, 0.1, self.state, None, 0)
 
 
-@pytest.mark.parametrize("score, rechecked_at", [(0.95, 1), (0.8, None)])
+@pytest.mark.parametrize("score, rechecked_at", [(0.95, 1), (0.75, None)])
 def test_a_decisive_scan_peak_is_rechecked_at_once_a_weaker_one_waits_for_the_pass_end(
     monkeypatch, score, rechecked_at
 ):

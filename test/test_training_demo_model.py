@@ -8,7 +8,7 @@ import torch
 from ostrack_ros.assets import demo_model_paths
 from ostrack_ros.configs import load_config
 from ostrack_ros.model import ce_template_mask, load_model
-from ostrack_ros.training.demo_model import STAGE1_DATA, STAGE2_CONFIG, STAGE2_DATA, VAL_DATA
+from ostrack_ros.training.demo_model import STAGE1_CONFIG, STAGE1_DATA, STAGE2_CONFIG, STAGE2_DATA, VAL_DATA
 
 
 def test_demo_model_loads_strictly_and_runs():
@@ -27,7 +27,7 @@ def test_demo_model_loads_strictly_and_runs():
 
 
 def test_stage2_fine_tunes_the_same_network():
-    stage1, stage2 = load_config(demo_model_paths()[0]), load_config(STAGE2_CONFIG)
+    stage1, stage2 = load_config(STAGE1_CONFIG), load_config(STAGE2_CONFIG)
     assert stage1.model == stage2.model and stage1.test == stage2.test
     assert (stage1.data.template, stage1.data.search) == (stage2.data.template, stage2.data.search)
     seeds = [STAGE1_DATA.seed, VAL_DATA.seed, *(d.seed for d in STAGE2_DATA)]
@@ -115,7 +115,65 @@ def test_diverse_recipe_crowds_the_target_with_look_alikes_then_greys_it_in_its_
 def test_diverse_recipe_continues_only_from_an_earlier_round(capsys):
     from ostrack_ros.training.demo_model_diverse import ROUNDS, main
 
-    for bad in (["--rounds", "2", "--first-round", "3"], ["--rounds", str(len(ROUNDS) + 1)]):
+    for bad in (
+        ["--rounds", "2", "--first-round", "3"],
+        ["--rounds", str(len(ROUNDS) + 1)],
+        ["--rounds", "3", "--first-round", "3"],
+    ):
         with pytest.raises(SystemExit):
             main(bad)
-    assert "--first-round must be 1..2" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--first-round must be 1..2" in err
+    assert "--first-round 3 needs --init-weights: round 2's result" in err
+
+
+def test_diverse_recipe_ends_at_the_shipped_resolution_with_nothing_else_changed():
+    """From round 37 on the rounds train the shipped network (demo_model.yaml): demo_model_diverse.yaml
+    at 96/192 px crops instead of 64/128, the same factors, network and schedule."""
+    import dataclasses
+
+    from ostrack_ros.training.demo_model_diverse import (
+        DIVERSE_CONFIG,
+        RESOLUTION_FROM_ROUND,
+        ROUNDS,
+        round_config,
+    )
+
+    shipped, diverse = load_config(demo_model_paths()[0]), load_config(DIVERSE_CONFIG)
+    assert (shipped.data.template.size, shipped.data.search.size) == (96, 192)
+    assert (shipped.test.template_size, shipped.test.search_size) == (96, 192)
+    assert (diverse.data.template.size, diverse.data.search.size) == (64, 128)
+    same_sizes = dataclasses.replace(
+        shipped,
+        data=dataclasses.replace(
+            shipped.data,
+            template=dataclasses.replace(shipped.data.template, size=64),
+            search=dataclasses.replace(shipped.data.search, size=128),
+        ),
+        test=dataclasses.replace(shipped.test, template_size=64, search_size=128),
+    )
+    assert dataclasses.replace(same_sizes, name=diverse.name) == diverse
+    assert round_config(RESOLUTION_FROM_ROUND - 1) == DIVERSE_CONFIG
+    assert all(
+        round_config(i) == demo_model_paths()[0] for i in range(RESOLUTION_FROM_ROUND, len(ROUNDS) + 1)
+    )
+    assert RESOLUTION_FROM_ROUND == 37 < len(ROUNDS)
+
+
+def test_the_resolution_round_starts_from_the_last_weights_with_resampled_grids(tmp_path):
+    from ostrack_ros.model import build_model, load_weights, save_safetensors
+    from ostrack_ros.training.demo_model_diverse import DIVERSE_CONFIG, fit_token_grids
+
+    shipped = demo_model_paths()[0]
+    low = build_model(load_config(DIVERSE_CONFIG)).state_dict()
+    path = tmp_path / "round36.safetensors"
+    save_safetensors(low, path)
+    assert fit_token_grids(path, DIVERSE_CONFIG, tmp_path / "r36") == path  # grids fit: unchanged
+    resampled = fit_token_grids(path, shipped, tmp_path / "r37")
+    assert resampled != path and resampled.parent == tmp_path / "r37"
+    from ostrack_ros.model import load_state_dict_file
+
+    state = load_state_dict_file(resampled)
+    load_weights(build_model(load_config(shipped)), state, source="resampled")  # strict
+    assert state["backbone.pos_embed_x"].shape[1] == 12 * 12 and state["backbone.pos_embed_z"].shape[1] == 36
+    assert all(torch.equal(state[k], v) for k, v in low.items() if "pos_embed_" not in k)

@@ -98,6 +98,24 @@ def load_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor], sourc
     model.load_state_dict(state_dict, strict=True)
 
 
+def resample_token_grids(
+    state_dict: Mapping[str, torch.Tensor], template_grid: int, search_grid: int
+) -> Dict[str, torch.Tensor]:
+    """A copy of ``state_dict`` whose ``pos_embed_z`` / ``pos_embed_x`` are bicubically resampled to
+    ``template_grid`` / ``search_grid`` tokens a side: to fine-tune weights at another crop size, as the
+    official code seeds its grids from the 224-grid MAE embedding. Nothing else depends on the grids."""
+    from timm.layers import resample_abs_pos_embed
+
+    out = dict(state_dict)
+    for key, grid in (("backbone.pos_embed_z", template_grid), ("backbone.pos_embed_x", search_grid)):
+        if key not in out:
+            raise CheckpointError(f"cannot resample token grids: the weights hold no {key}")
+        out[key] = resample_abs_pos_embed(
+            out[key], (grid, grid), num_prefix_tokens=0, interpolation="bicubic", antialias=False
+        ).contiguous()
+    return out
+
+
 def _likely_cause(shapes, missing, unexpected) -> str:
     by_key = {k: (a, b) for k, a, b in shapes}
     if "backbone.pos_embed_x" in by_key:

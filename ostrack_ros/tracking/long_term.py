@@ -36,16 +36,16 @@ class LongTermSettings:
     4343 and 4444, docs/demo_and_evaluation.md); other weights have other score levels."""
 
     redetect: bool = False
-    lost_threshold: float = 0.55  # a score below it is a miss; scan peaks above it are re-checked
+    lost_threshold: float = 0.50  # a score below it is a miss; scan peaks above it are re-checked
     lost_frames: int = 1  # consecutive misses before the target is lost
-    reacquire_threshold: float = 0.60  # score a re-acquisition needs (every re-check, too)
-    max_tiles_per_frame: int = 2  # re-detection tiles per frame, batched with the local crop (CPU: <= 2x)
+    reacquire_threshold: float = 0.55  # score a re-acquisition needs (every re-check, too)
+    max_tiles_per_frame: int = 2  # re-detection tiles per frame, batched with the local crop (CPU: ~2x)
     scales: Tuple[float, ...] = (1.0, 1.5)  # tile scales relative to the last confident target size
     tile_overlap: float = 0.25  # every pixel lies in the central (1 - overlap) of some tile
     confirm_frames: int = 1  # consecutive consistent re-checks before a candidate is claimed
     margin: float = 0.1  # score lead the best scan peak needs over the runner-up elsewhere
     max_shift: float = 1.0  # target sizes a candidate may move per frame (re-checks, and within a pass)
-    early_threshold: float = 0.85  # a scan peak this strong is re-checked without waiting for the pass end
+    early_threshold: float = 0.80  # a scan peak this strong is re-checked without waiting for the pass end
 
     def __post_init__(self) -> None:
         if self.lost_frames < 1 or self.max_tiles_per_frame < 1:

@@ -1,10 +1,11 @@
 """Rebuild the embedded demo model: synthetic data -> the training pipeline -> ``assets/``.
 
 ``python -m ostrack_ros.training.demo_model`` (``make train-demo``) writes seeded synthetic sets and
-trains in two stages with the ordinary trainer: stage 1 from scratch with ``demo_model.yaml`` on
-80 long sequences, stage 2 fine-tunes with ``demo_model_stage2.yaml`` in rounds, each on 400 short
-sequences of new targets (stage 1 alone overfits its 80 targets). The result goes to
-``assets/demo_model.safetensors``. Evaluate on a set made with another seed (``ostrack-eval``).
+trains the first two stages with the ordinary trainer: stage 1 from scratch with
+``demo_model_stage1.yaml`` on 80 long sequences, stage 2 fine-tunes with ``demo_model_stage2.yaml`` in
+rounds, each on 400 short sequences of new targets (stage 1 alone overfits its 80 targets). Stage 3
+(``demo_model_diverse``) continues from the result (``stage2_weights``) and installs the shipped model;
+stages 1-2 crop at 64/128 px, the shipped network at 96/192, so their result is never installed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from .checkpoints import latest_checkpoint
 from .processing import Augmentation
 from .trainer import Trainer, TrainOptions
 
+STAGE1_CONFIG = ASSET_DIR / "demo_model_stage1.yaml"
 STAGE2_CONFIG = ASSET_DIR / "demo_model_stage2.yaml"
+WORK_DIR = Path("build/demo_model")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ def install_weights(weights: Path, **facts) -> None:
     """Copy trained weights to ``assets/demo_model.safetensors`` with the recipe's facts as metadata."""
     metadata = {
         "config": DEMO_CONFIG.name,
+        "stage1_config": STAGE1_CONFIG.name,
         "stage2_config": STAGE2_CONFIG.name,
         "data_seeds": ",".join(str(d.seed) for d in (STAGE1_DATA, *STAGE2_DATA)),
         **facts,
@@ -107,6 +111,11 @@ def _train_stage(
     return trainer
 
 
+def stage2_weights(work_dir: Path = WORK_DIR) -> Path:
+    """The weights stage 2 ends with under ``work_dir`` (its last round's last epoch)."""
+    return _final_weights(work_dir / f"stage2_round{len(STAGE2_DATA)}")
+
+
 def _final_weights(folder: Path) -> Path:
     final = latest_checkpoint(folder)
     if final is None:
@@ -118,9 +127,7 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ostrack_ros.training.demo_model", description=__doc__.split("\n")[0]
     )
-    parser.add_argument(
-        "--work-dir", type=Path, default=Path("build/demo_model"), help="data, logs, checkpoints"
-    )
+    parser.add_argument("--work-dir", type=Path, default=WORK_DIR, help="data, logs, checkpoints")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument(
         "--workers",
@@ -134,9 +141,6 @@ def main(argv: Optional[Seq[str]] = None) -> int:
         type=Path,
         help="skip stage 1 and fine-tune these weights (e.g. a stage-1 result kept elsewhere)",
     )
-    parser.add_argument(
-        "--no-install", action="store_true", help="do not copy the result into ostrack_ros/assets"
-    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
@@ -147,7 +151,7 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     stage1 = args.stage1_weights
     if stage1 is None:
         data = _make_data(args.work_dir, STAGE1_DATA, workers)
-        _train_stage(DEMO_CONFIG, data, val, args.work_dir / "stage1", args, init=None)
+        _train_stage(STAGE1_CONFIG, data, val, args.work_dir / "stage1", args, init=None)
         stage1 = _final_weights(args.work_dir / "stage1")
     weights = stage1
     for round_index, spec in enumerate(STAGE2_DATA, start=1):
@@ -156,13 +160,10 @@ def main(argv: Optional[Seq[str]] = None) -> int:
         trainer = _train_stage(STAGE2_CONFIG, data, val, out, args, init=weights)
         weights = _final_weights(out)
     minutes = (time.perf_counter() - started) / 60
-    print(f"demo model trained in {minutes:.1f} min on {trainer.ctx.device}; weights {weights}")
-    if not args.no_install:
-        stage1_source = "this run" if args.stage1_weights is None else args.stage1_weights.name
-        install_weights(
-            weights, minutes=f"{minutes:.1f}", device=str(trainer.ctx.device), stage1=stage1_source
-        )
-        print(f"installed {DEMO_WEIGHTS}")
+    print(
+        f"demo model stages 1-2 trained in {minutes:.1f} min on {trainer.ctx.device}; weights {weights} "
+        f"(next: python -m ostrack_ros.training.demo_model_diverse --init-weights {weights} --install)"
+    )
     return 0
 
 

@@ -3,15 +3,16 @@
 ``python -m ostrack_ros.training.demo_model_diverse`` fetches the photo families (Debian
 desktop-background packages via ``apt-get download``, into ``--work-dir``), renders seeded rounds of
 multi-source sequences (``ostrack_ros.data.diverse``) mixed with the first generator's sequences,
-fine-tunes the shipped demo model round by round with ``demo_model_diverse.yaml`` (search scale
-jitter 0.5), and with ``--eval`` scores the last round, the shipped model and OpenCV's CSRT/KCF/MIL
+fine-tunes stage 2's result (``demo_model``) round by round with ``demo_model_diverse.yaml`` (search
+scale jitter 0.5), and with ``--eval`` scores the last round, the shipped model and OpenCV's CSRT/KCF/MIL
 on held-out sets: unseen seeds of both renderers and the held-out ``ukui`` family, which no training
 round uses. The last round is the result; no checkpoint is picked by a test score. ``--install``
 copies it into ``ostrack_ros/assets`` (do that only when it beats the shipped model on held-out data).
 The shipped model is stage 2 (``demo_model``) plus all rounds of this recipe (``make train-demo``);
 from round ``NO_TARGET_FROM_ROUND`` on, some search crops hold no target (``Augmentation.no_target``),
 from ``LOOKALIKE_FROM_ROUND`` on the diverse sets crowd the target with look-alikes, from
-``GREY_FROM_ROUND`` on they are also more often grey and low-texture.
+``GREY_FROM_ROUND`` on they are also more often grey and low-texture, and from
+``RESOLUTION_FROM_ROUND`` on the network crops at 96/192 px (``DEMO_CONFIG``) instead of 64/128.
 """
 
 from __future__ import annotations
@@ -28,9 +29,19 @@ from typing import Sequence as Seq
 import torch
 
 from ..assets import ASSET_DIR, DEMO_CONFIG, DEMO_WEIGHTS
+from ..configs import load_config
 from ..data.diverse import DiverseConfig, generate_diverse
 from ..data.photo_sources import load_families
-from .demo_model import VAL_DATA, SyntheticSet, _final_weights, _make_data, _train_stage, install_weights
+from ..model import load_state_dict_file, resample_token_grids, save_safetensors
+from .demo_model import (
+    VAL_DATA,
+    SyntheticSet,
+    _final_weights,
+    _make_data,
+    _train_stage,
+    install_weights,
+    stage2_weights,
+)
 from .processing import Augmentation
 
 DIVERSE_CONFIG = ASSET_DIR / "demo_model_diverse.yaml"
@@ -58,6 +69,32 @@ CROWDED = DiverseConfig(p_lookalike=0.7, max_lookalikes=3)
 # still loses on the training families.
 GREY_FROM_ROUND = 31
 CROWDED_GREY = replace(CROWDED, p_grey=0.4, p_low_texture=0.5)
+# From round 37 on, the network crops at 1.5x the resolution: template 96 px and search 192 px, 6x6 +
+# 12x12 tokens and a 12x12 score map (DEMO_CONFIG, otherwise DIVERSE_CONFIG's settings). At 64/128 px
+# a target covers 2x2 patches of 16 px, too few to tell a low-texture target from a background of
+# the same grey, and one score-map cell is half a target wide. Round 37 starts from round 36 with its
+# position embeddings resampled to the new grids (``fit_token_grids``).
+RESOLUTION_FROM_ROUND = 37
+
+
+def round_config(index: int) -> Path:
+    """The training config of round ``index`` (1-based): the crop size changes at
+    ``RESOLUTION_FROM_ROUND``, nothing else."""
+    return DEMO_CONFIG if index >= RESOLUTION_FROM_ROUND else DIVERSE_CONFIG
+
+
+def fit_token_grids(weights: Path, config: Path, folder: Path) -> Path:
+    """``weights`` itself when its position embeddings fit ``config``'s token grids, else a copy in
+    ``folder`` with them resampled (the other tensors do not depend on the crop size)."""
+    cfg = load_config(config)
+    state = load_state_dict_file(weights)
+    grids = {"backbone.pos_embed_z": cfg.template_grid, "backbone.pos_embed_x": cfg.search_grid}
+    if all(state[key].shape[1] == grid * grid for key, grid in grids.items()):
+        return weights
+    folder.mkdir(parents=True, exist_ok=True)
+    resampled = folder / f"init_{cfg.template_grid}x{cfg.search_grid}_grids.safetensors"
+    save_safetensors(resample_token_grids(state, cfg.template_grid, cfg.search_grid), resampled)
+    return resampled
 
 
 def round_renderer(index: int) -> DiverseConfig:
@@ -84,13 +121,13 @@ class DiverseSet:
 # of the added rounds existed: six rounds, then twelve (0.778 after round 2, 0.813 after round 6),
 # then sixteen with no-target pairs from round 13, then 24 (0.819 after round 12, 0.831 after 16),
 # then 30 with crowded look-alikes (0.840 after 24; the diverse validation set, seed 9101, decided),
-# then 36 with more grey (0.845 after 30, 0.713 on the diverse validation set).
+# then 36 with more grey (0.845 after 30, 0.713 on the diverse validation set), then 44 at 96/192 px.
 ROUNDS = tuple(
     (
         DiverseSet(f"diverse_{3000 + i}", 3000 + i, 400, 30, config=round_renderer(i + 1)),
         SyntheticSet(f"synthetic_{2006 + i}", 2006 + i, 200, 30),
     )
-    for i in range(36)
+    for i in range(44)
 )
 # Decides whether the recipe grows (with the validation IoU): training families, a seed no test uses.
 VALIDATION_SET = DiverseSet("val_diverse_9101", 9101, 20, 80)
@@ -201,6 +238,11 @@ def install(weights: Path, rounds: int, minutes: float, device: str) -> None:
                 else ""
             )
         ),
+        crops=(
+            f"64/128 px, 96/192 px from round {RESOLUTION_FROM_ROUND}"
+            if rounds >= RESOLUTION_FROM_ROUND
+            else "64/128 px"
+        ),
     )
 
 
@@ -212,8 +254,7 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     parser.add_argument(
         "--init-weights",
         type=Path,
-        default=DEMO_WEIGHTS,
-        help="weights to fine-tune (default: the shipped demo model)",
+        help="weights to fine-tune (default: stage 2's result, python -m ostrack_ros.training.demo_model)",
     )
     parser.add_argument("--rounds", type=int, default=len(ROUNDS), help=f"last round, 1..{len(ROUNDS)}")
     parser.add_argument(
@@ -241,18 +282,28 @@ def main(argv: Optional[Seq[str]] = None) -> int:
         parser.error(f"--rounds must be 1..{len(ROUNDS)}")
     if not 1 <= args.first_round <= args.rounds:
         parser.error(f"--first-round must be 1..{args.rounds}")
+    if args.first_round > 1 and args.init_weights is None:
+        previous = args.first_round - 1
+        parser.error(f"--first-round {args.first_round} needs --init-weights: round {previous}'s result")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
     workers = max(1, args.workers)
     val = _make_data(args.work_dir, VAL_DATA, workers)
-    weights = args.init_weights
+    weights = args.init_weights or stage2_weights()
     for index in range(args.first_round, args.rounds + 1):
         diverse, synthetic = ROUNDS[index - 1]
         data = [make_diverse(args.work_dir, diverse, workers), _make_data(args.work_dir, synthetic, workers)]
         out = args.work_dir / f"round{index}"
+        config = round_config(index)
         trainer = _train_stage(
-            DIVERSE_CONFIG, data, val, out, args, init=weights, augmentation=round_augmentation(index)
+            config,
+            data,
+            val,
+            out,
+            args,
+            init=fit_token_grids(weights, config, out),
+            augmentation=round_augmentation(index),
         )
         weights = _final_weights(out)
     minutes = (time.perf_counter() - started) / 60
