@@ -235,3 +235,36 @@ def test_overload_newest_frame_wins_counters_add_up_and_one_frame_is_in_flight(r
     assert tracker.tracked == [1, 7] and tracker.max_in_flight == 1
     assert published == [100, 200, 800]  # frames 2..6 were never published
     assert stats.received == stats.processed + stats.dropped == 8
+
+
+def test_a_frame_marked_before_the_worker_reached_it_is_answered_with_the_marked_box(ros, seq):
+    """An init that reaches the worker together with the frame it marks starts the target on that
+    frame; the frame is not tracked (it is the template's), yet it still gets its detections: the
+    marked box, score 1.0. Every frame that reaches the worker is answered."""
+    from ostrack_ros.ros.conversions import detection_box
+
+    tracker = GatedTracker(blocking=True)
+    h = Harness(tracker, KEEP_PUBLISHING)
+    marked = (40.0, 30.0, 24.0, 20.0)
+    try:
+        frames = tagged(seq["frames"], 3)
+        start_tracking(h, seq)  # frame 0 at 100 ms, answered before the init
+        h.send_frame(frames[1], 200 * MS)
+        assert tracker.entered.acquire(timeout=10)  # frame 1 is in flight, the worker is blocked
+        h.send_frame(frames[2], 300 * MS)
+        h.wait_for(lambda: h.node.stats.received == 3, what="frame 2 received")
+        h.send_init(marked, 300 * MS)  # marks frame 2, which waits in the mailbox beside the init
+        h.wait_for(lambda: h.node.inits_received == 2, what="the second init received")
+        tracker.open()
+        answer = h.wait_for_array(300 * MS)
+        h.wait_for_array(200 * MS)
+        stats = h.node.stats
+    finally:
+        tracker.open()  # never leave the worker blocked
+        h.close()
+    assert tracker.tracked == [1]  # frame 2 holds the new template: not tracked on itself
+    assert len(tracker.inits) == 2 and tracker.inits[-1][0] == 2  # the new template: frame 2
+    assert len(answer.detections) == 1
+    assert detection_box(answer.detections[0]) == pytest.approx(marked)
+    assert answer.detections[0].results[0].hypothesis.score == 1.0
+    assert stats.received == stats.processed == 3

@@ -71,6 +71,22 @@ def test_one_target_is_exactly_the_single_tracker():
         assert multi.track(frame)["a"] == dataclasses.replace(single.track(frame))
 
 
+def test_skipped_targets_take_no_step_and_the_others_track_as_without_them(tiny_tracker):
+    scenes = _scenes(3, length=4)
+    multi = MultiTargetTracker(tiny_tracker, max_targets=3)
+    pair = MultiTargetTracker(tiny_tracker, max_targets=3)
+    first = _composite(scenes, 0)
+    for i, box in enumerate(_boxes(scenes, 0)):
+        multi.initialize(f"t{i}", first, box)
+        if i:
+            pair.initialize(f"t{i}", first, box)
+    image = _composite(scenes, 1)
+    skipped = multi.track(image, skip=("t0",))
+    assert list(skipped) == ["t1", "t2"] and skipped == pair.track(image)
+    assert multi.track(image, skip=("t0", "t1", "t2")) == {}
+    assert list(multi.track(image, skip=("t0", "t1"))) == ["t2"]  # one left: the single step
+
+
 def test_ids_add_reinitialise_remove_and_the_limit():
     prototype = demo_tracker()
     scene = _scenes(1)[0]

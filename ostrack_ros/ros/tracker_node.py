@@ -458,14 +458,19 @@ class TrackerCore:
             if work is None:
                 continue
             try:
-                skip_stamp = None
+                marked = []  # (frame stamp, target id) of each init that took effect
                 for command in work.commands:
                     if isinstance(command, Reset):
                         self._stop(command.reason)
+                        marked.clear()
                     else:
-                        skip_stamp = self._initialise(command)
-                if work.frame is not None and work.frame.stamp_ns != skip_stamp:
-                    self._process(work.frame, work.generation)
+                        started = self._initialise(command)
+                        if started is not None:
+                            marked.append(started)
+                if work.frame is not None:
+                    # a target marked on this very frame is answered with its box, not tracked on it
+                    fresh = [target_id for stamp, target_id in marked if stamp == work.frame.stamp_ns]
+                    self._process(work.frame, work.generation, fresh)
             except Exception as exc:  # a bug must not kill tracking for good: log, reset, go on
                 self.get_logger().error(
                     f"unexpected {type(exc).__name__} in the tracker worker: {exc}; tracking reset",
@@ -473,10 +478,10 @@ class TrackerCore:
                 )
                 self._stop(f"worker error ({type(exc).__name__})", "error")
 
-    def _initialise(self, request: InitRequest) -> Optional[int]:
-        """Start (or re-start) a target; returns the stamp of the frame used (None if the request was
-        refused or removed targets). Either way the answer goes out on ~/state with the request's
-        stamp."""
+    def _initialise(self, request: InitRequest) -> Optional[Tuple[int, str]]:
+        """Start (or re-start) a target; returns (stamp of the frame used, target id), None if the
+        request was refused or removed targets. Either way the answer goes out on ~/state with the
+        request's stamp."""
         if request.removes:
             return self._remove(request)
         frame = None
@@ -563,7 +568,7 @@ class TrackerCore:
             request,
             target,
         )
-        return frame.stamp_ns
+        return frame.stamp_ns, target_id
 
     def _remove(self, request: InitRequest) -> None:
         """An init with an id and an empty box: drop that target."""
@@ -669,7 +674,10 @@ class TrackerCore:
             )
             self._report("resized", f"{change}: re-initialised from the scaled box", stamp_ns, target=target)
 
-    def _process(self, frame: Frame, generation: int) -> None:
+    def _process(self, frame: Frame, generation: int, fresh: Sequence[str] = ()) -> None:
+        """Track every target on ``frame`` and publish; targets in ``fresh`` were initialised on this
+        frame, so they are not tracked on it and their marked box is the answer (every frame that
+        reaches the worker gets its detections)."""
         try:
             rgb = self._decode(frame)
         except BadImageError as exc:
@@ -689,10 +697,18 @@ class TrackerCore:
                 reacquire_threshold=p.reacquire_score_threshold,
             )
             started = time.monotonic()
-            results = self._tracker.track(rgb, with_kept_mask=wants_debug and p.debug_draw_kept_tokens)
+            results = self._tracker.track(
+                rgb, with_kept_mask=wants_debug and p.debug_draw_kept_tokens, skip=fresh
+            )
             model_s = time.monotonic() - started
             for target_id, result in results.items():
                 self._follow(self._targets.get(target_id), result, frame.stamp_ns)
+            if fresh:
+                from ..tracking.result import TrackResult  # torch-bound package: imported once needed
+
+                for target_id in fresh:
+                    if target_id in self._targets:
+                        results[target_id] = TrackResult.marked(self._targets.get(target_id).box)
         header = frame.msg.header
         tracked = [(t, results[t.id]) for t in self._targets if t.machine.publishing and t.id in results]
         detections = [make_detection(header, r.box, r.score, p.class_id, t.id) for t, r in tracked]

@@ -10,7 +10,7 @@ depend on which other targets share the batch (up to float rounding of the batch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Dict, List, Optional
 
 import numpy as np
@@ -83,21 +83,25 @@ class MultiTargetTracker:
         self.targets.clear()
 
     @torch.inference_mode()
-    def track(self, image: np.ndarray, with_kept_mask: bool = False) -> Dict[str, TrackResult]:
-        """Every target's result on the next RGB frame, from one network call."""
-        if not self.targets:
+    def track(
+        self, image: np.ndarray, with_kept_mask: bool = False, skip: Collection[str] = ()
+    ) -> Dict[str, TrackResult]:
+        """Every target's result on the next RGB frame, from one network call. Targets in ``skip``
+        (e.g. one just initialised on this very frame) take no step and get no result."""
+        active = {i: t for i, t in self.targets.items() if i not in skip}
+        if not active:
             return {}
-        if len(self.targets) == 1:  # one target: exactly the single-target step
-            ((target_id, target),) = self.targets.items()
+        if len(active) == 1:  # one target: exactly the single-target step
+            ((target_id, target),) = active.items()
             return {target_id: target.track(image, with_kept_mask)}
         plans, steps = {}, {}
-        for target_id, target in self.targets.items():
+        for target_id, target in active.items():
             plans[target_id] = plan = target.plan(image)
             steps[target_id] = target.tracker.prepare(image, with_kept_mask, plan.boxes, fresh=True)
-        outputs = self._forward([steps[i] for i in self.targets], list(self.targets.values()))
+        outputs = self._forward([steps[i] for i in active], list(active.values()))
         return {
             target_id: target.conclude(plans[target_id], target.tracker.finish(steps[target_id], out))
-            for (target_id, target), out in zip(self.targets.items(), outputs)
+            for (target_id, target), out in zip(active.items(), outputs)
         }
 
     def _forward(self, steps: List[Any], targets: List[LongTermTracker]) -> List[Any]:

@@ -16,15 +16,22 @@ class TrackResult:
 
     ``box`` is (x, y, w, h) in image pixels after the official ``clip_box``; ``score`` is the raw
     (un-windowed) score-map value at the Hann-windowed peak; ``search_box`` is the square search crop
-    (x, y, side, side) that may extend past the image; ``kept_mask`` is the (Hs, Ws) grid of search
-    tokens still alive after the last CE stage (None without CE or when not requested); ``claimed``
-    says whether the tracker currently claims the target is at ``box`` (always true for the short-term
-    ``Tracker``; a ``LongTermTracker`` clears it while the target is lost).
+    (x, y, side, side) that may extend past the image (None on the frame the target was marked on);
+    ``kept_mask`` is the (Hs, Ws) grid of search tokens still alive after the last CE stage (None
+    without CE or when not requested); ``claimed`` says whether the tracker currently claims the
+    target is at ``box`` (always true for the short-term ``Tracker``; a ``LongTermTracker`` clears
+    it while the target is lost).
     """
 
     box: Box
     score: float
-    search_box: Box
+    search_box: Box | None
     kept_mask: np.ndarray | None
     frame_index: int
     claimed: bool = True
+
+    @classmethod
+    def marked(cls, box: Box) -> TrackResult:
+        """The answer on the frame a target was marked on: the marked box itself with score 1.0 (a
+        person or a tool said so), no search crop."""
+        return cls(tuple(float(v) for v in box), 1.0, None, None, 0)
