@@ -45,6 +45,21 @@ def test_summary_scores_from_the_first_tracked_frame():
     assert s.fps == pytest.approx(3 / 0.43)
 
 
+def test_the_marked_frame_counts_as_tracked_but_its_box_is_not_scored():
+    gt = np.array([[0, 0, 10, 10]] * 3, dtype=float)
+    source = DemoInput(Path("x"), (0, 0, 10, 10), "test", 3, gt, None)
+    stamps = [1000 * MS + i * 100 * MS for i in range(3)]
+    good, half = (0.0, 0.0, 10.0, 10.0), (5.0, 0.0, 10.0, 10.0)
+    seen = Observation(
+        frame_stamps=stamps,
+        detections=[(stamp, box, 1.0, stamp + 20 * MS) for stamp, box in zip(stamps, (good, half, half))],
+        init_stamp=stamps[0],  # the init reached the tracker before frame 0: answered with the mark
+    )
+    s = summarize_run(seen, source)
+    assert (s.frames_processed, s.frames_tracked, s.iou_frames) == (3, 3, 2)
+    assert s.mean_iou == pytest.approx(1 / 3)
+
+
 def test_summary_separates_transport_loss_from_frames_the_tracker_skipped():
     source = DemoInput(Path("x"), (0, 0, 10, 10), "video", 10)
     stamps = list(range(1, 11))

@@ -40,7 +40,8 @@ class DemoSummary:
 
 def summarize_run(seen: Observation, source: DemoInput) -> DemoSummary:
     """Score the run from the first tracked frame on: every later processed frame counts, an empty
-    ``detections`` (target lost) as IoU 0; frames the tracker dropped are counted, not scored."""
+    ``detections`` (target lost) as IoU 0; frames the tracker dropped are counted, not scored. Nor is
+    the marked frame scored (answered with the init box when the init reached the tracker first)."""
     index_of = {stamp: i for i, stamp in enumerate(seen.frame_stamps)}
     answered = [d for d in seen.detections if d[0] in index_of]
     first = next((k for k, d in enumerate(answered) if d[1] is not None), None)
@@ -56,6 +57,7 @@ def summarize_run(seen: Observation, source: DemoInput) -> DemoSummary:
         keep = idx < len(source.ground_truth)
         if source.visible is not None:
             keep &= source.visible[np.minimum(idx, len(source.visible) - 1)]
+        keep &= np.array([d[0] != seen.init_stamp for d in active])  # the marked frame's box is the mark
         pred = np.array([d[1] if d[1] is not None else (np.nan,) * 4 for d in active], dtype=float)
         scores = iou(pred[keep], source.ground_truth[idx[keep]])
         iou_frames = int(keep.sum())
