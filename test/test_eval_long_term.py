@@ -131,6 +131,25 @@ def test_track_cli_takes_redetect(tmp_path, reference_dir):
     assert rc == 0 and len(out.read_text().splitlines()) == 5
 
 
+def test_both_clis_take_the_tile_budget_as_the_node_does(capsys):
+    import argparse
+
+    from ostrack_ros.ros.parameters import NodeParams
+    from ostrack_ros.tracking import LongTermSettings
+    from ostrack_ros.tracking.cli import add_redetect_argument, long_term_settings
+
+    parser = argparse.ArgumentParser()
+    add_redetect_argument(parser)
+    default = long_term_settings(parser.parse_args(["--redetect"]))
+    assert default == LongTermSettings(redetect=True)
+    # one default for the core, both CLIs and the node's redetect_tiles_per_frame parameter
+    assert NodeParams().redetect_tiles_per_frame == default.max_tiles_per_frame
+    assert long_term_settings(parser.parse_args(["--tiles-per-frame", "1"])).max_tiles_per_frame == 1
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--tiles-per-frame", "0"])
+    assert "must be >= 1, got 0" in capsys.readouterr().err
+
+
 def test_synthetic_cli_out_of_view_flag_writes_absence_labels(tmp_path):
     from ostrack_ros.data.synthetic import main as synthetic_main
 

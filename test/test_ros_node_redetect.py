@@ -55,3 +55,20 @@ def test_a_target_that_leaves_the_view_is_reacquired_elsewhere_after_redetect_is
     assert detection_frames == sorted(published)
     err = capfd.readouterr().err
     assert err.count("re-acquired") == 1, err
+
+
+def test_the_tile_budget_parameter_reaches_the_tracker_at_run_time(ros):
+    from ros_harness import KEEP_PUBLISHING, tiny_sequence, tiny_tracker
+
+    seq = tiny_sequence()
+    h = Harness(tiny_tracker(), KEEP_PUBLISHING)
+    try:
+        h.track_frame(seq["frames"][0], 100 * MS)
+        h.init_and_wait(lambda: h.send_init(tuple(seq["init_box"]), 100 * MS))
+        assert h.set_params(redetect_tiles_per_frame=4)[0].successful
+        assert not h.set_params(redetect_tiles_per_frame=0)[0].successful  # 1..64
+        h.track_frame(seq["frames"][1], 200 * MS)
+        settings = h.node._tracker.prototype.settings  # what every target runs with
+    finally:
+        h.close()
+    assert settings.max_tiles_per_frame == 4

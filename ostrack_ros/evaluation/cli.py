@@ -20,7 +20,12 @@ from typing import Sequence as Seq
 
 from ..data import Sequence, read_sequence, sequence_folders
 from ..export.errors import BackendError
-from ..tracking.cli import add_redetect_argument, add_runtime_arguments, choose_from_args
+from ..tracking.cli import (
+    add_redetect_argument,
+    add_runtime_arguments,
+    choose_from_args,
+    long_term_settings,
+)
 from .anchors import AnchorUnavailable, parse_anchor_names, run_anchors
 from .long_term import LongTermScores, evaluate_long_term, summarize_long_term
 from .metrics import OPEScores, evaluate_sequence, summarize
@@ -108,7 +113,7 @@ def _run_tracker(args, sequences: List[Sequence]) -> Tuple[str, Path]:
         torch.set_num_threads(args.threads)
     choice = choose_from_args(args, log=log.info)
     name = args.name or Path(choice.weights).name.split(".")[0] + ("_redetect" if args.redetect else "")
-    tracker = LongTermTracker(load_tracker(choice), redetect=args.redetect)
+    tracker = LongTermTracker(load_tracker(choice), long_term_settings(args))
     results_dir = args.out / "results" / name
     log.info(
         "tracking %d sequences with %s on %s (%s, %s, re-detection %s) -> %s",

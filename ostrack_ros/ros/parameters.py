@@ -125,6 +125,12 @@ class NodeParams:
         "While LOST, search the whole frame (batched tiles) and re-acquire "
         "a confirmed candidate; false = the official local search only",
     )
+    redetect_tiles_per_frame: int = _param(
+        2,  # LongTermSettings.max_tiles_per_frame (a test keeps them equal; no torch import here)
+        "With redetect: search tiles per LOST frame, batched with the local crop (more: a pass over "
+        "the frame takes fewer frames, each LOST frame costs more)",
+        value_range=(1, 64),
+    )
     init_click_mode: str = _param(
         "two_click",
         "init_point handling: two_click = two corners, one_click = centre of a default-size box",

@@ -21,7 +21,7 @@ from ..model import CheckpointError
 from .errors import TrackingError
 from .frames import FrameSource
 from .inputs import PRECISION_NAMES
-from .long_term import LongTermTracker
+from .long_term import LongTermSettings, LongTermTracker
 from .model_choice import ModelChoice, choose_model, load_tracker
 
 
@@ -83,13 +83,33 @@ def add_runtime_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_redetect_argument(parser: argparse.ArgumentParser) -> None:
-    """``--redetect``, as the node's ``redetect`` parameter (shared by ostrack-track and ostrack-eval)."""
+    """``--redetect`` and ``--tiles-per-frame``, as the node's ``redetect`` and
+    ``redetect_tiles_per_frame`` parameters (shared by ostrack-track and ostrack-eval)."""
     parser.add_argument(
         "--redetect",
         action="store_true",
         help="long-term mode: search the whole frame for a lost target and re-acquire "
         "it after confirmation (default off: the official short-term tracker)",
     )
+    parser.add_argument(
+        "--tiles-per-frame",
+        type=_positive_int,
+        default=LongTermSettings.max_tiles_per_frame,
+        help="with --redetect: search tiles per lost frame, batched with the local crop (default "
+        "%(default)s; more: a pass over the frame takes fewer frames, a lost frame costs more)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def long_term_settings(args: argparse.Namespace) -> LongTermSettings:
+    """The ``LongTermSettings`` that ``add_redetect_argument``'s flags ask for."""
+    return LongTermSettings(redetect=args.redetect, max_tiles_per_frame=args.tiles_per_frame)
 
 
 def choose_from_args(args: argparse.Namespace, log=None) -> ModelChoice:
@@ -113,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     choice = choose_from_args(args)
     frames = FrameSource(args.video)
-    tracker = LongTermTracker(load_tracker(choice), redetect=args.redetect)
+    tracker = LongTermTracker(load_tracker(choice), long_term_settings(args))
     out = open(args.out, "w") if args.out else sys.stdout  # noqa: SIM115 (stdout must not be closed)
     count, tracking_time = 0, 0.0
     try:
