@@ -177,3 +177,15 @@ def test_the_resolution_round_starts_from_the_last_weights_with_resampled_grids(
     load_weights(build_model(load_config(shipped)), state, source="resampled")  # strict
     assert state["backbone.pos_embed_x"].shape[1] == 12 * 12 and state["backbone.pos_embed_z"].shape[1] == 36
     assert all(torch.equal(state[k], v) for k, v in low.items() if "pos_embed_" not in k)
+
+
+def test_the_installed_metadata_names_only_the_changes_of_the_rounds_trained():
+    from safetensors import safe_open
+
+    from ostrack_ros.training.demo_model_diverse import ROUNDS, recipe_changes
+
+    shipped = safe_open(str(demo_model_paths()[1]), "pt").metadata()
+    assert shipped["augmentation"] == recipe_changes(len(ROUNDS))  # the shipped run, unchanged
+    assert recipe_changes(12) == "grayscale 0.3"
+    assert "no-target" in recipe_changes(13) and "look-alike" not in recipe_changes(24)
+    assert "look-alike" in recipe_changes(25) and "grey and" not in recipe_changes(30)

@@ -226,24 +226,36 @@ def install(weights: Path, rounds: int, minutes: float, device: str) -> None:
         recipe="demo_model_diverse",
         rounds=str(rounds),
         diverse_seeds=",".join(f"{d.seed},{s.seed}" for d, s in ROUNDS[:rounds]),
-        augmentation=(
-            f"grayscale {DIVERSE_AUGMENTATION.grayscale}; no-target pairs "
-            f"{NO_TARGET_AUGMENTATION.no_target} from round {NO_TARGET_FROM_ROUND}; look-alikes in "
-            f"{CROWDED.p_lookalike:.0%} of the diverse sequences, up to {CROWDED.max_lookalikes}, "
-            f"from round {LOOKALIKE_FROM_ROUND}"
-            + (
-                f"; {CROWDED_GREY.p_grey:.0%} grey and {CROWDED_GREY.p_low_texture:.0%} low-texture "
-                f"sequences from round {GREY_FROM_ROUND}"
-                if rounds >= GREY_FROM_ROUND
-                else ""
-            )
-        ),
+        augmentation=recipe_changes(rounds),
         crops=(
             f"64/128 px, 96/192 px from round {RESOLUTION_FROM_ROUND}"
             if rounds >= RESOLUTION_FROM_ROUND
             else "64/128 px"
         ),
     )
+
+
+def recipe_changes(rounds: int) -> str:
+    """What the first ``rounds`` rounds added to the data, for the weights' metadata: only the
+    changes that a round up to ``rounds`` made."""
+    steps = [
+        (1, f"grayscale {DIVERSE_AUGMENTATION.grayscale}"),
+        (
+            NO_TARGET_FROM_ROUND,
+            f"no-target pairs {NO_TARGET_AUGMENTATION.no_target} from round {NO_TARGET_FROM_ROUND}",
+        ),
+        (
+            LOOKALIKE_FROM_ROUND,
+            f"look-alikes in {CROWDED.p_lookalike:.0%} of the diverse sequences, up to "
+            f"{CROWDED.max_lookalikes}, from round {LOOKALIKE_FROM_ROUND}",
+        ),
+        (
+            GREY_FROM_ROUND,
+            f"{CROWDED_GREY.p_grey:.0%} grey and {CROWDED_GREY.p_low_texture:.0%} low-texture "
+            f"sequences from round {GREY_FROM_ROUND}",
+        ),
+    ]
+    return "; ".join(text for first, text in steps if rounds >= first)
 
 
 def main(argv: Optional[Seq[str]] = None) -> int:
