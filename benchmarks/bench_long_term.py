@@ -1,9 +1,9 @@
-"""Latency while the target is lost (re-detection tiles batched with the local crop) vs while tracking.
+"""Latency while the target is lost (re-detection crops in one batch) vs while tracking.
 
 Two trackers on the same frames, timed round-robin frame by frame in one process: one tracks
-normally, the other is kept lost (thresholds 1.0) so every call runs the local crop plus
-``max_tiles_per_frame`` re-detection tiles in one batch. Printed per tile budget: median ms per frame
-and the lost / tracking ratio (target: <= 2x at the default budget). Embedded demo model unless
+normally, the other is kept lost (thresholds 1.0) so every call runs ``max_crops_per_frame`` search
+crops in one batch (the local crop and tiles). Printed per crop budget: median ms per frame and the
+lost / tracking ratio (target: <= 2x at the default budget). Embedded demo model unless
 ``--config/--weights`` are given; synthetic 320x240 frames unless ``--size``.
 
     .venv/bin/python benchmarks/bench_long_term.py [--threads 1] [--frames 60] [--budgets 1 2 4 8]
@@ -38,7 +38,7 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=60, help="timed frames per tracker and budget")
     parser.add_argument("--size", default="320x240", help="frame size WxH of the synthetic sequence")
     parser.add_argument(
-        "--budgets", type=int, nargs="+", default=sorted({1, 2, 4, 8, LongTermSettings.max_tiles_per_frame})
+        "--budgets", type=int, nargs="+", default=sorted({1, 2, 4, 8, LongTermSettings.max_crops_per_frame})
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -53,9 +53,9 @@ def main() -> int:
         f"{choice.config} on {choice.device}, {args.threads} thread(s), {width}x{height}, "
         f"{args.frames} frames; median ms per frame, timed round-robin"
     )
-    print(f"{'tiles/frame':>11} {'tracking':>9} {'lost':>9} {'ratio':>6}  {'tiles/pass':>10}")
+    print(f"{'crops/frame':>11} {'tracking':>9} {'lost':>9} {'ratio':>6}  {'tiles/pass':>10}")
     for budget in args.budgets:
-        lost.configure(max_tiles_per_frame=budget)
+        lost.configure(max_crops_per_frame=budget)
         times = {"tracking": [], "lost": []}
         for tracker in (tracking, lost):
             tracker.initialize(seq.frames[0], tuple(seq.boxes[0]))

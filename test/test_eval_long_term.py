@@ -142,11 +142,11 @@ def test_both_clis_take_the_tile_budget_as_the_node_does(capsys):
     add_redetect_argument(parser)
     default = long_term_settings(parser.parse_args(["--redetect"]))
     assert default == LongTermSettings(redetect=True)
-    # one default for the core, both CLIs and the node's redetect_tiles_per_frame parameter
-    assert NodeParams().redetect_tiles_per_frame == default.max_tiles_per_frame
-    assert long_term_settings(parser.parse_args(["--tiles-per-frame", "1"])).max_tiles_per_frame == 1
+    # one default for the core, both CLIs and the node's redetect_crops_per_frame parameter
+    assert NodeParams().redetect_crops_per_frame == default.max_crops_per_frame
+    assert long_term_settings(parser.parse_args(["--crops-per-frame", "1"])).max_crops_per_frame == 1
     with pytest.raises(SystemExit):
-        parser.parse_args(["--tiles-per-frame", "0"])
+        parser.parse_args(["--crops-per-frame", "0"])
     assert "must be >= 1, got 0" in capsys.readouterr().err
 
 

@@ -65,10 +65,10 @@ def test_the_tile_budget_parameter_reaches_the_tracker_at_run_time(ros):
     try:
         h.track_frame(seq["frames"][0], 100 * MS)
         h.init_and_wait(lambda: h.send_init(tuple(seq["init_box"]), 100 * MS))
-        assert h.set_params(redetect_tiles_per_frame=4)[0].successful
-        assert not h.set_params(redetect_tiles_per_frame=0)[0].successful  # 1..64
+        assert h.set_params(redetect_crops_per_frame=4)[0].successful
+        assert not h.set_params(redetect_crops_per_frame=0)[0].successful  # 1..64
         h.track_frame(seq["frames"][1], 200 * MS)
         settings = h.node._tracker.prototype.settings  # what every target runs with
     finally:
         h.close()
-    assert settings.max_tiles_per_frame == 4
+    assert settings.max_crops_per_frame == 4

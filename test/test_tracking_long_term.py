@@ -1,4 +1,4 @@
-"""Long-term tracking: tiling geometry, the per-frame tile budget, the confirmation rule, batched
+"""Long-term tracking: tiling geometry, the per-frame crop budget, the confirmation rule, batched
 extra crops, the claim state, and re-acquisition of a target that left the view (demo model)."""
 
 from __future__ import annotations
@@ -78,35 +78,61 @@ def test_schedule_hands_out_at_most_the_budget_and_cycles_over_all_tiles():
         TileSchedule(tiles, 0)
 
 
+@pytest.mark.parametrize(
+    "budget, floor, first, rest",
+    [
+        (3, -math.inf, (True, 2), (True, 2)),  # the local crop always sees something: it + 2 tiles
+        (3, math.inf, (True, 2), (False, 3)),  # blank on the first lost frame: 3 tiles from then on
+        (1, -math.inf, (False, 1), (False, 1)),  # a budget of one crop: one tile, never the local crop
+    ],
+)
 @needs_tiny
-def test_while_lost_each_frame_runs_the_local_crop_plus_at_most_the_budget_in_one_batch(monkeypatch):
+def test_a_lost_frame_runs_the_crop_budget_in_one_batch_the_local_crop_while_it_sees_something(
+    monkeypatch, budget, floor, first, rest
+):
     """Tiny random network: thresholds 1.0 make it lose the target after 2 frames and never re-acquire."""
     with np.load(TINY / "tracker_sequence.npz") as data:
         frames, init_box = data["frames"], tuple(data["init_box"])
     inner = Tracker.from_files(TINY / "config.yaml", TINY / "checkpoint.pth.tar")
-    batches = []
-    forward = inner.model.track_frame
+    batches, calls = [], []  # network batch sizes; (official crop ran, tiles) per frame
+    forward, track = inner.model.track_frame, inner.track
     monkeypatch.setattr(
         inner.model, "track_frame", lambda z, x, mask=None: batches.append(x.shape[0]) or forward(z, x, mask)
     )
+
+    def spy(image, with_kept_mask=False, extra=(), follow=True):
+        calls.append((follow, len(extra)))
+        return track(image, with_kept_mask, extra, follow)
+
+    monkeypatch.setattr(inner, "track", spy)
     tracker = LongTermTracker(
         inner,
         redetect=True,
         lost_threshold=1.0,
         reacquire_threshold=1.0,
         lost_frames=2,
-        max_tiles_per_frame=3,
+        max_crops_per_frame=budget,
         scales=(1.0, 2.0),
+        follow_floor=floor,
     )
     tracker.initialize(frames[0], init_box)
     height, width = frames[0].shape[:2]
-    claimed = [tracker.track(frame).claimed for frame in frames[1:12]]
+    claimed, states = [], []
+    for frame in frames[1:12]:
+        claimed.append(tracker.track(frame).claimed)
+        states.append(tracker.state)
     assert claimed == [True] + [False] * 10
+    # every lost frame: one batch of the budget (fewer tiles only where a pass ends)
+    assert batches[:2] == [1, 1] and max(batches[2:]) == budget and len(batches) == 11
+    assert calls[:2] == [(True, 0)] * 2 and calls[2] == first
+    assert {follow for follow, _ in calls[3:]} == {rest[0]}
+    assert all(1 <= tiles <= rest[1] for _, tiles in calls[3:])
+    if not rest[0]:  # without the official crop the state stays where it was last followed to
+        assert len(set(states[3:])) == 1
     n_tiles = len(tile_boxes(width, height, init_box[2:], inner.search_factor, (1.0, 2.0), 0.25))
-    per_frame = [b - 1 for b in batches[2:]]  # the local crop is sample 0 of every batch
-    assert batches[:2] == [1, 1] and all(1 <= n <= 3 for n in per_frame)
-    cycle = math.ceil(n_tiles / 3)
-    assert sum(per_frame[:cycle]) == n_tiles  # one full pass over the frame in ceil(tiles / budget) frames
+    passed = np.cumsum([tiles for _, tiles in calls[2:]])
+    assert n_tiles in passed  # portions end exactly where a pass over every tile ends
+    assert passed[-1] >= n_tiles
 
 
 # ---------------------------------------------------------------- confirmation rule
@@ -179,6 +205,44 @@ def test_a_decisive_scan_peak_is_rechecked_at_once_a_weaker_one_waits_for_the_pa
     assert kinds == want
 
 
+@pytest.mark.parametrize("look_alike, rechecked", [(None, True), (0.68, False)])
+def test_once_a_pass_has_seen_the_whole_frame_a_fresh_peak_is_rechecked_at_once(
+    monkeypatch, look_alike, rechecked
+):
+    """After the first pass every rival is known: a peak reaching the re-acquire threshold is
+    re-checked on the next frame, where it still is, unless the last pass saw a look-alike as good."""
+    tracker = LongTermTracker(  # the look-alike alone is too weak to propose, not to block
+        LostTracker(), redetect=True, lost_threshold=0.69, reacquire_threshold=0.7, early_threshold=0.9
+    )
+    image = np.zeros((240, 320, 3), np.uint8)
+    tracker.initialize(image, (100, 100, 30, 30))
+    tracker.track(image)  # score 0.1: lost
+    plans, hit = [], -1
+
+    def scripted(boxes, height, width, frame):
+        peaks = [Peak((b[0], b[1], 30, 30), 0.1, frame=frame) for b in boxes]
+        if frame == hit - 2 and look_alike is not None:  # end of the first pass: a look-alike
+            peaks[0] = Peak((20, 180, 30, 30), look_alike, frame=frame)
+        if frame == hit:  # second pass: the target
+            peaks[0] = Peak((250, 30, 30, 30), 0.75, frame=frame)
+        return peaks
+
+    monkeypatch.setattr(tracker, "_peaks", scripted)
+    plans.append(tracker.plan(image))
+    tracker.conclude(plans[-1], TrackResult(tracker.state, 0.1, tracker.state, None, 0))
+    # the local crop went blank on the first lost frame: 1 tile, then 2 per frame
+    first_pass = 1 + math.ceil((tracker.tiles_per_pass - 1) / 2)
+    hit = first_pass + 1
+    for _ in range(hit + 1):
+        plans.append(tracker.plan(image))
+        tracker.conclude(plans[-1], TrackResult(tracker.state, 0.1, tracker.state, None, 0))
+    kinds = [plan.kind for plan in plans]
+    assert kinds[: hit + 1] == ["scan"] * (hit + 1)
+    assert kinds[hit + 1] == ("recheck" if rechecked else "scan")
+    if rechecked:  # centred on the peak just seen
+        assert plans[hit + 1].boxes == ((250.0, 30.0, 30.0, 30.0),)
+
+
 def test_a_look_alike_as_strong_as_the_best_peak_blocks_the_proposal():
     confirm = Confirmation(ConfirmationRule(threshold=0.5, margin=0.1, frames=2))
     assert confirm.propose(peak(50, 50, 0.8), peak(200, 50, 0.75)) is Verdict.REJECTED
@@ -216,12 +280,13 @@ def test_a_candidate_seen_frames_ago_may_have_moved_max_shift_per_frame_since():
 def test_settings_are_validated_with_a_clear_error():
     for bad in (
         {"lost_frames": 0},
-        {"max_tiles_per_frame": 0},
+        {"max_crops_per_frame": 0},
         {"scales": ()},
         {"margin": -0.1},
         {"lost_threshold": 0.6, "reacquire_threshold": 0.5},
         {"tile_overlap": 1.0},
         {"early_threshold": float("nan")},
+        {"follow_floor": float("nan")},
     ):
         with pytest.raises(TrackingError):
             LongTermSettings(**bad)
@@ -284,6 +349,16 @@ def test_extra_crops_in_the_batch_leave_the_local_step_unchanged_and_match_singl
             score_map = single.last_step.output.score_map[0, 0]
             assert row[0] == pytest.approx(float(score_map.max()), abs=1e-6)
     assert batched.last_step.extra_peaks.shape == (2, 5)
+    # without the official crop: the same peaks from a batch of the extra crops alone, state unchanged
+    peaks, state = batched.last_step.extra_peaks, batched.state
+    batched.state, index = alone.state, batched.frame_index
+    result = batched.track(frames[3], extra=extra, follow=False)
+    np.testing.assert_allclose(batched.last_step.extra_peaks, peaks, atol=1e-5)
+    assert batched.state == alone.state and result.box == alone.state and math.isnan(result.score)
+    assert result.search_box is None and batched.frame_index == index + 1
+    with pytest.raises(TrackingError):
+        batched.track(frames[3], follow=False)  # nothing to run
+    del state
 
 
 @needs_tiny

@@ -125,10 +125,11 @@ class NodeParams:
         "While LOST, search the whole frame (batched tiles) and re-acquire "
         "a confirmed candidate; false = the official local search only",
     )
-    redetect_tiles_per_frame: int = _param(
-        2,  # LongTermSettings.max_tiles_per_frame (a test keeps them equal; no torch import here)
-        "With redetect: search tiles per LOST frame, batched with the local crop (more: a pass over "
-        "the frame takes fewer frames, each LOST frame costs more)",
+    redetect_crops_per_frame: int = _param(
+        2,  # LongTermSettings.max_crops_per_frame (a test keeps them equal; no torch import here)
+        "With redetect: search crops per LOST frame in one batch, the local crop while it still sees "
+        "something and re-detection tiles (a LOST frame costs about this many crops; more: a pass "
+        "over the frame takes fewer frames)",
         value_range=(1, 64),
     )
     init_click_mode: str = _param(

@@ -692,7 +692,7 @@ class TrackerCore:
         if self._targets:
             self._tracker.configure(
                 redetect=p.redetect,
-                max_tiles_per_frame=p.redetect_tiles_per_frame,
+                max_crops_per_frame=p.redetect_crops_per_frame,
                 lost_threshold=p.lost_score_threshold,
                 lost_frames=p.lost_frames,
                 reacquire_threshold=p.reacquire_score_threshold,

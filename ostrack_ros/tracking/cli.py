@@ -83,8 +83,8 @@ def add_runtime_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_redetect_argument(parser: argparse.ArgumentParser) -> None:
-    """``--redetect`` and ``--tiles-per-frame``, as the node's ``redetect`` and
-    ``redetect_tiles_per_frame`` parameters (shared by ostrack-track and ostrack-eval)."""
+    """``--redetect`` and ``--crops-per-frame``, as the node's ``redetect`` and
+    ``redetect_crops_per_frame`` parameters (shared by ostrack-track and ostrack-eval)."""
     parser.add_argument(
         "--redetect",
         action="store_true",
@@ -92,11 +92,12 @@ def add_redetect_argument(parser: argparse.ArgumentParser) -> None:
         "it after confirmation (default off: the official short-term tracker)",
     )
     parser.add_argument(
-        "--tiles-per-frame",
+        "--crops-per-frame",
         type=_positive_int,
-        default=LongTermSettings.max_tiles_per_frame,
-        help="with --redetect: search tiles per lost frame, batched with the local crop (default "
-        "%(default)s; more: a pass over the frame takes fewer frames, a lost frame costs more)",
+        default=LongTermSettings.max_crops_per_frame,
+        help="with --redetect: search crops a lost frame runs in one batch, the official crop (while "
+        "it still sees something) and tiles (default %(default)s; more: a pass over the frame takes "
+        "fewer frames, a lost frame costs more)",
     )
 
 
@@ -109,7 +110,7 @@ def _positive_int(text: str) -> int:
 
 def long_term_settings(args: argparse.Namespace) -> LongTermSettings:
     """The ``LongTermSettings`` that ``add_redetect_argument``'s flags ask for."""
-    return LongTermSettings(redetect=args.redetect, max_tiles_per_frame=args.tiles_per_frame)
+    return LongTermSettings(redetect=args.redetect, max_crops_per_frame=args.crops_per_frame)
 
 
 def choose_from_args(args: argparse.Namespace, log=None) -> ModelChoice:

@@ -40,19 +40,26 @@ class Peak:
 
 
 def best_and_runner_up(peaks: Iterable[Peak], max_shift: float = 1.0) -> tuple:
-    """(best peak, its strongest rival or None); (None, None) if empty.
+    """(best peak, its strongest rival or None); (None, None) if empty."""
+    peaks = list(peaks)
+    if not peaks:
+        return None, None
+    best = max(peaks, key=lambda p: p.score)
+    return best, runner_up(best, peaks, max_shift)
 
-    A rival is another object: at least one target size from the best peak on the same frame, and
+
+def runner_up(best: Peak, peaks: Iterable[Peak], max_shift: float = 1.0) -> Optional[Peak]:
+    """The strongest rival of ``best`` among ``peaks``, or None.
+
+    A rival is another object: at least one target size from ``best`` on the same frame, and
     ``max_shift`` target sizes more per frame between them, so the target seen again a few frames
     later in another tile of the same pass is not taken for its own look-alike."""
-    ordered = sorted(peaks, key=lambda p: p.score, reverse=True)
-    if not ordered:
-        return None, None
-    best = ordered[0]
-    for peak in ordered[1:]:
-        if distance(peak, best) >= best.size * (1.0 + max_shift * abs(peak.frame - best.frame)):
-            return best, peak
-    return best, None
+    rivals = [
+        p
+        for p in peaks
+        if p is not best and distance(p, best) >= best.size * (1.0 + max_shift * abs(p.frame - best.frame))
+    ]
+    return max(rivals, key=lambda p: p.score, default=None)
 
 
 def distance(a: Peak, b: Peak) -> float:

@@ -4,9 +4,13 @@
 is claimed until its score stays below ``lost_threshold`` for ``lost_frames`` frames. Without
 ``redetect`` every step is the official one and a lost target is claimed again at the first score
 >= ``reacquire_threshold`` (the node's TRACKING/LOST rule). With ``redetect`` a lost target is
-searched for in the whole frame: ``max_tiles_per_frame`` tiles (``tiling``) run per frame in one batch
-with the official local search crop, and a full pass proposes its best peak to the look-alike
-resistant ``confirmation`` rule; only a confirmed candidate is claimed again.
+searched for in the whole frame: a lost frame runs at most ``max_crops_per_frame`` search crops in
+one batch, so its cost is bounded. The official search crop keeps following the old state while it
+still sees something (a score >= ``follow_floor``: a brief dip or occlusion); the other crops are
+tiles (``tiling``), and all of them once it has gone blank. Peaks are proposed to the look-alike
+resistant ``confirmation`` rule: the first pass's best at its end; once a pass has seen the whole
+frame (every rival known), a peak as soon as it is found. Only a confirmed candidate is claimed
+again.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
-from .confirmation import Confirmation, ConfirmationRule, Peak, Verdict, best_and_runner_up
+from .confirmation import Confirmation, ConfirmationRule, Peak, Verdict, runner_up
 from .errors import TrackingError
 from .geometry import clip_box, map_box_back
 from .inputs import check_image
@@ -38,23 +42,26 @@ class LongTermSettings:
     redetect: bool = False
     lost_threshold: float = 0.50  # a score below it is a miss; scan peaks above it are re-checked
     lost_frames: int = 1  # consecutive misses before the target is lost
-    reacquire_threshold: float = 0.55  # score a re-acquisition needs (every re-check, too)
-    max_tiles_per_frame: int = 2  # re-detection tiles per frame, batched with the local crop (CPU: ~2x)
+    reacquire_threshold: float = 0.55  # a re-acquisition and each re-check need it (after pass 1: proposals)
+    max_crops_per_frame: int = 2  # search crops per lost frame in one batch, tiles >= 1 (1 thread: ~1.6x)
+    follow_floor: float = 0.3  # while lost, the official crop runs until its score falls below this
     scales: Tuple[float, ...] = (1.0, 1.5)  # tile scales relative to the last confident target size
     tile_overlap: float = 0.25  # every pixel lies in the central (1 - overlap) of some tile
     confirm_frames: int = 1  # consecutive consistent re-checks before a candidate is claimed
     margin: float = 0.1  # score lead the best scan peak needs over the runner-up elsewhere
     max_shift: float = 1.0  # target sizes a candidate may move per frame (re-checks, and within a pass)
-    early_threshold: float = 0.80  # a scan peak this strong is re-checked without waiting for the pass end
+    early_threshold: float = 0.80  # first pass: a peak this strong is re-checked without waiting for its end
 
     def __post_init__(self) -> None:
-        if self.lost_frames < 1 or self.max_tiles_per_frame < 1:
-            raise TrackingError(f"lost_frames and max_tiles_per_frame must be >= 1, got {self}")
+        if self.lost_frames < 1 or self.max_crops_per_frame < 1:
+            raise TrackingError(f"lost_frames and max_crops_per_frame must be >= 1, got {self}")
         if not self.reacquire_threshold >= self.lost_threshold:
             raise TrackingError(
                 f"reacquire_threshold ({self.reacquire_threshold}) must be >= "
                 f"lost_threshold ({self.lost_threshold})"
             )
+        if math.isnan(self.follow_floor):
+            raise TrackingError("follow_floor must be a number (-inf: follow for the whole loss)")
         if math.isnan(self.early_threshold):
             raise TrackingError("early_threshold must be a number (inf: wait for every pass to end)")
         if not self.scales or not all(s > 0 for s in self.scales):
@@ -80,11 +87,13 @@ class LongTermSettings:
 @dataclass(frozen=True)
 class StepPlan:
     """What one long-term step asks of the network: ``follow`` (the official step), ``recheck`` (a
-    candidate's crop) or ``scan`` (re-detection tiles), with the extra crop boxes that takes."""
+    candidate's crop) or ``scan`` (re-detection tiles), with the extra crop boxes that takes, and
+    whether the official search crop runs too (``local``; always for ``follow``)."""
 
     kind: str
     boxes: Tuple[Box, ...]
     image_size: Tuple[int, int]  # (height, width)
+    local: bool = True
 
 
 class LongTermTracker:
@@ -101,8 +110,10 @@ class LongTermTracker:
         self._confirmation = Confirmation(self.settings.rule())
         self._schedule: Optional[TileSchedule] = None
         self._schedule_size: Tuple[int, int] = (0, 0)
-        self._scan_peaks: List[Peak] = []
+        self._scan_peaks: List[Peak] = []  # peaks of the pass under way
+        self._last_pass: List[Peak] = []  # peaks of the last full pass (rivals seen everywhere)
         self._search_frames = 0  # lost frames searched so far: numbers the peaks (only differences matter)
+        self._following = False  # while lost: the official crop still sees something (>= follow_floor)
         self._relocating = False  # searching the whole view for a target marked on an old frame
 
     @classmethod
@@ -134,7 +145,7 @@ class LongTermTracker:
             return
         self.settings = dataclasses.replace(self.settings, **changes)
         self._confirmation = Confirmation(self.settings.rule())  # drops a pending candidate
-        self._schedule, self._scan_peaks = None, []
+        self._schedule, self._scan_peaks, self._last_pass = None, [], []
 
     def initialize(self, image: np.ndarray, box: Sequence[float], relocate: bool = False) -> None:
         """Start on ``box`` in ``image``. ``relocate``: ``image`` is an old frame (a mark made a while
@@ -153,18 +164,21 @@ class LongTermTracker:
     def track(self, image: np.ndarray, with_kept_mask: bool = False) -> TrackResult:
         """The next frame's result; ``claimed`` is false while the target is lost."""
         plan = self.plan(image)
-        extra = {"extra": plan.boxes} if plan.boxes else {}  # no extra crops: the official call
+        extra = {"extra": plan.boxes, "follow": plan.local} if plan.boxes else {}  # none: the official call
         return self.conclude(plan, self.tracker.track(image, with_kept_mask=with_kept_mask, **extra))
 
     def plan(self, image: np.ndarray) -> StepPlan:
         """First half of ``track``: the extra crops this frame needs (re-detection tiles, or the
-        re-check of a candidate); the network step itself is the wrapped tracker's."""
+        re-check of a candidate) and whether the official crop runs with them; the network step
+        itself is the wrapped tracker's."""
         height, width = check_image(image).shape[:2]
         searching = self.settings.redetect or self._relocating
         if self.claimed or not searching or self._target_wh is None:
             return StepPlan("follow", (), (height, width))
+        # the official crop takes one of the crops while it sees something; at least one tile runs
+        local = self._following and self.settings.max_crops_per_frame >= 2
         if self._confirmation.pending:  # re-check the candidate with a crop centred on it
-            return StepPlan("recheck", (self._confirmation.candidate.box,), (height, width))
+            return StepPlan("recheck", (self._confirmation.candidate.box,), (height, width), local)
         if self._schedule is None or self._schedule_size != (width, height):
             self._schedule = TileSchedule(
                 tile_boxes(
@@ -175,11 +189,12 @@ class LongTermTracker:
                     self.settings.scales,
                     self.settings.tile_overlap,
                 ),
-                self.settings.max_tiles_per_frame,
+                self.settings.max_crops_per_frame,
             )
             self._schedule_size = (width, height)
-            self._scan_peaks = []
-        return StepPlan("scan", tuple(self._schedule.take()), (height, width))
+            self._scan_peaks, self._last_pass = [], []
+        tiles = self._schedule.take(self.settings.max_crops_per_frame - int(local))
+        return StepPlan("scan", tuple(tiles), (height, width), local)
 
     def conclude(self, plan: StepPlan, result: TrackResult) -> TrackResult:
         """Second half of ``track``: the claim state after the wrapped tracker's ``result`` for ``plan``."""
@@ -189,20 +204,39 @@ class LongTermTracker:
         self._search_frames += 1
         peaks = self._peaks(plan.boxes, *plan.image_size, frame)
         confirmation = self._confirmation
+        if plan.local and not result.score >= self.settings.follow_floor:
+            self._following = False  # blank: its crop goes to a tile from the next frame on
         if plan.kind == "recheck":
             if confirmation.check(peaks[0]) is Verdict.CONFIRMED:
                 return self._reacquired(result, peaks[0])
             return dataclasses.replace(result, claimed=False)
-        self._scan_peaks += [Peak(result.box, result.score, result.search_box, frame)] + peaks
-        # A full pass proposes its best peak (local crop or tile); a peak of this frame that reaches
-        # ``early_threshold`` is proposed at once (a pass over a small target's tiles takes 20 frames)
-        best, runner_up = best_and_runner_up(self._scan_peaks, self.settings.max_shift)
-        decisive = best is not None and best.frame == frame and best.score >= self.settings.early_threshold
-        if self._schedule.cycle_done or decisive:
-            self._scan_peaks = []
-            if confirmation.propose(best, runner_up) is Verdict.CONFIRMED:
+        if plan.local:
+            peaks.insert(0, Peak(result.box, result.score, result.search_box, frame))
+        self._scan_peaks += peaks
+        rivals = self._last_pass + self._scan_peaks  # at least one whole pass once the first is done
+        best = self._proposal(peaks)
+        if self._schedule.cycle_done:
+            self._last_pass, self._scan_peaks = self._scan_peaks, []
+        if best is not None:
+            rival = runner_up(best, rivals, self.settings.max_shift)
+            if confirmation.propose(best, rival) is Verdict.CONFIRMED:
                 return self._reacquired(result, best)
         return dataclasses.replace(result, claimed=False)
+
+    def _proposal(self, peaks: List[Peak]) -> Optional[Peak]:
+        """The scan peak to propose for re-checking this frame, if any (``peaks``: this frame's).
+
+        Until a first pass has seen the whole frame, the pass's best at its end (possibly a few
+        frames old), or this frame's best at once if it reaches ``early_threshold``. From then on
+        every rival is known from the last pass, so this frame's best is proposed as soon as it
+        reaches ``reacquire_threshold``: fresh, where the re-check finds it again."""
+        fresh = max(peaks, key=lambda p: p.score, default=None)
+        s = self.settings
+        if self._last_pass:
+            return fresh if fresh is not None and fresh.score >= s.reacquire_threshold else None
+        if self._schedule.cycle_done:
+            return max(self._scan_peaks, key=lambda p: p.score)
+        return fresh if fresh is not None and fresh.score >= s.early_threshold else None
 
     # ------------------------------------------------------------------ claim bookkeeping
     def _follow(self, result: TrackResult) -> TrackResult:
@@ -224,12 +258,12 @@ class LongTermTracker:
         self.claimed, self.misses, self._relocating = True, 0, False
         self._target_wh = (box[2], box[3])
         self._confirmation.clear()
-        self._schedule, self._scan_peaks = None, []
+        self._schedule, self._scan_peaks, self._last_pass = None, [], []
 
     def _lose(self) -> None:
-        self.claimed, self.misses = False, 0
+        self.claimed, self.misses, self._following = False, 0, True
         self._confirmation.clear()
-        self._schedule, self._scan_peaks = None, []
+        self._schedule, self._scan_peaks, self._last_pass = None, [], []
 
     # ------------------------------------------------------------------ re-detection
     def _peaks(self, boxes: Sequence[Box], height: int, width: int, frame: int) -> List[Peak]:

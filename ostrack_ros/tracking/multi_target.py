@@ -97,7 +97,9 @@ class MultiTargetTracker:
         plans, steps = {}, {}
         for target_id, target in active.items():
             plans[target_id] = plan = target.plan(image)
-            steps[target_id] = target.tracker.prepare(image, with_kept_mask, plan.boxes, fresh=True)
+            steps[target_id] = target.tracker.prepare(
+                image, with_kept_mask, plan.boxes, fresh=True, follow=plan.local
+            )
         outputs = self._forward([steps[i] for i in active], list(active.values()))
         return {
             target_id: target.conclude(plans[target_id], target.tracker.finish(steps[target_id], out))

@@ -55,8 +55,8 @@ def tile_boxes(
 class TileSchedule:
     """Hands out a fixed tile list in frame-sized portions of at most ``max_per_frame`` tiles.
 
-    ``take`` returns the next portion; ``cycle_done`` turns true when the portion just taken finished
-    a pass over all tiles (the next ``take`` starts the next pass)."""
+    ``take`` returns the next portion (``limit``: fewer this frame); ``cycle_done`` turns true when
+    the portion just taken finished a pass over all tiles (the next ``take`` starts the next pass)."""
 
     def __init__(self, tiles: Sequence[Box], max_per_frame: int) -> None:
         if max_per_frame < 1:
@@ -68,10 +68,12 @@ class TileSchedule:
         self.position = 0
         self.cycle_done = False
 
-    def take(self) -> List[Box]:
-        """The next at most ``max_per_frame`` tiles of the current pass."""
+    def take(self, limit: int | None = None) -> List[Box]:
+        """The next at most ``limit`` (default ``max_per_frame``) tiles of the current pass."""
+        if limit is not None and not 1 <= limit <= self.max_per_frame:
+            raise ValueError(f"a portion takes 1..{self.max_per_frame} tiles, not {limit}")
         start = 0 if self.cycle_done else self.position
-        portion = self.tiles[start : start + self.max_per_frame]
+        portion = self.tiles[start : start + (limit or self.max_per_frame)]
         self.position = start + len(portion)
         self.cycle_done = self.position >= len(self.tiles)
         return portion

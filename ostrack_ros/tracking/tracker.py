@@ -8,6 +8,7 @@ image and clips it, exactly like ``lib/test/tracker/ostrack.py`` of the official
 from __future__ import annotations
 
 import copy
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,21 +37,22 @@ class SearchStep:
 
     prev: Box  # the state the crop was cut around
     image_size: Tuple[int, int]  # (height, width) of the frame
-    crop: Crop  # the official search crop
+    crop: Crop | None  # the official search crop; None for a step of ``extra`` crops only
     extra_crops: Tuple[Crop, ...]  # crops of the ``extra`` boxes
-    search: torch.Tensor  # (1 + len(extra_crops), 3, Hs, Ws) normalised, search crop first
+    search: torch.Tensor  # (crops, 3, Hs, Ws) normalised, the search crop (if any) first
     with_kept_mask: bool
 
 
 @dataclass(frozen=True)
 class TrackStep:
-    """Intermediates of the last ``track`` call, left on the device (for overlays, tests, debugging)."""
+    """Intermediates of the last ``track`` call, left on the device (for overlays, tests, debugging).
+    A step of ``extra`` crops only has no ``crop``, ``response``, ``window_box`` or ``preclip_box``."""
 
-    crop: Crop
+    crop: Crop | None
     output: FrameOutput  # the network's output for the batch (search crop first)
-    response: torch.Tensor  # (1, 1, Hs, Ws) Hann-windowed score map, float32
-    window_box: torch.Tensor  # (1, 4) normalised cx, cy, w, h decoded at the windowed peak, float32
-    preclip_box: Box  # map_box_back result before clip_box
+    response: torch.Tensor | None  # (1, 1, Hs, Ws) Hann-windowed score map, float32
+    window_box: torch.Tensor | None  # (1, 4) normalised cx, cy, w, h decoded at the windowed peak
+    preclip_box: Box | None  # map_box_back result before clip_box
     extra_crops: Tuple[Crop, ...] = ()  # crops of the ``extra`` boxes, batched with the search crop
     extra_peaks: np.ndarray | None = None  # (E, 5) raw score peak and normalised cx, cy, w, h per crop
 
@@ -184,14 +186,19 @@ class Tracker:
 
     @torch.inference_mode()
     def track(
-        self, image: np.ndarray, with_kept_mask: bool = False, extra: Sequence[Sequence[float]] = ()
+        self,
+        image: np.ndarray,
+        with_kept_mask: bool = False,
+        extra: Sequence[Sequence[float]] = (),
+        follow: bool = True,
     ) -> TrackResult:
         """Locate the target in the next RGB frame; ``with_kept_mask`` also returns the CE token mask.
 
         ``extra`` boxes (x, y, w, h) get their own search crops, run in the same batch against the
         cached template (re-detection tiles); their raw, un-windowed score peaks land in
-        ``last_step.extra_peaks``. Without them the step is exactly the official one."""
-        step = self.prepare(image, with_kept_mask, extra)
+        ``last_step.extra_peaks``. Without them the step is exactly the official one. ``follow``
+        False skips the official search crop: only the ``extra`` crops run and the state stays."""
+        step = self.prepare(image, with_kept_mask, extra, follow=follow)
         return self.finish(step, self._forward(step.search))
 
     def prepare(
@@ -200,12 +207,13 @@ class Tracker:
         with_kept_mask: bool = False,
         extra: Sequence[Sequence[float]] = (),
         fresh: bool = False,
+        follow: bool = True,
     ) -> SearchStep:
         """First half of ``track``: the search crops around the state (and ``extra`` boxes), normalised.
 
         The search crop goes through a reused input buffer, valid until the next ``prepare`` of this
         tracker or a sibling; ``fresh`` puts all crops in a new tensor instead (steps prepared ahead
-        of a shared forward)."""
+        of a shared forward). ``follow`` False: no search crop, only the ``extra`` ones."""
         if self._template_tokens is None or self._state is None:
             raise TrackingError("track() called before initialize()")
         image = check_image(image)
@@ -216,10 +224,15 @@ class Tracker:
                 f"the target state {prev} lies outside this {width}x{height} frame "
                 "(did the frame size change? re-initialize)"
             )
-        crop = sample_target(image, prev, self.search_factor, self.search_size)
         extra_crops = tuple(
             sample_target(image, check_box(box), self.search_factor, self.search_size) for box in extra
         )
+        if not follow:
+            if not extra_crops:
+                raise TrackingError("a step without the search crop needs extra boxes")
+            search = self._search_input.batch([c.image for c in extra_crops])
+            return SearchStep(prev, (height, width), None, extra_crops, search, False)
+        crop = sample_target(image, prev, self.search_factor, self.search_size)
         if fresh:
             search = self._search_input.batch([crop.image, *(c.image for c in extra_crops)])
         else:
@@ -232,6 +245,8 @@ class Tracker:
     def finish(self, step: SearchStep, out: FrameOutput) -> TrackResult:
         """Second half of ``track``: the official peak, box and state update from the network's output
         for ``step.search`` (the same crops, in the same order)."""
+        if step.crop is None:
+            return self._finish_extra(step, out)
         height, width = step.image_size
         crop, extra_crops = step.crop, step.extra_crops
         score_map = out.score_map[:1].float()
@@ -270,6 +285,13 @@ class Tracker:
             kept_mask=kept_mask,
             frame_index=self.frame_index,
         )
+
+    def _finish_extra(self, step: SearchStep, out: FrameOutput) -> TrackResult:
+        """``finish`` for a step of extra crops only: their peaks; the state stays where it was."""
+        peaks = raw_peaks(out.score_map.float(), out.size_map.float(), out.offset_map.float())
+        self.frame_index += 1
+        self.last_step = TrackStep(None, out, None, None, None, step.extra_crops, peaks.cpu().numpy())
+        return TrackResult(step.prev, math.nan, None, None, self.frame_index)
 
     @property
     def template_tokens(self) -> torch.Tensor | None:
