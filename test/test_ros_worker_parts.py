@@ -106,3 +106,6 @@ def test_overlay_draws_box_and_shades_removed_tokens_without_touching_the_input(
     # A search crop far off the image and a crop without CE draw nothing and do not fail.
     draw_overlay(rgb, "TRACKING", (0, 0, 5, 5), 0.1, (1000, 1000, 50, 50), kept)
     draw_overlay(rgb, "TRACKING", (0, 0, 5, 5), 0.1, (10, 10, 50, 50), None)
+    # A lost frame of re-detection tiles only has no score of its own: the state alone is written.
+    no_score = draw_overlay(rgb, "LOST", (0, 0, 5, 5), float("nan"))
+    assert (no_score == draw_overlay(rgb, "LOST", (0, 0, 5, 5))).all()

@@ -6,6 +6,7 @@ costs little even for large camera frames.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
@@ -70,12 +71,18 @@ def draw_overlay(
         other_colour = STATE_COLOURS.get(mark.state, (255, 255, 255))
         _rectangle(canvas, other_box, other_colour, 2)
         corner = (int(round(other_box[0])), max(int(round(other_box[1])) - 4, 10))
-        _text(canvas, f"{mark.id} {mark.score:.2f}", corner, 0.8 * font_scale, other_colour)
+        _text(canvas, _labelled(mark.id, mark.score), corner, 0.8 * font_scale, other_colour)
     if box is not None:
         _rectangle(canvas, _scaled(box, s), colour, 2)
-    text = state if score is None else f"{state} {score:.2f}"
+    text = _labelled(state, score)
     _text(canvas, f"{label}: {text}" if label else text, (6, int(22 * font_scale) + 6), font_scale, colour)
     return canvas
+
+
+def _labelled(name: str, score: Optional[float]) -> str:
+    """``name`` with its score; without one when there is none (NaN: a lost frame that ran only
+    re-detection tiles scores no box of its own)."""
+    return name if score is None or not math.isfinite(score) else f"{name} {score:.2f}"
 
 
 def _text(canvas: np.ndarray, text: str, origin: Tuple[int, int], font_scale: float, colour) -> None:
