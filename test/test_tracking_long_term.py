@@ -79,16 +79,17 @@ def test_schedule_hands_out_at_most_the_budget_and_cycles_over_all_tiles():
 
 
 @pytest.mark.parametrize(
-    "budget, floor, first, rest",
+    "budget, floor, blank, first, rest",
     [
-        (3, -math.inf, (True, 2), (True, 2)),  # the local crop always sees something: it + 2 tiles
-        (3, math.inf, (True, 2), (False, 3)),  # blank on the first lost frame: 3 tiles from then on
-        (1, -math.inf, (False, 1), (False, 1)),  # a budget of one crop: one tile, never the local crop
+        (3, -math.inf, 1, (True, 2), (True, 2)),  # the local crop always sees something: it + 2 tiles
+        (3, math.inf, 1, (True, 2), (False, 3)),  # blank on the first lost frame: 3 tiles from then on
+        (3, math.inf, 3, (True, 2), (True, 2)),  # blank, but not yet 3 frames in a row
+        (1, -math.inf, 1, (False, 1), (False, 1)),  # a budget of one crop: one tile, never the local crop
     ],
 )
 @needs_tiny
 def test_a_lost_frame_runs_the_crop_budget_in_one_batch_the_local_crop_while_it_sees_something(
-    monkeypatch, budget, floor, first, rest
+    monkeypatch, budget, floor, blank, first, rest
 ):
     """Tiny random network: thresholds 1.0 make it lose the target after 2 frames and never re-acquire."""
     with np.load(TINY / "tracker_sequence.npz") as data:
@@ -114,6 +115,7 @@ def test_a_lost_frame_runs_the_crop_budget_in_one_batch_the_local_crop_while_it_
         max_crops_per_frame=budget,
         scales=(1.0, 2.0),
         follow_floor=floor,
+        blank_frames=blank,
     )
     tracker.initialize(frames[0], init_box)
     height, width = frames[0].shape[:2]
@@ -125,8 +127,12 @@ def test_a_lost_frame_runs_the_crop_budget_in_one_batch_the_local_crop_while_it_
     # every lost frame: one batch of the budget (fewer tiles only where a pass ends)
     assert batches[:2] == [1, 1] and max(batches[2:]) == budget and len(batches) == 11
     assert calls[:2] == [(True, 0)] * 2 and calls[2] == first
-    assert {follow for follow, _ in calls[3:]} == {rest[0]}
-    assert all(1 <= tiles <= rest[1] for _, tiles in calls[3:])
+    if blank > 1:  # given up after `blank` frames in a row below the floor, then tiles only
+        assert calls[2 : 2 + blank] == [rest] * blank
+        assert all(not follow and 1 <= tiles <= 3 for follow, tiles in calls[2 + blank :])
+    else:
+        assert {follow for follow, _ in calls[3:]} == {rest[0]}
+        assert all(1 <= tiles <= rest[1] for _, tiles in calls[3:])
     if not rest[0]:  # without the official crop the state stays where it was last followed to
         assert len(set(states[3:])) == 1
     n_tiles = len(tile_boxes(width, height, init_box[2:], inner.search_factor, (1.0, 2.0), 0.25))
@@ -212,7 +218,12 @@ def test_once_a_pass_has_seen_the_whole_frame_a_fresh_peak_is_rechecked_at_once(
     """After the first pass every rival is known: a peak reaching the re-acquire threshold is
     re-checked on the next frame, where it still is, unless the last pass saw a look-alike as good."""
     tracker = LongTermTracker(  # the look-alike alone is too weak to propose, not to block
-        LostTracker(), redetect=True, lost_threshold=0.69, reacquire_threshold=0.7, early_threshold=0.9
+        LostTracker(),
+        redetect=True,
+        lost_threshold=0.69,
+        reacquire_threshold=0.7,
+        early_threshold=0.9,
+        blank_frames=1,
     )
     image = np.zeros((240, 320, 3), np.uint8)
     tracker.initialize(image, (100, 100, 30, 30))
@@ -287,6 +298,7 @@ def test_settings_are_validated_with_a_clear_error():
         {"tile_overlap": 1.0},
         {"early_threshold": float("nan")},
         {"follow_floor": float("nan")},
+        {"blank_frames": 0},
     ):
         with pytest.raises(TrackingError):
             LongTermSettings(**bad)

@@ -6,11 +6,11 @@ is claimed until its score stays below ``lost_threshold`` for ``lost_frames`` fr
 >= ``reacquire_threshold`` (the node's TRACKING/LOST rule). With ``redetect`` a lost target is
 searched for in the whole frame: a lost frame runs at most ``max_crops_per_frame`` search crops in
 one batch, so its cost is bounded. The official search crop keeps following the old state while it
-still sees something (a score >= ``follow_floor``: a brief dip or occlusion); the other crops are
-tiles (``tiling``), and all of them once it has gone blank. Peaks are proposed to the look-alike
-resistant ``confirmation`` rule: the first pass's best at its end; once a pass has seen the whole
-frame (every rival known), a peak as soon as it is found. Only a confirmed candidate is claimed
-again.
+still sees something (a dip or an occlusion: it is given up once it scores below ``follow_floor``
+on ``blank_frames`` frames in a row); the other crops are tiles (``tiling``), and all of them once
+it has gone blank. Peaks are proposed to the look-alike resistant ``confirmation`` rule: the first
+pass's best at its end; once a pass has seen the whole frame (every rival known), a peak as soon as
+it is found. Only a confirmed candidate is claimed again.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ class LongTermSettings:
     lost_frames: int = 1  # consecutive misses before the target is lost
     reacquire_threshold: float = 0.55  # a re-acquisition and each re-check need it (after pass 1: proposals)
     max_crops_per_frame: int = 2  # search crops per lost frame in one batch, tiles >= 1 (1 thread: ~1.6x)
-    follow_floor: float = 0.3  # while lost, the official crop runs until its score falls below this
+    follow_floor: float = 0.3  # while lost, the official crop runs until it scores below this ...
+    blank_frames: int = 5  # ... on this many frames in a row (one bad frame of a visible target is not it)
     scales: Tuple[float, ...] = (1.0, 1.5)  # tile scales relative to the last confident target size
     tile_overlap: float = 0.25  # every pixel lies in the central (1 - overlap) of some tile
     confirm_frames: int = 1  # consecutive consistent re-checks before a candidate is claimed
@@ -53,8 +54,8 @@ class LongTermSettings:
     early_threshold: float = 0.80  # first pass: a peak this strong is re-checked without waiting for its end
 
     def __post_init__(self) -> None:
-        if self.lost_frames < 1 or self.max_crops_per_frame < 1:
-            raise TrackingError(f"lost_frames and max_crops_per_frame must be >= 1, got {self}")
+        if self.lost_frames < 1 or self.max_crops_per_frame < 1 or self.blank_frames < 1:
+            raise TrackingError(f"lost_frames, max_crops_per_frame and blank_frames must be >= 1, got {self}")
         if not self.reacquire_threshold >= self.lost_threshold:
             raise TrackingError(
                 f"reacquire_threshold ({self.reacquire_threshold}) must be >= "
@@ -113,7 +114,8 @@ class LongTermTracker:
         self._scan_peaks: List[Peak] = []  # peaks of the pass under way
         self._last_pass: List[Peak] = []  # peaks of the last full pass (rivals seen everywhere)
         self._search_frames = 0  # lost frames searched so far: numbers the peaks (only differences matter)
-        self._following = False  # while lost: the official crop still sees something (>= follow_floor)
+        self._following = False  # while lost: the official crop still sees something
+        self._blank = 0  # consecutive lost frames on which the official crop scored below follow_floor
         self._relocating = False  # searching the whole view for a target marked on an old frame
 
     @classmethod
@@ -204,8 +206,10 @@ class LongTermTracker:
         self._search_frames += 1
         peaks = self._peaks(plan.boxes, *plan.image_size, frame)
         confirmation = self._confirmation
-        if plan.local and not result.score >= self.settings.follow_floor:
-            self._following = False  # blank: its crop goes to a tile from the next frame on
+        if plan.local:
+            self._blank = 0 if result.score >= self.settings.follow_floor else self._blank + 1
+            if self._blank >= self.settings.blank_frames:  # gone: its crop goes to a tile from now on
+                self._following = False
         if plan.kind == "recheck":
             if confirmation.check(peaks[0]) is Verdict.CONFIRMED:
                 return self._reacquired(result, peaks[0])
@@ -261,7 +265,7 @@ class LongTermTracker:
         self._schedule, self._scan_peaks, self._last_pass = None, [], []
 
     def _lose(self) -> None:
-        self.claimed, self.misses, self._following = False, 0, True
+        self.claimed, self.misses, self._following, self._blank = False, 0, True, 0
         self._confirmation.clear()
         self._schedule, self._scan_peaks, self._last_pass = None, [], []
 
