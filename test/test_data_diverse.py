@@ -150,6 +150,15 @@ def test_generate_writes_got10k_layout_and_sources(tmp_path):
     assert len(seq) == 5 and seq.visible[0] and seq.boxes.shape == (5, 4)
 
 
+def test_cli_out_of_view_makes_every_target_leave_the_view(tmp_path, monkeypatch):
+    configs = []
+    monkeypatch.setattr(diverse, "generate_diverse", lambda *args, **kw: configs.append(args[4]))
+    for flag in ([], ["--out-of-view"]):
+        argv = ["--out", str(tmp_path), "--sequences", "1", "--families", "procedural", *flag]
+        assert diverse.main(argv) == 0
+    assert [c.p_out_of_view for c in configs] == [DiverseConfig.p_out_of_view, 1.0]
+
+
 def test_worker_processes_write_the_same_pixels(tmp_path):
     cfg = replace(SMALL, length=4)
     serial = generate_diverse(tmp_path / "a", 2, seed=8, families=_procedural(), cfg=cfg, progress=False)

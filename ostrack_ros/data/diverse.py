@@ -18,6 +18,7 @@ to the frame, with GOT-10k ``absence.label`` / ``cover.label``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -396,6 +397,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     parser.add_argument("--work-dir", type=Path, default=Path("build/photo_sources"))
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--out-of-view",
+        action="store_true",
+        help="every target leaves the view through a border and comes back (a long-term set; "
+        f"default: {DiverseConfig.p_out_of_view * 100:.0f} %% of the sequences)",
+    )
     args = parser.parse_args(argv)
     if args.sequences < 1 or args.length < 2:
         parser.error("need >= 1 sequence of >= 2 frames")
@@ -405,6 +412,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (ValueError, RuntimeError) as exc:
         parser.error(str(exc))
     cfg = DiverseConfig(length=args.length)
+    if args.out_of_view:
+        cfg = dataclasses.replace(cfg, p_out_of_view=1.0)
     generate_diverse(args.out, args.sequences, args.seed, families, cfg, workers=max(1, args.workers))
     print(f"wrote {args.sequences} sequences to {args.out} from {', '.join(names)}")
     return 0
