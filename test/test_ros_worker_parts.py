@@ -107,5 +107,12 @@ def test_overlay_draws_box_and_shades_removed_tokens_without_touching_the_input(
     draw_overlay(rgb, "TRACKING", (0, 0, 5, 5), 0.1, (1000, 1000, 50, 50), kept)
     draw_overlay(rgb, "TRACKING", (0, 0, 5, 5), 0.1, (10, 10, 50, 50), None)
     # A lost frame of re-detection tiles only has no score of its own: the state alone is written.
+    # Re-detection crops searched while lost are outlined in the search colour, if search regions are.
+    tiles = draw_overlay(rgb, "LOST", searched=[(10.0, 20.0, 60.0, 60.0)])
+    assert tiles[50, 10, 2] < 100 and tuple(tiles[50, 40]) == (200, 200, 200)  # (250, 200, 40), anti-aliased
+    plain = draw_overlay(
+        rgb, "LOST", options=OverlayOptions(draw_search_region=False), searched=[(10, 20, 60, 60)]
+    )
+    assert tuple(plain[50, 10]) == (200, 200, 200)
     no_score = draw_overlay(rgb, "LOST", (0, 0, 5, 5), float("nan"))
     assert (no_score == draw_overlay(rgb, "LOST", (0, 0, 5, 5))).all()

@@ -119,10 +119,12 @@ def test_a_lost_frame_runs_the_crop_budget_in_one_batch_the_local_crop_while_it_
     )
     tracker.initialize(frames[0], init_box)
     height, width = frames[0].shape[:2]
-    claimed, states = [], []
+    claimed, states, searched = [], [], []
     for frame in frames[1:12]:
-        claimed.append(tracker.track(frame).claimed)
+        result = tracker.track(frame)
+        claimed.append(result.claimed)
         states.append(tracker.state)
+        searched.append(result.searched)
     assert claimed == [True] + [False] * 10
     # every lost frame: one batch of the budget (fewer tiles only where a pass ends)
     assert batches[:2] == [1, 1] and max(batches[2:]) == budget and len(batches) == 11
@@ -133,6 +135,8 @@ def test_a_lost_frame_runs_the_crop_budget_in_one_batch_the_local_crop_while_it_
     else:
         assert {follow for follow, _ in calls[3:]} == {rest[0]}
         assert all(1 <= tiles <= rest[1] for _, tiles in calls[3:])
+    # the result names every tile crop searched (for the overlay), the official crop apart
+    assert [len(crops) for crops in searched] == [tiles for _, tiles in calls]
     if not rest[0]:  # without the official crop the state stays where it was last followed to
         assert len(set(states[3:])) == 1
     n_tiles = len(tile_boxes(width, height, init_box[2:], inner.search_factor, (1.0, 2.0), 0.25))

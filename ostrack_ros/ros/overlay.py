@@ -48,10 +48,12 @@ def draw_overlay(
     options: OverlayOptions = OverlayOptions(),
     label: str = "",
     others: Sequence[TargetMark] = (),
+    searched: Sequence[Box] = (),
 ) -> np.ndarray:
     """A new RGB image (input untouched) with the tracker's view of this frame drawn on it: the
-    (primary) target's box, search region and kept tokens, the state line (prefixed by ``label``),
-    and the boxes of ``others`` labelled with their ids."""
+    (primary) target's box, search region and kept tokens, the other crops ``searched`` (re-detection
+    tiles while lost), the state line (prefixed by ``label``), and the boxes of ``others`` labelled
+    with their ids."""
     s = options.scale
     if s != 1.0:
         size = (max(1, round(rgb.shape[1] * s)), max(1, round(rgb.shape[0] * s)))
@@ -64,6 +66,9 @@ def draw_overlay(
             _shade_removed_tokens(canvas, scaled_search, kept_mask)
         if options.draw_search_region:
             _rectangle(canvas, scaled_search, SEARCH_COLOUR, 1)
+    if options.draw_search_region:
+        for crop in searched:
+            _rectangle(canvas, _scaled(crop, s), SEARCH_COLOUR, 1)
     colour = STATE_COLOURS.get(state, (255, 255, 255))
     font_scale = max(0.4, min(1.0, canvas.shape[0] / 600))
     for mark in others:

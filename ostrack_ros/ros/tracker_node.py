@@ -792,6 +792,7 @@ class TrackerCore:
             options,
             label=primary.id if others else "",
             others=others,
+            searched=result.searched,
         )
 
     def _reject(self, exc: BadImageError) -> None:

@@ -205,6 +205,7 @@ class LongTermTracker:
         frame = self._search_frames
         self._search_frames += 1
         peaks = self._peaks(plan.boxes, *plan.image_size, frame)
+        result = dataclasses.replace(result, searched=tuple(p.search_box for p in peaks))
         confirmation = self._confirmation
         if plan.local:
             self._blank = 0 if result.score >= self.settings.follow_floor else self._blank + 1

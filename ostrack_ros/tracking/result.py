@@ -20,7 +20,8 @@ class TrackResult:
     ``kept_mask`` is the (Hs, Ws) grid of search tokens still alive after the last CE stage (None
     without CE or when not requested); ``claimed`` says whether the tracker currently claims the
     target is at ``box`` (always true for the short-term ``Tracker``; a ``LongTermTracker`` clears
-    it while the target is lost).
+    it while the target is lost); ``searched`` are the other crops (x, y, side, side) searched on
+    this frame (a ``LongTermTracker`` while lost: re-detection tiles or a candidate's re-check).
     """
 
     box: Box
@@ -29,6 +30,7 @@ class TrackResult:
     kept_mask: np.ndarray | None
     frame_index: int
     claimed: bool = True
+    searched: Tuple[Box, ...] = ()
 
     @classmethod
     def marked(cls, box: Box) -> TrackResult:
