@@ -26,7 +26,7 @@ from ostrack_ros.tracking.confirmation import (
     ConfirmationRule,
     Peak,
     Verdict,
-    best_and_runner_up,
+    runner_up,
 )
 from ostrack_ros.tracking.tiling import TileSchedule, tile_boxes
 
@@ -151,10 +151,9 @@ def peak(x, y, score, size=20.0, frame=0):
 
 
 def test_runner_up_is_the_best_peak_at_least_one_target_size_away():
-    best, runner = best_and_runner_up([peak(100, 100, 0.9), peak(110, 100, 0.85), peak(200, 100, 0.6)])
-    assert best.score == 0.9 and runner.score == 0.6
-    assert best_and_runner_up([]) == (None, None)
-    assert best_and_runner_up([peak(1, 1, 0.5)])[1] is None
+    best, near, far = peak(100, 100, 0.9), peak(110, 100, 0.85), peak(200, 100, 0.6)
+    assert runner_up(best, [best, near, far]) == far
+    assert runner_up(best, [best]) is None and runner_up(best, []) is None
 
 
 def test_a_peak_seen_again_on_a_later_frame_of_the_pass_is_not_its_own_look_alike():
@@ -162,13 +161,13 @@ def test_a_peak_seen_again_on_a_later_frame_of_the_pass_is_not_its_own_look_alik
     (one size on the same frame, ``max_shift`` sizes more per frame)."""
     first = dataclasses.replace(peak(100, 100, 0.8), frame=0)
     moved = dataclasses.replace(peak(160, 100, 0.85), frame=3)  # 3 sizes away, 3 frames later
-    assert best_and_runner_up([first, moved])[1] is None
-    assert best_and_runner_up([first, moved], max_shift=0.5)[1] == first  # 3 >= 1 + 0.5 * 3
+    assert runner_up(moved, [first, moved]) is None
+    assert runner_up(moved, [first, moved], max_shift=0.5) == first  # 3 >= 1 + 0.5 * 3
     far = dataclasses.replace(peak(300, 100, 0.8), frame=3)  # 10 sizes away
-    assert best_and_runner_up([first, moved, far])[1] == far
+    assert runner_up(moved, [first, moved, far]) == far
     same_frame = dataclasses.replace(peak(160, 100, 0.8), frame=3)
-    assert best_and_runner_up([moved, same_frame])[1] is None  # the same spot
-    assert best_and_runner_up([moved, dataclasses.replace(peak(140, 100, 0.8), frame=3)])[1] is not None
+    assert runner_up(moved, [moved, same_frame]) is None  # the same spot
+    assert runner_up(moved, [moved, dataclasses.replace(peak(140, 100, 0.8), frame=3)]) is not None
 
 
 class LostTracker:

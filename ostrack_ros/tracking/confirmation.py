@@ -1,13 +1,14 @@
 """When a re-detection candidate may become the target again: the look-alike-resistant rule.
 
-A full scan of the frame proposes its best peak. The proposal is accepted for checking only when
-it scores at least ``propose_threshold`` (tile crops see the target off-centre, so their peaks run
-lower than a centred crop's; default ``threshold``) and beats its strongest rival (the runner-up:
-another object, ``best_and_runner_up``) by ``margin``, so two equally good look-alikes claim
-nothing. It is then re-checked on the next ``frames`` frames with a crop centred on its
-latest position: every re-check must score at least ``threshold`` and stay within ``max_shift``
-target sizes per frame since the previous sighting (a pass's best peak may be several frames old)
-with a size change of at most ``max_scale_change``; one failure drops the candidate.
+A scan of the frame proposes a peak (``long_term``: a pass's best at its end, or a fresh peak once
+the whole frame has been seen). The proposal is accepted for checking only when it scores at least
+``propose_threshold`` (tile crops see the target off-centre, so their peaks run lower than a
+centred crop's; default ``threshold``) and beats its strongest rival (another object,
+``runner_up``) by ``margin``, so two equally good look-alikes claim nothing. It is then re-checked
+on the next ``frames`` frames with a crop centred on its latest position: every re-check must score
+at least ``threshold`` and stay within ``max_shift`` target sizes per frame since the previous
+sighting (a pass's best peak may be several frames old) with a size change of at most
+``max_scale_change``; one failure drops the candidate.
 """
 
 from __future__ import annotations
@@ -37,15 +38,6 @@ class Peak:
     @property
     def size(self) -> float:
         return math.sqrt(self.box[2] * self.box[3])
-
-
-def best_and_runner_up(peaks: Iterable[Peak], max_shift: float = 1.0) -> tuple:
-    """(best peak, its strongest rival or None); (None, None) if empty."""
-    peaks = list(peaks)
-    if not peaks:
-        return None, None
-    best = max(peaks, key=lambda p: p.score)
-    return best, runner_up(best, peaks, max_shift)
 
 
 def runner_up(best: Peak, peaks: Iterable[Peak], max_shift: float = 1.0) -> Optional[Peak]:
