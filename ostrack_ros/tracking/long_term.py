@@ -147,7 +147,7 @@ class LongTermTracker:
             return
         self.settings = dataclasses.replace(self.settings, **changes)
         self._confirmation = Confirmation(self.settings.rule())  # drops a pending candidate
-        self._schedule, self._scan_peaks, self._last_pass = None, [], []
+        self._restart_search()
 
     def initialize(self, image: np.ndarray, box: Sequence[float], relocate: bool = False) -> None:
         """Start on ``box`` in ``image``. ``relocate``: ``image`` is an old frame (a mark made a while
@@ -182,6 +182,7 @@ class LongTermTracker:
         if self._confirmation.pending:  # re-check the candidate with a crop centred on it
             return StepPlan("recheck", (self._confirmation.candidate.box,), (height, width), local)
         if self._schedule is None or self._schedule_size != (width, height):
+            self._restart_search()  # a new frame size: new tiles, and the old peaks are void
             self._schedule = TileSchedule(
                 tile_boxes(
                     width,
@@ -194,7 +195,6 @@ class LongTermTracker:
                 self.settings.max_crops_per_frame,
             )
             self._schedule_size = (width, height)
-            self._scan_peaks, self._last_pass = [], []
         tiles = self._schedule.take(self.settings.max_crops_per_frame - int(local))
         return StepPlan("scan", tuple(tiles), (height, width), local)
 
@@ -263,14 +263,18 @@ class LongTermTracker:
         self.claimed, self.misses, self._relocating = True, 0, False
         self._target_wh = (box[2], box[3])
         self._confirmation.clear()
-        self._schedule, self._scan_peaks, self._last_pass = None, [], []
+        self._restart_search()
 
     def _lose(self) -> None:
         self.claimed, self.misses, self._following, self._blank = False, 0, True, 0
         self._confirmation.clear()
-        self._schedule, self._scan_peaks, self._last_pass = None, [], []
+        self._restart_search()
 
     # ------------------------------------------------------------------ re-detection
+    def _restart_search(self) -> None:
+        """Forget the tile schedule and every scan peak: the next lost frame starts a first pass."""
+        self._schedule, self._scan_peaks, self._last_pass = None, [], []
+
     def _peaks(self, boxes: Sequence[Box], height: int, width: int, frame: int) -> List[Peak]:
         """The raw peaks of the last step's extra crops as image boxes, seen on search frame ``frame``."""
         step, size = self.tracker.last_step, self.tracker.search_size
