@@ -148,6 +148,11 @@ def test_both_clis_take_the_tile_budget_as_the_node_does(capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["--crops-per-frame", "0"])
     assert "must be >= 1, got 0" in capsys.readouterr().err
+    # and for the confirmation rule's re-checks (redetect_confirm_frames)
+    assert NodeParams().redetect_confirm_frames == default.confirm_frames
+    assert long_term_settings(parser.parse_args(["--confirm-frames", "3"])).confirm_frames == 3
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--confirm-frames", "0"])
 
 
 def test_synthetic_cli_out_of_view_flag_writes_absence_labels(tmp_path):

@@ -132,6 +132,12 @@ class NodeParams:
         "over the frame takes fewer frames)",
         value_range=(1, 64),
     )
+    redetect_confirm_frames: int = _param(
+        1,  # LongTermSettings.confirm_frames (a test keeps them equal)
+        "With redetect: consecutive re-checks a candidate must pass before it is claimed (more: "
+        "fewer look-alikes claimed, a later re-acquisition)",
+        value_range=(1, 10),
+    )
     init_click_mode: str = _param(
         "two_click",
         "init_point handling: two_click = two corners, one_click = centre of a default-size box",

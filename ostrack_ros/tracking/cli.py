@@ -83,8 +83,9 @@ def add_runtime_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_redetect_argument(parser: argparse.ArgumentParser) -> None:
-    """``--redetect`` and ``--crops-per-frame``, as the node's ``redetect`` and
-    ``redetect_crops_per_frame`` parameters (shared by ostrack-track and ostrack-eval)."""
+    """``--redetect``, ``--crops-per-frame`` and ``--confirm-frames``, as the node's ``redetect``,
+    ``redetect_crops_per_frame`` and ``redetect_confirm_frames`` parameters (shared by ostrack-track
+    and ostrack-eval)."""
     parser.add_argument(
         "--redetect",
         action="store_true",
@@ -99,6 +100,13 @@ def add_redetect_argument(parser: argparse.ArgumentParser) -> None:
         "it still sees something) and tiles (default %(default)s; more: a pass over the frame takes "
         "fewer frames, a lost frame costs more)",
     )
+    parser.add_argument(
+        "--confirm-frames",
+        type=_positive_int,
+        default=LongTermSettings.confirm_frames,
+        help="with --redetect: consecutive re-checks a candidate must pass before it is claimed again "
+        "(default %(default)s; more: fewer look-alikes claimed, a later re-acquisition)",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -110,7 +118,9 @@ def _positive_int(text: str) -> int:
 
 def long_term_settings(args: argparse.Namespace) -> LongTermSettings:
     """The ``LongTermSettings`` that ``add_redetect_argument``'s flags ask for."""
-    return LongTermSettings(redetect=args.redetect, max_crops_per_frame=args.crops_per_frame)
+    return LongTermSettings(
+        redetect=args.redetect, max_crops_per_frame=args.crops_per_frame, confirm_frames=args.confirm_frames
+    )
 
 
 def choose_from_args(args: argparse.Namespace, log=None) -> ModelChoice:

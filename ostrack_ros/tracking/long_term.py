@@ -34,7 +34,7 @@ from .tracker import CLIP_MARGIN
 
 @dataclass(frozen=True)
 class LongTermSettings:
-    """Loss, re-detection and confirmation settings (the node maps its parameters onto the first five).
+    """Loss, re-detection and confirmation settings (node parameters: the first five, ``confirm_frames``).
 
     Defaults are tuned for the embedded demo model on long-term synthetic tuning sets (seeds 4242,
     4343 and 4444, docs/demo_and_evaluation.md); other weights have other score levels."""
