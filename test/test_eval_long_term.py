@@ -131,7 +131,7 @@ def test_track_cli_takes_redetect(tmp_path, reference_dir):
     assert rc == 0 and len(out.read_text().splitlines()) == 5
 
 
-def test_both_clis_take_the_tile_budget_as_the_node_does(capsys):
+def test_both_clis_take_the_crop_budget_and_confirmation_as_the_node_does(capsys):
     import argparse
 
     from ostrack_ros.ros.parameters import NodeParams
