@@ -131,7 +131,7 @@ def test_track_cli_takes_redetect(tmp_path, reference_dir):
     assert rc == 0 and len(out.read_text().splitlines()) == 5
 
 
-def test_both_clis_take_the_crop_budget_and_confirmation_as_the_node_does(capsys):
+def test_both_clis_take_the_crop_budget_confirmation_and_colour_check_as_the_node_does(capsys):
     import argparse
 
     from ostrack_ros.ros.parameters import NodeParams
@@ -153,6 +153,12 @@ def test_both_clis_take_the_crop_budget_and_confirmation_as_the_node_does(capsys
     assert long_term_settings(parser.parse_args(["--confirm-frames", "3"])).confirm_frames == 3
     with pytest.raises(SystemExit):
         parser.parse_args(["--confirm-frames", "0"])
+    # and for the colour check (redetect_colour_match)
+    assert NodeParams().redetect_colour_match == default.colour_match
+    assert long_term_settings(parser.parse_args(["--colour-match", "-1"])).colour_match == -1.0
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--colour-match", "1.5"])
+    assert "must be in [-1, 1], got 1.5" in capsys.readouterr().err
 
 
 def test_synthetic_cli_out_of_view_flag_writes_absence_labels(tmp_path):

@@ -57,7 +57,7 @@ def test_a_target_that_leaves_the_view_is_reacquired_elsewhere_after_redetect_is
     assert err.count("re-acquired") == 1, err
 
 
-def test_the_crop_budget_and_confirmation_parameters_reach_the_tracker_at_run_time(ros):
+def test_the_crop_budget_confirmation_and_colour_parameters_reach_the_tracker_at_run_time(ros):
     from ros_harness import KEEP_PUBLISHING, tiny_sequence, tiny_tracker
 
     seq = tiny_sequence()
@@ -69,9 +69,12 @@ def test_the_crop_budget_and_confirmation_parameters_reach_the_tracker_at_run_ti
         assert not h.set_params(redetect_crops_per_frame=0)[0].successful  # 1..64
         assert h.set_params(redetect_confirm_frames=3)[0].successful
         assert not h.set_params(redetect_confirm_frames=0)[0].successful  # 1..10
+        assert h.set_params(redetect_colour_match=-1.0)[0].successful
+        assert not h.set_params(redetect_colour_match=1.5)[0].successful  # -1..1
         h.track_frame(seq["frames"][1], 200 * MS)
         settings = h.node._tracker.prototype.settings  # what every target runs with
     finally:
         h.close()
     assert settings.max_crops_per_frame == 4
     assert settings.confirm_frames == 3
+    assert settings.colour_match == -1.0

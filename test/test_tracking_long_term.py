@@ -257,6 +257,76 @@ def test_once_a_pass_has_seen_the_whole_frame_a_fresh_peak_is_rechecked_at_once(
         assert plans[hit + 1].boxes == ((250.0, 30.0, 30.0, 30.0),)
 
 
+RED, BLUE = (220, 30, 30), (30, 30, 220)
+MARKED_BOX, FOUND_BOX, OTHER_BOX = (100, 100, 30, 30), (250, 30, 30, 30), (20, 180, 30, 30)
+
+
+def coloured_scene(found, other=None):
+    """A grey frame with the red marked target at MARKED_BOX, ``found`` at FOUND_BOX and ``other``
+    at OTHER_BOX (RGB colours, None: nothing there)."""
+    image = np.full((240, 320, 3), 128, np.uint8)
+    for (x, y, w, h), colour in ((MARKED_BOX, RED), (FOUND_BOX, found), (OTHER_BOX, other)):
+        if colour is not None:
+            image[y : y + h, x : x + w] = colour
+    return image
+
+
+def scripted_scan(tracker, monkeypatch, other_score=None):
+    """Scan peaks: 0.95 at FOUND_BOX in the first tile of the first scan frame, ``other_score`` at
+    OTHER_BOX in its second tile, 0.1 elsewhere; a re-check scores 0.9 where it looks."""
+
+    def scripted(boxes, height, width, frame):
+        if len(boxes) == 1 and tracker._confirmation.pending:  # the re-check crop
+            return [Peak(tuple(boxes[0]), 0.9, frame=frame)]
+        peaks = [Peak((b[0], b[1], 30, 30), 0.1, frame=frame) for b in boxes]
+        if frame == 0:
+            peaks[0] = Peak(FOUND_BOX, 0.95, frame=frame)
+            if other_score is not None:
+                peaks[1] = Peak(OTHER_BOX, other_score, frame=frame)
+        return peaks
+
+    monkeypatch.setattr(tracker, "_peaks", scripted)
+
+
+@pytest.mark.parametrize(
+    "colour, colour_match, claimed", [(RED, 0.6, True), (BLUE, 0.6, False), (BLUE, -1.0, True)]
+)
+@pytest.mark.parametrize("confirm_frames", [1, 0])
+def test_a_candidate_of_other_colours_than_the_marked_target_is_not_claimed(
+    monkeypatch, colour, colour_match, claimed, confirm_frames
+):
+    """Judged on the re-check's box; with no re-check (confirm_frames 0) on the scan's box."""
+    tracker = LongTermTracker(
+        LostTracker(),
+        redetect=True,
+        colour_match=colour_match,
+        early_threshold=0.9,
+        confirm_frames=confirm_frames,
+    )
+    tracker.initialize(coloured_scene(None), MARKED_BOX)
+    image = coloured_scene(colour)
+    scripted_scan(tracker, monkeypatch)
+    tracker.track(image)  # score 0.1: lost
+    results = [tracker.track(image) for _ in range(1 + confirm_frames)]  # the decisive peak, re-checks
+    assert [r.claimed for r in results] == [False] * confirm_frames + [claimed]
+    assert (tracker.state == FOUND_BOX) is claimed
+    if not claimed:  # the candidate is dropped and the scan goes on
+        assert not tracker._confirmation.pending and tracker.plan(image).kind == "scan"
+
+
+@pytest.mark.parametrize("other, rechecked", [(RED, False), (BLUE, True)])
+def test_a_peak_of_other_colours_is_no_look_alike_and_blocks_nothing(monkeypatch, other, rechecked):
+    tracker = LongTermTracker(
+        LostTracker(), redetect=True, max_crops_per_frame=3, early_threshold=0.9, colour_match=0.6
+    )
+    tracker.initialize(coloured_scene(None), MARKED_BOX)
+    image = coloured_scene(RED, other)
+    scripted_scan(tracker, monkeypatch, other_score=0.93)  # within the 0.1 margin of the best
+    tracker.track(image)  # lost
+    tracker.track(image)  # scan: the candidate and the other peak on the same frame
+    assert (tracker.plan(image).kind == "recheck") is rechecked
+
+
 def test_a_look_alike_as_strong_as_the_best_peak_blocks_the_proposal():
     confirm = Confirmation(ConfirmationRule(threshold=0.5, margin=0.1, frames=2))
     assert confirm.propose(peak(50, 50, 0.8), peak(200, 50, 0.75)) is Verdict.REJECTED
@@ -302,6 +372,8 @@ def test_settings_are_validated_with_a_clear_error():
         {"early_threshold": float("nan")},
         {"follow_floor": float("nan")},
         {"blank_frames": 0},
+        {"colour_match": 1.5},
+        {"colour_match": float("nan")},
     ):
         with pytest.raises(TrackingError):
             LongTermSettings(**bad)

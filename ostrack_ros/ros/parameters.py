@@ -138,6 +138,12 @@ class NodeParams:
         "fewer look-alikes claimed, a later re-acquisition)",
         value_range=(1, 10),
     )
+    redetect_colour_match: float = _param(
+        0.6,  # LongTermSettings.colour_match (a test keeps them equal)
+        "With redetect: hue-saturation histogram correlation with the marked target that a "
+        "candidate's re-check needs, so a look-alike of other colours is not claimed (-1: off)",
+        value_range=(-1.0, 1.0),
+    )
     init_click_mode: str = _param(
         "two_click",
         "init_point handling: two_click = two corners, one_click = centre of a default-size box",

@@ -694,6 +694,7 @@ class TrackerCore:
                 redetect=p.redetect,
                 max_crops_per_frame=p.redetect_crops_per_frame,
                 confirm_frames=p.redetect_confirm_frames,
+                colour_match=p.redetect_colour_match,
                 lost_threshold=p.lost_score_threshold,
                 lost_frames=p.lost_frames,
                 reacquire_threshold=p.reacquire_score_threshold,

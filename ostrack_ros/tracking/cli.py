@@ -83,9 +83,9 @@ def add_runtime_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_redetect_argument(parser: argparse.ArgumentParser) -> None:
-    """``--redetect``, ``--crops-per-frame`` and ``--confirm-frames``, as the node's ``redetect``,
-    ``redetect_crops_per_frame`` and ``redetect_confirm_frames`` parameters (shared by ostrack-track
-    and ostrack-eval)."""
+    """``--redetect``, ``--crops-per-frame``, ``--confirm-frames`` and ``--colour-match``, as the node's
+    ``redetect``, ``redetect_crops_per_frame``, ``redetect_confirm_frames`` and ``redetect_colour_match``
+    parameters (shared by ostrack-track and ostrack-eval)."""
     parser.add_argument(
         "--redetect",
         action="store_true",
@@ -107,6 +107,13 @@ def add_redetect_argument(parser: argparse.ArgumentParser) -> None:
         help="with --redetect: consecutive re-checks a candidate must pass before it is claimed again "
         "(default %(default)s; more: fewer look-alikes claimed, a later re-acquisition)",
     )
+    parser.add_argument(
+        "--colour-match",
+        type=_correlation,
+        default=LongTermSettings.colour_match,
+        help="with --redetect: hue-saturation histogram correlation with the marked target that a "
+        "candidate's re-check needs (default %(default)s; -1: no colour check)",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -116,10 +123,20 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _correlation(text: str) -> float:
+    value = float(text)
+    if not -1.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [-1, 1], got {value}")
+    return value
+
+
 def long_term_settings(args: argparse.Namespace) -> LongTermSettings:
     """The ``LongTermSettings`` that ``add_redetect_argument``'s flags ask for."""
     return LongTermSettings(
-        redetect=args.redetect, max_crops_per_frame=args.crops_per_frame, confirm_frames=args.confirm_frames
+        redetect=args.redetect,
+        max_crops_per_frame=args.crops_per_frame,
+        confirm_frames=args.confirm_frames,
+        colour_match=args.colour_match,
     )
 
 

@@ -30,6 +30,7 @@ class Peak:
     score: float
     search_box: Optional[Box] = None  # the crop it was found in (for overlays)
     frame: int = 0  # the frame of the scan pass it was seen on (a pass spans several frames)
+    colour: float = 1.0  # its box's colour match with the marked target (``colour.ColourModel``)
 
     @property
     def center(self) -> tuple:

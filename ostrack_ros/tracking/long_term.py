@@ -10,7 +10,9 @@ still sees something (a dip or an occlusion: it is given up once it scores below
 on ``blank_frames`` frames in a row); the other crops are tiles (``tiling``), and all of them once
 it has gone blank. Peaks are proposed to the look-alike resistant ``confirmation`` rule: the first
 pass's best at its end; once a pass has seen the whole frame (every rival known), a peak as soon as
-it is found. Only a confirmed candidate is claimed again.
+it is found. Only a confirmed candidate is claimed again, and only if its re-check box has the marked
+target's colours (``colour``; ``colour_match``): look-alikes the network scores as high as the target
+often differ in colour. A peak of other colours is no rival either.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
+from .colour import ColourModel
 from .confirmation import Confirmation, ConfirmationRule, Peak, Verdict, runner_up
 from .errors import TrackingError
 from .geometry import clip_box, map_box_back
@@ -34,7 +37,8 @@ from .tracker import CLIP_MARGIN
 
 @dataclass(frozen=True)
 class LongTermSettings:
-    """Loss, re-detection and confirmation settings (node parameters: the first five, ``confirm_frames``).
+    """Loss, re-detection and confirmation settings (node parameters: the first five, ``confirm_frames``,
+    ``colour_match``).
 
     Defaults are tuned for the embedded demo model on long-term synthetic tuning sets (seeds 4242,
     4343 and 4444, docs/demo_and_evaluation.md); other weights have other score levels."""
@@ -52,6 +56,7 @@ class LongTermSettings:
     margin: float = 0.1  # score lead the best scan peak needs over the runner-up elsewhere
     max_shift: float = 1.0  # target sizes a candidate may move per frame (re-checks, and within a pass)
     early_threshold: float = 0.80  # first pass: a peak this strong is re-checked without waiting for its end
+    colour_match: float = 0.6  # a re-check's colour correlation with the marked target needs it (-1: off)
 
     def __post_init__(self) -> None:
         if self.lost_frames < 1 or self.max_crops_per_frame < 1 or self.blank_frames < 1:
@@ -63,6 +68,8 @@ class LongTermSettings:
             )
         if math.isnan(self.follow_floor):
             raise TrackingError("follow_floor must be a number (-inf: follow for the whole loss)")
+        if not self.colour_match <= 1.0:
+            raise TrackingError(f"colour_match must be <= 1 (-1: no colour check), got {self.colour_match}")
         if math.isnan(self.early_threshold):
             raise TrackingError("early_threshold must be a number (inf: wait for every pass to end)")
         if not self.scales or not all(s > 0 for s in self.scales):
@@ -93,8 +100,13 @@ class StepPlan:
 
     kind: str
     boxes: Tuple[Box, ...]
-    image_size: Tuple[int, int]  # (height, width)
+    image: np.ndarray = dataclasses.field(repr=False, compare=False)  # the frame (RGB), not a copy
     local: bool = True
+
+    @property
+    def image_size(self) -> Tuple[int, int]:
+        """(height, width)"""
+        return self.image.shape[:2]
 
 
 class LongTermTracker:
@@ -117,6 +129,7 @@ class LongTermTracker:
         self._following = False  # while lost: the official crop still sees something
         self._blank = 0  # consecutive lost frames on which the official crop scored below follow_floor
         self._relocating = False  # searching the whole view for a target marked on an old frame
+        self._colour: Optional[ColourModel] = None  # the marked target's colours
 
     @classmethod
     def around(cls, tracker: Any) -> LongTermTracker:
@@ -154,6 +167,7 @@ class LongTermTracker:
         ago), so the target is not claimed until the whole-frame search finds and confirms it in the
         frames that follow, even with ``redetect`` off."""
         self.tracker.initialize(image, box)
+        self._colour = ColourModel(check_image(image), tuple(float(v) for v in box))
         self._claim(tuple(float(v) for v in box))
         if relocate:
             self._lose()
@@ -173,14 +187,15 @@ class LongTermTracker:
         """First half of ``track``: the extra crops this frame needs (re-detection tiles, or the
         re-check of a candidate) and whether the official crop runs with them; the network step
         itself is the wrapped tracker's."""
-        height, width = check_image(image).shape[:2]
+        image = check_image(image)
+        height, width = image.shape[:2]
         searching = self.settings.redetect or self._relocating
         if self.claimed or not searching or self._target_wh is None:
-            return StepPlan("follow", (), (height, width))
+            return StepPlan("follow", (), image)
         # the official crop takes one of the crops while it sees something; at least one tile runs
         local = self._following and self.settings.max_crops_per_frame >= 2
         if self._confirmation.pending:  # re-check the candidate with a crop centred on it
-            return StepPlan("recheck", (self._confirmation.candidate.box,), (height, width), local)
+            return StepPlan("recheck", (self._confirmation.candidate.box,), image, local)
         if self._schedule is None or self._schedule_size != (width, height):
             self._restart_search()  # a new frame size: new tiles, and the old peaks are void
             self._schedule = TileSchedule(
@@ -196,7 +211,7 @@ class LongTermTracker:
             )
             self._schedule_size = (width, height)
         tiles = self._schedule.take(self.settings.max_crops_per_frame - int(local))
-        return StepPlan("scan", tuple(tiles), (height, width), local)
+        return StepPlan("scan", tuple(tiles), image, local)
 
     def conclude(self, plan: StepPlan, result: TrackResult) -> TrackResult:
         """Second half of ``track``: the claim state after the wrapped tracker's ``result`` for ``plan``."""
@@ -204,27 +219,36 @@ class LongTermTracker:
             return self._follow(result)
         frame = self._search_frames
         self._search_frames += 1
-        peaks = self._peaks(plan.boxes, *plan.image_size, frame)
+        colour = self._colour.match
+        peaks = [
+            dataclasses.replace(p, colour=colour(plan.image, p.box))
+            for p in self._peaks(plan.boxes, *plan.image_size, frame)
+        ]
         result = dataclasses.replace(result, searched=tuple(p.search_box for p in peaks))
         confirmation = self._confirmation
         if plan.local:
             self._blank = 0 if result.score >= self.settings.follow_floor else self._blank + 1
             if self._blank >= self.settings.blank_frames:  # gone: its crop goes to a tile from now on
                 self._following = False
-        if plan.kind == "recheck":
-            if confirmation.check(peaks[0]) is Verdict.CONFIRMED:
+        if plan.kind == "recheck":  # a centred crop: its box is tight enough to judge the colours by
+            if peaks[0].colour < self.settings.colour_match:
+                confirmation.clear()
+            elif confirmation.check(peaks[0]) is Verdict.CONFIRMED:
                 return self._reacquired(result, peaks[0])
             return dataclasses.replace(result, claimed=False)
         if plan.local:
-            peaks.insert(0, Peak(result.box, result.score, result.search_box, frame))
+            own = colour(plan.image, result.box)
+            peaks.insert(0, Peak(result.box, result.score, result.search_box, frame, own))
         self._scan_peaks += peaks
-        rivals = self._last_pass + self._scan_peaks  # at least one whole pass once the first is done
+        # a rival of another colour is no look-alike (a tile's box may be too loose to judge the best by)
+        rivals = [p for p in self._last_pass + self._scan_peaks if p.colour >= self.settings.colour_match]
         best = self._proposal(peaks)
         if self._schedule.cycle_done:
             self._last_pass, self._scan_peaks = self._scan_peaks, []
         if best is not None:
             rival = runner_up(best, rivals, self.settings.max_shift)
-            if confirmation.propose(best, rival) is Verdict.CONFIRMED:
+            verdict = confirmation.propose(best, rival)  # CONFIRMED here: no re-check (confirm_frames 0)
+            if verdict is Verdict.CONFIRMED and best.colour >= self.settings.colour_match:
                 return self._reacquired(result, best)
         return dataclasses.replace(result, claimed=False)
 
