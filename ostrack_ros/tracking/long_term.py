@@ -41,7 +41,8 @@ class LongTermSettings:
     ``colour_match``).
 
     Defaults are tuned for the embedded demo model on long-term synthetic tuning sets (seeds 4242,
-    4343 and 4444, docs/demo_and_evaluation.md); other weights have other score levels."""
+    4343 and 4444; ``colour_match`` also on seed 1111 and real clips, docs/demo_and_evaluation.md);
+    other weights have other score levels."""
 
     redetect: bool = False
     lost_threshold: float = 0.50  # a score below it is a miss; scan peaks above it are re-checked
