@@ -167,9 +167,10 @@ class LongTermTracker:
         """Start on ``box`` in ``image``. ``relocate``: ``image`` is an old frame (a mark made a while
         ago), so the target is not claimed until the whole-frame search finds and confirms it in the
         frames that follow, even with ``redetect`` off."""
-        self.tracker.initialize(image, box)
-        self._colour = ColourModel(check_image(image), tuple(float(v) for v in box))
-        self._claim(tuple(float(v) for v in box))
+        self.tracker.initialize(image, box)  # validates both
+        box = tuple(float(v) for v in box)
+        self._colour = ColourModel(image, box)
+        self._claim(box)
         if relocate:
             self._lose()
             self._relocating = True
