@@ -221,9 +221,9 @@ class LongTermTracker:
             return self._follow(result)
         frame = self._search_frames
         self._search_frames += 1
-        colour = self._colour.match
+        colour = self._colour.matcher(plan.image)
         peaks = [
-            dataclasses.replace(p, colour=colour(plan.image, p.box))
+            dataclasses.replace(p, colour=colour(p.box))
             for p in self._peaks(plan.boxes, *plan.image_size, frame)
         ]
         result = dataclasses.replace(result, searched=tuple(p.search_box for p in peaks))
@@ -239,7 +239,7 @@ class LongTermTracker:
                 return self._reacquired(result, peaks[0])
             return dataclasses.replace(result, claimed=False)
         if plan.local:
-            own = colour(plan.image, result.box)
+            own = colour(result.box)
             peaks.insert(0, Peak(result.box, result.score, result.search_box, frame, own))
         self._scan_peaks += peaks
         # a rival of another colour is no look-alike (a tile's box may be too loose to judge the best by)
